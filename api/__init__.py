@@ -1,0 +1,158 @@
+"""The REST API under /api/v1 (flask-smorest), one blueprint per domain.
+
+This package maps domain errors to HTTP in one place, authenticates bearer
+tokens, and offers pagination and `Idempotency-Key` to the resources."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from flask import Flask, current_app, g, jsonify, request
+from flask_smorest import Api as BaseApi
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from core.auth import user_for_token
+from core.errors import DomainError
+from core.models import IdempotencyRecord
+from core.web import get_session
+
+PREFIX = "/api/v1"
+PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+
+
+def error_body(code: str, message: str, fields: dict | None = None, **extra) -> dict:
+    body = {"code": code, "message": message, "fields": fields or {}}
+    body.update(extra)
+    return {"error": body}
+
+
+def _flatten_webargs(messages: dict) -> dict:
+    """webargs nests errors by location ({"json": {...}}, {"query": {...}}): drop that level."""
+    fields: dict = {}
+    for location, errors in (messages or {}).items():
+        if isinstance(errors, dict):
+            for name, why in errors.items():
+                fields[name] = why if isinstance(why, list | dict) else [str(why)]
+        else:
+            fields[location] = errors
+    return fields
+
+
+class Api(BaseApi):
+    def handle_http_exception(self, error: HTTPException):
+        if not request.path.startswith(PREFIX):
+            return error
+        data = getattr(error, "data", None) or {}
+        if error.code == 422:
+            fields = _flatten_webargs(data.get("messages", {}))
+            return jsonify(error_body("validation_error", "The input is not valid.", fields)), 422
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "too_many_requests"}
+        message = data.get("message") or error.description or error.name
+        if error.code >= 500:
+            message = "An unexpected error occurred; nothing was changed."
+        return jsonify(error_body(code.get(error.code, "error"), message)), error.code
+
+
+def handle_domain_error(exc: DomainError):
+    extra = {"details": exc.details} if exc.details else {}
+    return jsonify(error_body(exc.code, exc.message, exc.fields, **extra)), exc.status
+
+
+def handle_integrity_error(exc: IntegrityError):
+    get_session().rollback()
+    return jsonify(error_body("conflict", "The change conflicts with existing data; nothing was changed.")), 409
+
+
+def authenticate_request():
+    if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" and token else None
+    if user is None:
+        return jsonify(error_body("unauthorized", "A valid bearer token is required.")), 401
+    g.actor = user
+    return None
+
+
+def page_body(page, schema) -> dict:
+    return {"items": schema.dump(page.items, many=True), "total": page.total, "page": page.page,
+            "per_page": page.per_page}
+
+
+def idempotent(view):
+    """Honour `Idempotency-Key` on a creating POST: the same key and body return the
+    first answer and create nothing; the same key with another body is refused."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(*args, **kwargs)
+        session = get_session()
+        digest = hashlib.sha256(request.get_data() or b"").hexdigest()
+        endpoint = f"{request.method} {request.path}"
+        found = session.scalar(select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key))
+        if found is not None:
+            return _replay(found, digest, endpoint)
+        session.add(IdempotencyRecord(user_id=g.actor.id, key=key[:200], endpoint=endpoint, request_hash=digest))
+        try:
+            result = view(*args, **kwargs)  # the service's commit stores the key with the document
+        except IntegrityError:
+            session.rollback()
+            found = session.scalar(select(IdempotencyRecord).where(
+                IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key))
+            if found is None:
+                raise
+            return _replay(found, digest, endpoint)
+        response = current_app.make_response(result)
+        record = session.scalar(select(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key))
+        if record is not None and response.status_code < 300:
+            record.status_code = response.status_code
+            record.response = response.get_json()
+            session.commit()
+        return response
+
+    return wrapper
+
+
+def _replay(found: IdempotencyRecord, digest: str, endpoint: str):
+    if found.request_hash != digest or found.endpoint != endpoint:
+        return jsonify(error_body("idempotency_key_reused",
+                                  "This Idempotency-Key was used with a different request.")), 422
+    if found.status_code is None:
+        return jsonify(error_body("request_in_progress", "The first request with this key is still running.")), 409
+    return jsonify(found.response), found.status_code
+
+
+def init_app(app: Flask, csrf) -> Api:
+    app.config.update(
+        API_TITLE="Suite API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/static/vendor/swagger-ui/",
+    )
+    rest = Api(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+    from api import audit, auth, master
+
+    for module in (auth, master, audit):
+        blp = module.blp
+        blp.before_request(authenticate_request)
+        blp.register_error_handler(DomainError, handle_domain_error)
+        blp.register_error_handler(IntegrityError, handle_integrity_error)
+        csrf.exempt(blp)
+        rest.register_blueprint(blp, url_prefix=PREFIX)
+    return rest

@@ -1,0 +1,33 @@
+"""GET /audit-log: who changed what, for admin and management."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core import queries
+from core.schemas import AuditEntrySchema
+from core.web import get_session
+
+from . import page_body
+
+blp = Blueprint("audit", __name__, description="Audit log")
+
+
+class AuditArgs(Schema):
+    entity = fields.String()
+    entity_id = fields.String()
+    user_id = fields.Integer()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+@blp.route("/audit-log")
+class AuditLog(MethodView):
+    @blp.arguments(AuditArgs, location="query")
+    @blp.response(200)
+    def get(self, args):
+        """Audit entries, newest first, filtered by entity, record and user."""
+        return page_body(queries.audit_entries(get_session(), g.actor, **args), AuditEntrySchema())

@@ -1,0 +1,187 @@
+"""Master data: customers, suppliers, products, warehouses, and their imports."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core import queries, services
+from core.imports import IMPORTERS, ImportReportSchema, read_table, run_import
+from core.models import Customer, Product, Supplier
+from core.schemas import (
+    CreateCustomerSchema,
+    CreateProductSchema,
+    CreateSupplierSchema,
+    CreateWarehouseSchema,
+    CustomerSchema,
+    ProductSchema,
+    SupplierSchema,
+    UpdateCustomerSchema,
+    UpdateProductSchema,
+    UpdateSupplierSchema,
+    WarehouseSchema,
+)
+from core.web import get_session, get_uow
+
+from . import idempotent, page_body
+
+blp = Blueprint("master", __name__, description="Customers, suppliers, products and warehouses")
+
+
+class ListArgs(Schema):
+    q = fields.String(metadata={"description": "search in codes and names"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class CustomerListArgs(ListArgs):
+    tier = fields.String()
+    region = fields.String()
+    owner_id = fields.Integer()
+    lifecycle_stage = fields.String()
+    credit_hold = fields.Boolean()
+
+
+class ProductListArgs(ListArgs):
+    kind = fields.String()
+    active = fields.Boolean()
+    default_supplier_id = fields.Integer()
+
+
+def page_schema(item_schema):
+    return Schema.from_dict({
+        "items": fields.List(fields.Nested(item_schema)),
+        "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer(),
+    }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
+
+
+@blp.route("/customers")
+class Customers(MethodView):
+    @blp.arguments(CustomerListArgs, location="query")
+    @blp.response(200, page_schema(CustomerSchema))
+    def get(self, args):
+        """List the customers the caller may see."""
+        return page_body(queries.customers(get_session(), g.actor, **args), CustomerSchema())
+
+    @idempotent
+    @blp.arguments(CreateCustomerSchema)
+    @blp.response(201, CustomerSchema)
+    @blp.alt_response(422, description="A field is not valid")
+    def post(self, data):
+        """Create a customer."""
+        return services.create_customer(get_uow(), data)
+
+
+@blp.route("/customers/<int:customer_id>")
+class CustomerItem(MethodView):
+    @blp.response(200, CustomerSchema)
+    def get(self, customer_id):
+        """One customer."""
+        return services.get_record(get_uow(), Customer, customer_id, "customer")
+
+    @blp.arguments(UpdateCustomerSchema)
+    @blp.response(200, CustomerSchema)
+    def patch(self, data, customer_id):
+        """Change some of a customer's fields."""
+        return services.update_customer(get_uow(), customer_id, data)
+
+
+@blp.route("/suppliers")
+class Suppliers(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, page_schema(SupplierSchema))
+    def get(self, args):
+        """List suppliers."""
+        return page_body(queries.suppliers(get_session(), g.actor, **args), SupplierSchema())
+
+    @idempotent
+    @blp.arguments(CreateSupplierSchema)
+    @blp.response(201, SupplierSchema)
+    def post(self, data):
+        """Create a supplier."""
+        return services.create_supplier(get_uow(), data)
+
+
+@blp.route("/suppliers/<int:supplier_id>")
+class SupplierItem(MethodView):
+    @blp.response(200, SupplierSchema)
+    def get(self, supplier_id):
+        """One supplier."""
+        return services.get_record(get_uow(), Supplier, supplier_id, "supplier")
+
+    @blp.arguments(UpdateSupplierSchema)
+    @blp.response(200, SupplierSchema)
+    def patch(self, data, supplier_id):
+        """Change some of a supplier's fields."""
+        return services.update_supplier(get_uow(), supplier_id, data)
+
+
+@blp.route("/products")
+class Products(MethodView):
+    @blp.arguments(ProductListArgs, location="query")
+    @blp.response(200, page_schema(ProductSchema))
+    def get(self, args):
+        """List products."""
+        return page_body(queries.products(get_session(), g.actor, **args), ProductSchema())
+
+    @idempotent
+    @blp.arguments(CreateProductSchema)
+    @blp.response(201, ProductSchema)
+    def post(self, data):
+        """Create a product."""
+        return services.create_product(get_uow(), data)
+
+
+@blp.route("/products/<int:product_id>")
+class ProductItem(MethodView):
+    @blp.response(200, ProductSchema)
+    def get(self, product_id):
+        """One product."""
+        return services.get_record(get_uow(), Product, product_id, "product")
+
+    @blp.arguments(UpdateProductSchema)
+    @blp.response(200, ProductSchema)
+    def patch(self, data, product_id):
+        """Change some of a product's fields."""
+        return services.update_product(get_uow(), product_id, data)
+
+
+@blp.route("/warehouses")
+class Warehouses(MethodView):
+    @blp.arguments(ListArgs, location="query")
+    @blp.response(200, page_schema(WarehouseSchema))
+    def get(self, args):
+        """List warehouses."""
+        return page_body(queries.warehouses(get_session(), g.actor, page=args["page"],
+                                            per_page=args["per_page"]), WarehouseSchema())
+
+    @idempotent
+    @blp.arguments(CreateWarehouseSchema)
+    @blp.response(201, WarehouseSchema)
+    def post(self, data):
+        """Create a warehouse."""
+        return services.create_warehouse(get_uow(), data)
+
+
+class ImportFormSchema(Schema):
+    commit = fields.Boolean(load_default=False, metadata={"description": "load the valid rows"})
+
+
+class ImportFileSchema(Schema):
+    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+
+
+@blp.route("/imports/<any(customers, products):kind>")
+class Import(MethodView):
+    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportFileSchema, location="files")
+    @blp.response(200, ImportReportSchema)
+    def post(self, form, files, kind):
+        """Check (dry run) or load a CSV or Excel file of customers or products.
+
+        Every row is reported with its errors; with `commit=true` the valid rows
+        are loaded in one transaction, updating records that share a code or sku."""
+        rows = read_table(files["file"].filename, files["file"].read())
+        return run_import(get_uow(), IMPORTERS[kind], rows, commit=form["commit"])

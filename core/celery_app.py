@@ -1,0 +1,36 @@
+"""Celery bound to the Flask app: tasks run inside an app context.
+
+With `REDIS_URL` set, Redis is broker and result backend; without it, tasks
+run eagerly in-process (the embedded default)."""
+
+from __future__ import annotations
+
+from celery import Celery, Task
+from flask import Flask
+
+from core.config import Settings
+
+
+def init_celery(app: Flask, settings: Settings) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=settings.redis_url or "memory://",
+        result_backend=settings.redis_url or None,
+        task_always_eager=settings.eager_tasks,
+        task_eager_propagates=True,
+        task_ignore_result=True,
+        task_acks_late=True,
+        broker_connection_retry_on_startup=True,
+        timezone="UTC",
+        beat_schedule={
+            "relay-outbox-sweep": {"task": "core.relay_outbox", "schedule": 30.0},
+        },
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

@@ -1,0 +1,82 @@
+"""The one settings object of the suite.
+
+Every setting is read here from the environment, once, when the app is created.
+Modules read `current_app.config["SETTINGS"]` (or receive the object); nothing
+else looks at `os.environ`.
+
+| variable | meaning | default |
+| --- | --- | --- |
+| `DATABASE_URL` | SQLAlchemy URL of the database | SQLite file `instance/suite.db` |
+| `REDIS_URL` | Celery broker and result backend | absent: tasks run eagerly in-process |
+| `SECRET_KEY` | signs sessions and CSRF tokens | generated once into `instance/secret_key` |
+| `DEFAULT_LOCALE` | UI language when the user has not chosen one | `en` |
+| `DEFAULT_CURRENCY` | currency of amounts | `CNY` |
+| `API_TOKEN_TTL_HOURS` | lifetime of API bearer tokens | `12` |
+| `LOGIN_MAX_FAILURES` | failed logins allowed per user and address in the window | `5` |
+| `LOGIN_LOCK_MINUTES` | the throttling window | `15` |
+| `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    return int(raw) if raw else default
+
+
+def _secret_key(instance: Path) -> str:
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    default_locale: str = "en"
+    default_currency: str = "CNY"
+    api_token_ttl_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    instance_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance")
+    locales: tuple[str, ...] = ("en", "zh_CN")
+
+    @property
+    def eager_tasks(self) -> bool:
+        """Without a broker, Celery tasks run in-process right away."""
+        return not self.redis_url
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("INSTANCE_PATH") or PROJECT_ROOT / "instance")
+        values = dict(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'suite.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            secret_key=env.get("SECRET_KEY") or None,
+            default_locale=env.get("DEFAULT_LOCALE") or "en",
+            default_currency=env.get("DEFAULT_CURRENCY") or "CNY",
+            api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 12),
+            login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+            login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
+            instance_path=instance,
+        )
+        values.update(overrides)
+        if not values["secret_key"]:
+            values["secret_key"] = _secret_key(Path(values["instance_path"]))
+        return cls(**values)

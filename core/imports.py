@@ -1,0 +1,183 @@
+"""CSV and Excel import of customers and products.
+
+A dry run checks every row through the same services that the API and the
+web forms use, inside savepoints, reports each row's errors and rolls
+everything back. A commit does the same and keeps the valid rows, in one
+transaction. A row whose code (or sku) exists updates that record."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from marshmallow import Schema, ValidationError, fields
+from sqlalchemy import select
+
+from core import services
+from core.errors import DomainError, Forbidden, InvalidInput
+from core.models import Customer, Product, Supplier, User
+from core.permissions import require
+from core.schemas import CustomerFormSchema, ProductFormSchema
+from core.uow import UnitOfWork
+
+MAX_ROWS = 20000
+
+
+class ImportError_(DomainError):
+    status = 422
+    code = "import_unreadable"
+
+
+def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
+    """Rows of a .csv, .xlsx or .xls file as text, header names lower-cased."""
+    name = (filename or "").lower()
+    try:
+        if name.endswith((".xlsx", ".xlsm", ".xls")):
+            frame = pd.read_excel(io.BytesIO(content), dtype=str, keep_default_na=False)
+        else:
+            text = _decode(content)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except Exception as exc:  # pandas raises many kinds; the user needs one clear answer
+        raise ImportError_(f"The file could not be read as CSV or Excel: {exc}") from exc
+    if len(frame) > MAX_ROWS:
+        raise ImportError_(f"At most {MAX_ROWS} rows per file.")
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    return [{k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportError_("The file is neither UTF-8 nor GB18030 text.")
+
+
+@dataclass(frozen=True)
+class Importer:
+    resource: str
+    model: type
+    key: str
+    schema: type[Schema]
+    resolve: Callable[[UnitOfWork, dict[str, Any]], dict[str, list[str]]]
+    create: Callable[[UnitOfWork, dict], Any]
+    update: Callable[[UnitOfWork, int, dict], Any]
+
+
+def _resolve_customer(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, list[str]]:
+    if isinstance(row.get("tags"), str):
+        row["tags"] = [t.strip() for t in re.split(r"[,;，；]", row["tags"]) if t.strip()]
+    username = row.pop("owner", None)
+    if username:
+        owner = uow.session.scalar(select(User.id).where(User.username == username))
+        if owner is None:
+            return {"owner": [f"No user named {username!r}."]}
+        row["owner_id"] = owner
+    return {}
+
+
+def _resolve_product(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, list[str]]:
+    code = row.pop("default_supplier", None)
+    if code:
+        supplier = uow.session.scalar(select(Supplier.id).where(Supplier.code == code))
+        if supplier is None:
+            return {"default_supplier": [f"No supplier with code {code!r}."]}
+        row["default_supplier_id"] = supplier
+    return {}
+
+
+IMPORTERS: dict[str, Importer] = {
+    "customers": Importer("customer", Customer, "code", CustomerFormSchema, _resolve_customer,
+                          services.create_customer, services.update_customer),
+    "products": Importer("product", Product, "sku", ProductFormSchema, _resolve_product,
+                         services.create_product, services.update_product),
+}
+
+
+class RowErrorSchema(Schema):
+    field = fields.String()
+    reason = fields.String()
+
+
+class RowReportSchema(Schema):
+    row = fields.Integer()
+    key = fields.String(allow_none=True)
+    action = fields.String(metadata={"description": "create, update or error"})
+    errors = fields.List(fields.Nested(RowErrorSchema))
+
+
+class ImportReportSchema(Schema):
+    committed = fields.Boolean()
+    total = fields.Integer()
+    valid = fields.Integer()
+    invalid = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    rows = fields.List(fields.Nested(RowReportSchema))
+
+
+def _errors(messages: dict) -> list[dict[str, str]]:
+    out = []
+    for field, reasons in messages.items():
+        for reason in reasons if isinstance(reasons, list) else [reasons]:
+            out.append({"field": field, "reason": str(reason)})
+    return out
+
+
+def _import_row(uow: UnitOfWork, importer: Importer, raw: dict[str, Any], seen: set) -> str:
+    row = {k: v for k, v in raw.items() if v not in ("", None)}
+    problems = importer.resolve(uow, row)
+    try:
+        data = importer.schema().load(row)
+    except ValidationError as exc:
+        problems |= exc.messages
+        data = {}
+    if problems:
+        raise InvalidInput(problems)
+    key = data[importer.key]
+    if key in seen:
+        raise InvalidInput({importer.key: ["This value appears twice in the file."]})
+    seen.add(key)
+    existing = uow.session.scalar(select(importer.model.id).where(getattr(importer.model, importer.key) == key))
+    if existing is None:
+        importer.create(uow, data)
+        return "create"
+    importer.update(uow, existing, data)
+    return "update"
+
+
+def run_import(uow: UnitOfWork, importer: Importer, rows: list[dict[str, Any]], *, commit: bool) -> dict:
+    if uow.actor is not None:
+        require(uow.actor, "create", importer.resource)
+        require(uow.actor, "update", importer.resource)
+    report: list[dict] = []
+    seen: set = set()
+    with uow.batch():
+        for index, raw in enumerate(rows):
+            entry = {"row": index + 2, "key": raw.get(importer.key) or None, "errors": []}
+            try:
+                with uow.session.begin_nested():
+                    entry["action"] = _import_row(uow, importer, raw, seen)
+            except (InvalidInput, Forbidden, DomainError) as exc:
+                entry["action"] = "error"
+                entry["errors"] = _errors(exc.fields or {"row": [exc.message]})
+            report.append(entry)
+    valid = [r for r in report if r["action"] != "error"]
+    if commit and valid:
+        uow.commit()
+    else:
+        uow.rollback()
+    return {
+        "committed": bool(commit and valid),
+        "total": len(report),
+        "valid": len(valid),
+        "invalid": len(report) - len(valid),
+        "created": sum(r["action"] == "create" for r in report),
+        "updated": sum(r["action"] == "update" for r in report),
+        "rows": report,
+    }

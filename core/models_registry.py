@@ -1,0 +1,16 @@
+"""Imports every module's models so that the metadata is complete
+(for Alembic and for building test schemas)."""
+
+import importlib
+
+MODEL_MODULES = ("core.models", "crm.models", "inventory.models", "production.models",
+                 "purchasing.models", "finance.models")
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

@@ -1,0 +1,229 @@
+"""Marshmallow schemas of the shared master data: shape only, no database lookups.
+
+Decimals travel as strings (`"12.50"`); input also accepts numbers. The same
+input schemas validate API bodies, web forms and import rows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from core.models import LifecycleStage, ProductKind, Role, Tier
+
+
+class DecimalText(fields.Decimal):
+    """A decimal with at most `places` decimals, carried as a string in JSON."""
+
+    def __init__(self, places: int, *, minimum: Decimal | None = Decimal("0"), integer_digits: int = 14, **kwargs):
+        validators = list(kwargs.pop("validate", []) or [])
+        if minimum is not None:
+            validators.append(validate.Range(min=minimum, error="Must be at least {min}."))
+        super().__init__(as_string=True, allow_nan=False, validate=validators, **kwargs)
+        self.max_places = places
+        self.integer_digits = integer_digits
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid number.")
+        if isinstance(value, str):
+            value = value.strip().replace(",", "")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number.as_tuple().exponent < -self.max_places and number != number.quantize(Decimal(1).scaleb(-self.max_places)):
+            raise ValidationError(f"Use at most {self.max_places} decimal places.")
+        if abs(number) >= Decimal(10) ** self.integer_digits:
+            raise ValidationError("The number is too large.")
+        return number.quantize(Decimal(1).scaleb(-self.max_places))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return str(Decimal(value).quantize(Decimal(1).scaleb(-self.max_places)))
+
+
+def money(**kwargs) -> DecimalText:
+    return DecimalText(2, **kwargs)
+
+
+def price(**kwargs) -> DecimalText:
+    return DecimalText(4, **kwargs)
+
+
+def qty(**kwargs) -> DecimalText:
+    return DecimalText(4, **kwargs)
+
+
+def text(max_len: int, *, required: bool = False, allow_none: bool = True, **kwargs) -> fields.String:
+    checks = [validate.Length(max=max_len, error="Use at most {max} characters.")] + list(kwargs.pop("validate", []))
+    if required:
+        checks.append(validate.Length(min=1, error="This field may not be empty."))
+    return fields.String(required=required, allow_none=allow_none and not required, validate=checks, **kwargs)
+
+
+def choice(values, **kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf([str(v) for v in values]), **kwargs)
+
+
+class InputSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE  # web forms carry csrf tokens and buttons
+
+
+class StrictInputSchema(Schema):
+    """API bodies: an unknown field is an error, not silently dropped."""
+
+
+# --------------------------------------------------------------------------- customers
+
+class CustomerSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    name = fields.String()
+    tax_id = fields.String(allow_none=True)
+    tier = fields.String()
+    tags = fields.List(fields.String())
+    region = fields.String(allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    owner_name = fields.Function(lambda c: c.owner.display_name if c.owner else None)
+    credit_limit = money()
+    payment_terms_days = fields.Integer()
+    credit_hold = fields.Boolean()
+    lifecycle_stage = fields.String()
+    currency = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+def _customer_fields(required: bool) -> dict:
+    return {
+        "code": text(40, required=required, validate=[validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Use letters, digits, dot, dash or underscore.")]),
+        "name": text(200, required=required),
+        "tax_id": text(40),
+        "tier": choice(list(Tier)),
+        "tags": fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20)),
+        "region": text(80),
+        "owner_id": fields.Integer(allow_none=True, strict=False),
+        "credit_limit": money(),
+        "payment_terms_days": fields.Integer(validate=validate.Range(min=0, max=365)),
+        "credit_hold": fields.Boolean(),
+        "lifecycle_stage": choice(list(LifecycleStage)),
+        "currency": text(3, validate=[validate.Length(equal=3)]),
+        "email": fields.Email(allow_none=True, validate=validate.Length(max=200)),
+        "phone": text(40),
+        "active": fields.Boolean(),
+    }
+
+
+CreateCustomerSchema = StrictInputSchema.from_dict(_customer_fields(True), name="CreateCustomerSchema")
+UpdateCustomerSchema = StrictInputSchema.from_dict(_customer_fields(False), name="UpdateCustomerSchema")
+CustomerFormSchema = InputSchema.from_dict(_customer_fields(True), name="CustomerFormSchema")
+
+
+# --------------------------------------------------------------------------- suppliers
+
+class SupplierSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    name = fields.String()
+    tax_id = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    payment_terms_days = fields.Integer()
+    currency = fields.String()
+    active = fields.Boolean()
+
+
+def _supplier_fields(required: bool) -> dict:
+    return {
+        "code": text(40, required=required, validate=[validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Use letters, digits, dot, dash or underscore.")]),
+        "name": text(200, required=required),
+        "tax_id": text(40),
+        "email": fields.Email(allow_none=True, validate=validate.Length(max=200)),
+        "phone": text(40),
+        "payment_terms_days": fields.Integer(validate=validate.Range(min=0, max=365)),
+        "currency": text(3, validate=[validate.Length(equal=3)]),
+        "active": fields.Boolean(),
+    }
+
+
+CreateSupplierSchema = StrictInputSchema.from_dict(_supplier_fields(True), name="CreateSupplierSchema")
+UpdateSupplierSchema = StrictInputSchema.from_dict(_supplier_fields(False), name="UpdateSupplierSchema")
+SupplierFormSchema = InputSchema.from_dict(_supplier_fields(True), name="SupplierFormSchema")
+
+
+# --------------------------------------------------------------------------- products
+
+class ProductSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    sku = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    uom = fields.String()
+    list_price = price()
+    standard_cost = price()
+    tax_rate = DecimalText(4)
+    lead_time_days = fields.Integer()
+    default_supplier_id = fields.Integer(allow_none=True)
+    min_order_qty = qty()
+    active = fields.Boolean()
+    description = fields.String(allow_none=True)
+
+
+def _product_fields(required: bool) -> dict:
+    return {
+        "sku": text(40, required=required, validate=[validate.Regexp(r"^[A-Za-z0-9._/-]+$", error="Use letters, digits, dot, slash, dash or underscore.")]),
+        "name": text(200, required=required),
+        "kind": choice(list(ProductKind), required=required),
+        "uom": text(10),
+        "list_price": price(),
+        "standard_cost": price(),
+        "tax_rate": DecimalText(4, validate=[validate.Range(max=Decimal("1"), error="A tax rate is a fraction between 0 and 1.")]),
+        "lead_time_days": fields.Integer(validate=validate.Range(min=0, max=3650)),
+        "default_supplier_id": fields.Integer(allow_none=True),
+        "min_order_qty": qty(),
+        "active": fields.Boolean(),
+        "description": text(4000),
+    }
+
+
+CreateProductSchema = StrictInputSchema.from_dict(_product_fields(True), name="CreateProductSchema")
+UpdateProductSchema = StrictInputSchema.from_dict(_product_fields(False), name="UpdateProductSchema")
+ProductFormSchema = InputSchema.from_dict(_product_fields(True), name="ProductFormSchema")
+
+
+# --------------------------------------------------------------------------- warehouses, users, audit
+
+class WarehouseSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    code = fields.String()
+    name = fields.String()
+    is_default = fields.Boolean()
+
+
+class CreateWarehouseSchema(StrictInputSchema):
+    code = text(40, required=True)
+    name = text(200, required=True)
+    is_default = fields.Boolean()
+
+
+class CreateUserSchema(StrictInputSchema):
+    username = text(80, required=True, validate=[validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Use letters, digits, dot, dash or underscore.")])
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200, error="Use 8 to 200 characters."))
+    role = choice(list(Role), required=True)
+    full_name = text(200)
+    email = text(200)
+    team = text(80)
+
+
+class AuditEntrySchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+    username = fields.Function(lambda e: e.user.username if e.user else None)
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.String()
+    changes = fields.Dict()
+    note = fields.String(allow_none=True)

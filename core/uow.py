@@ -1,0 +1,99 @@
+"""The unit of work: one business act, one transaction.
+
+`commit()` runs the in-transaction event handlers (looping until no handler
+records anything new), commits, then runs the after-commit hooks (relaying the
+outbox to Celery). The audit log is written by the session's flush hooks in
+`core.audit`, so it commits or rolls back with the act it records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from core.events import Event, EventRegistry, RecordsEvents
+from core.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from core.models import User
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, *, events: EventRegistry, actor: User | None = None,
+                 on_outbox: Callable[[], None] | None = None) -> None:
+        self.session = session
+        self.events = events
+        self.actor = actor
+        self._published: list[Event] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self._on_outbox = on_outbox
+        self._batch_depth = 0
+        session.info["actor_id"] = actor.id if actor is not None else None
+
+    # -- events and messages
+    def publish(self, event: Event) -> None:
+        self._published.append(event)
+
+    def enqueue(self, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+        """Write an outbox message in this transaction; it is relayed after commit."""
+        message = OutboxMessage(topic=topic, payload=payload)
+        self.session.add(message)
+        if self._on_outbox is not None and self._on_outbox not in self._after_commit:
+            self._after_commit.append(self._on_outbox)
+        return message
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        self._after_commit.append(hook)
+
+    def _collect(self) -> list[Event]:
+        found = self._published
+        self._published = []
+        for obj in list(self.session.identity_map.values()) + list(self.session.new):
+            if isinstance(obj, RecordsEvents):
+                found.extend(obj.pop_events())
+        return found
+
+    def dispatch(self) -> None:
+        """Run handlers for everything recorded so far, inside the transaction."""
+        for _ in range(50):
+            self.session.flush()
+            pending = self._collect()
+            if not pending:
+                return
+            for event in pending:
+                for handler in self.events.handlers_for(event):
+                    handler(self, event)
+        raise RuntimeError("event handlers kept recording events: a cycle in the wiring")
+
+    # -- transaction
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group several service calls into one transaction: inside, `commit()`
+        only runs the handlers and flushes; the caller commits or rolls back once."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+
+    def commit(self) -> None:
+        if self._batch_depth:
+            self.dispatch()
+            return
+        try:
+            self.dispatch()
+            self.session.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self._published.clear()
+        self._after_commit.clear()

@@ -1,0 +1,388 @@
+"""The web UI of the platform: login, home, language, master data, import, audit.
+
+Views parse input, call one service, and render or redirect. The three master
+data kinds share one set of list/detail/form views driven by `MasterData`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import Schema, ValidationError
+from sqlalchemy import func, select
+
+from core import queries, services
+from core.auth import LoginThrottled, authenticate
+from core.errors import DomainError, Forbidden, NotFound
+from core.imports import IMPORTERS, ImportError_, read_table, run_import
+from core.models import (Customer, LifecycleStage, Notification, Product, ProductKind, Role, Supplier,
+                         Tier, UoM)
+from core.permissions import can
+from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
+from core.web import get_session, get_uow
+
+bp = Blueprint("core_web", __name__, template_folder="templates")
+
+ROLE_LABELS = {
+    Role.SALES_REP: _l("Sales representative"), Role.SALES_MANAGER: _l("Sales manager"),
+    Role.FINANCE: _l("Finance"), Role.WAREHOUSE: _l("Warehouse"), Role.PURCHASING: _l("Purchasing"),
+    Role.PRODUCTION: _l("Production"), Role.MANAGEMENT: _l("Management"), Role.ADMIN: _l("Administrator"),
+}
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class Field:
+    name: str
+    label: Any
+    kind: str = "text"  # text, number, select, checkbox, tags, textarea, email
+    choices: Any = None  # list of (value, label) or a callable returning it
+    required: bool = False
+    permission: tuple[str, str] | None = None  # (action, resource) needed to edit this field
+
+    def options(self):
+        return self.choices() if callable(self.choices) else (self.choices or [])
+
+
+@dataclass
+class MasterData:
+    resource: str
+    endpoint: str
+    model: type
+    title: Any
+    singular: Any
+    key: str
+    form_schema: type[Schema]
+    fields: list[Field]
+    columns: list[tuple[str, Any]]
+    filters: list[Field] = field(default_factory=list)
+    query: Any = None
+    create: Any = None
+    update: Any = None
+
+
+def guard(action: str, resource: str) -> None:
+    if not can(current_user, action, resource):
+        abort(403)
+
+
+def parse_form(fields: list[Field], form, *, editing: bool) -> dict:
+    """Turn form text into schema input: empty means none, checkboxes mean true/false."""
+    data: dict[str, Any] = {}
+    for f in fields:
+        if f.permission and not can(current_user, *f.permission):
+            continue
+        if f.kind == "checkbox":
+            data[f.name] = f.name in form
+            continue
+        if f.name not in form:
+            continue
+        value = form.get(f.name, "").strip()
+        if f.kind == "tags":
+            data[f.name] = [t.strip() for t in value.replace("，", ",").split(",") if t.strip()]
+        elif value == "":
+            if editing and not f.required:
+                data[f.name] = None
+        else:
+            data[f.name] = value
+    return data
+
+
+def _uom_choices():
+    return [(u.code, f"{u.code} — {u.name}") for u in get_session().scalars(select(UoM).order_by(UoM.code))]
+
+
+def _supplier_choices():
+    rows = get_session().scalars(select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.code))
+    return [("", "—")] + [(str(s.id), f"{s.code} — {s.name}") for s in rows]
+
+
+def _owner_choices():
+    users = queries.sales_users(get_session())
+    if current_user.role == Role.SALES_REP:
+        users = [u for u in users if u.id == current_user.id]
+    return [("", _("Public pool (no owner)"))] + [(str(u.id), u.display_name) for u in users]
+
+
+CUSTOMERS = MasterData(
+    resource="customer", endpoint="customers", model=Customer, title=_l("Customers"), singular=_l("Customer"),
+    key="code", form_schema=CustomerFormSchema,
+    fields=[
+        Field("code", _l("Code"), required=True), Field("name", _l("Name"), required=True),
+        Field("tax_id", _l("Tax ID")),
+        Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
+        Field("region", _l("Region")), Field("tags", _l("Tags"), "tags"),
+        Field("owner_id", _l("Owner"), "select", _owner_choices),
+        Field("lifecycle_stage", _l("Lifecycle stage"), "select",
+              [(s.value, s.value) for s in LifecycleStage]),
+        Field("email", _l("E-mail"), "email"), Field("phone", _l("Phone")),
+        Field("payment_terms_days", _l("Payment terms (days)"), "number"),
+        Field("credit_limit", _l("Credit limit"), "number", permission=("update", "customer_credit")),
+        Field("credit_hold", _l("On credit hold"), "checkbox", permission=("update", "customer_credit")),
+        Field("active", _l("Active"), "checkbox"),
+    ],
+    columns=[("code", _l("Code")), ("name", _l("Name")), ("tier", _l("Tier")), ("region", _l("Region")),
+             ("owner_name", _l("Owner")), ("credit_limit", _l("Credit limit")), ("credit_hold", _l("On credit hold"))],
+    filters=[Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
+             Field("region", _l("Region"))],
+    query=queries.customers, create=services.create_customer, update=services.update_customer,
+)
+
+PRODUCTS = MasterData(
+    resource="product", endpoint="products", model=Product, title=_l("Products"), singular=_l("Product"),
+    key="sku", form_schema=ProductFormSchema,
+    fields=[
+        Field("sku", _l("SKU"), required=True), Field("name", _l("Name"), required=True),
+        Field("kind", _l("Kind"), "select", [(k.value, k.value) for k in ProductKind], required=True),
+        Field("uom", _l("Unit"), "select", _uom_choices),
+        Field("list_price", _l("List price"), "number"), Field("standard_cost", _l("Standard cost"), "number"),
+        Field("tax_rate", _l("Tax rate"), "number"), Field("lead_time_days", _l("Lead time (days)"), "number"),
+        Field("default_supplier_id", _l("Default supplier"), "select", _supplier_choices),
+        Field("min_order_qty", _l("Minimum order quantity"), "number"),
+        Field("description", _l("Description"), "textarea"), Field("active", _l("Active"), "checkbox"),
+    ],
+    columns=[("sku", _l("SKU")), ("name", _l("Name")), ("kind", _l("Kind")), ("uom", _l("Unit")),
+             ("list_price", _l("List price")), ("lead_time_days", _l("Lead time (days)"))],
+    filters=[Field("kind", _l("Kind"), "select", [(k.value, k.value) for k in ProductKind])],
+    query=queries.products, create=services.create_product, update=services.update_product,
+)
+
+SUPPLIERS = MasterData(
+    resource="supplier", endpoint="suppliers", model=Supplier, title=_l("Suppliers"), singular=_l("Supplier"),
+    key="code", form_schema=SupplierFormSchema,
+    fields=[
+        Field("code", _l("Code"), required=True), Field("name", _l("Name"), required=True),
+        Field("tax_id", _l("Tax ID")), Field("email", _l("E-mail"), "email"), Field("phone", _l("Phone")),
+        Field("payment_terms_days", _l("Payment terms (days)"), "number"),
+        Field("currency", _l("Currency")), Field("active", _l("Active"), "checkbox"),
+    ],
+    columns=[("code", _l("Code")), ("name", _l("Name")), ("phone", _l("Phone")), ("email", _l("E-mail"))],
+    query=queries.suppliers, create=services.create_supplier, update=services.update_supplier,
+)
+
+MASTER = {m.endpoint: m for m in (CUSTOMERS, PRODUCTS, SUPPLIERS)}
+
+
+def nav_items() -> list[tuple[str, Any]]:
+    """The menu: only what the signed-in role may use."""
+    items = [("core_web.home", _("Home"))]
+    for m in MASTER.values():
+        if can(current_user, "read", m.resource):
+            items.append((f"core_web.{m.endpoint}_list", m.title))
+    if can(current_user, "create", "customer") or can(current_user, "create", "product"):
+        items.append(("core_web.imports", _("Import")))
+    if can(current_user, "read", "audit"):
+        items.append(("core_web.audit", _("Audit log")))
+    return items
+
+
+# --------------------------------------------------------------------------- session
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core_web.home"))
+    if request.method == "POST":
+        try:
+            user = authenticate(get_session(), request.form.get("username", ""), request.form.get("password", ""),
+                                address=request.remote_addr or "", settings=current_app.config["SETTINGS"])
+        except LoginThrottled as exc:
+            flash(_("Too many failed logins. Try again in %(minutes)s minutes.",
+                    minutes=current_app.config["SETTINGS"].login_lock_minutes), "error")
+            return render_template("core/login.html"), exc.status
+        except DomainError:
+            flash(_("Unknown username or wrong password."), "error")
+            return render_template("core/login.html"), 401
+        login_user(user)
+        g.actor = user
+        target = request.args.get("next", "")
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("core_web.home")
+        return redirect(target)
+    return render_template("core/login.html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("core_web.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    code = request.form.get("locale", "")
+    if code in LANGUAGES:
+        session["locale"] = code
+        if current_user.is_authenticated:
+            services.set_locale(get_uow(), code)
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core_web.home"))
+
+
+@bp.route("/")
+@login_required
+def home():
+    s = get_session()
+    tiles = []
+    for m in MASTER.values():
+        if can(current_user, "read", m.resource):
+            count = m.query(s, current_user, per_page=1).total
+            tiles.append({"title": m.title, "count": count, "url": url_for(f"core_web.{m.endpoint}_list")})
+    notes = list(s.scalars(select(Notification).where(Notification.user_id == current_user.id)
+                           .order_by(Notification.id.desc()).limit(10)))
+    on_hold = None
+    if can(current_user, "update", "customer_credit"):
+        on_hold = s.scalar(select(func.count()).select_from(Customer).where(Customer.credit_hold.is_(True)))
+    return render_template("core/home.html", tiles=tiles, notes=notes, on_hold=on_hold,
+                           role_label=ROLE_LABELS.get(current_user.role, current_user.role))
+
+
+# --------------------------------------------------------------------------- master data
+
+
+def _list(m: MasterData):
+    guard("read", m.resource)
+    filters = {f.name: request.args.get(f.name) or None for f in m.filters}
+    page = m.query(get_session(), current_user, q=request.args.get("q"), page=request.args.get("page", 1, type=int),
+                   per_page=25, **filters)
+    template = "core/_table.html" if request.headers.get("HX-Request") else "core/list.html"
+    return render_template(template, m=m, page=page, filters=filters, q=request.args.get("q", ""))
+
+
+def _detail(m: MasterData, ident: int):
+    try:
+        record = services.get_record(get_uow(), m.model, ident, m.resource)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    history = queries.audit_entries(get_session(), current_user, entity=m.model.__name__, entity_id=str(ident),
+                                    per_page=20).items if can(current_user, "read", "audit") else []
+    return render_template("core/detail.html", m=m, record=record, history=history,
+                           can_edit=can(current_user, "update", m.resource))
+
+
+def _form(m: MasterData, ident: int | None):
+    guard("update" if ident else "create", m.resource)
+    uow = get_uow()
+    record = None
+    if ident is not None:
+        try:
+            record = services.get_record(uow, m.model, ident, m.resource)
+        except NotFound:
+            abort(404)
+    errors: dict = {}
+    values: dict = {}
+    if request.method == "POST":
+        values = parse_form(m.fields, request.form, editing=record is not None)
+        try:
+            data = m.form_schema(partial=record is not None).load(values)
+            saved = m.update(uow, record.id, data) if record else m.create(uow, data)
+            flash(_("%(kind)s %(key)s saved.", kind=m.singular, key=getattr(saved, m.key)), "success")
+            return redirect(url_for(f"core_web.{m.endpoint}_detail", ident=saved.id))
+        except ValidationError as exc:
+            errors = exc.messages
+        except Forbidden as exc:
+            flash(exc.message, "error")
+            return redirect(url_for(f"core_web.{m.endpoint}_list")), 303
+        except DomainError as exc:
+            errors = exc.fields
+            if not errors:
+                flash(exc.message, "error")
+        get_session().rollback()
+        flash(_("Please correct the marked fields; nothing was saved."), "error")
+    status = 422 if errors else 200
+    return render_template("core/form.html", m=m, record=record, values=values, errors=errors), status
+
+
+def _register_master(m: MasterData) -> None:
+    bp.add_url_rule(f"/{m.endpoint}", f"{m.endpoint}_list", login_required(lambda: _list(m)))
+    bp.add_url_rule(f"/{m.endpoint}/new", f"{m.endpoint}_new", login_required(lambda: _form(m, None)),
+                    methods=["GET", "POST"])
+    bp.add_url_rule(f"/{m.endpoint}/<int:ident>", f"{m.endpoint}_detail",
+                    login_required(lambda ident: _detail(m, ident)))
+    bp.add_url_rule(f"/{m.endpoint}/<int:ident>/edit", f"{m.endpoint}_edit",
+                    login_required(lambda ident: _form(m, ident)), methods=["GET", "POST"])
+
+
+for _m in MASTER.values():
+    _register_master(_m)
+
+
+# --------------------------------------------------------------------------- import and audit
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@login_required
+def imports():
+    allowed = [k for k, imp in IMPORTERS.items() if can(current_user, "create", imp.resource)]
+    if not allowed:
+        abort(403)
+    report = None
+    kind = request.form.get("kind", allowed[0])
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if kind not in allowed:
+            abort(403)
+        if upload is None or not upload.filename:
+            flash(_("Choose a CSV or Excel file."), "error")
+        else:
+            try:
+                rows = read_table(upload.filename, upload.read())
+                report = run_import(get_uow(), IMPORTERS[kind], rows, commit=request.form.get("commit") == "1")
+                if report["committed"]:
+                    flash(_("%(n)s rows loaded.", n=report["valid"]), "success")
+                else:
+                    flash(_("Dry run: nothing was saved."), "info")
+            except ImportError_ as exc:
+                flash(exc.message, "error")
+    return render_template("core/import.html", allowed=allowed, kind=kind, report=report)
+
+
+@bp.route("/audit")
+@login_required
+def audit():
+    guard("read", "audit")
+    page = queries.audit_entries(get_session(), current_user, entity=request.args.get("entity") or None,
+                                 user_id=request.args.get("user_id", type=int),
+                                 page=request.args.get("page", 1, type=int))
+    return render_template("core/audit.html", page=page, entity=request.args.get("entity", ""),
+                           user_id=request.args.get("user_id", ""))
+
+
+@bp.app_errorhandler(403)
+def forbidden(_exc):
+    return render_template("core/error.html", code=403, message=_("Your role does not allow this page.")), 403
+
+
+@bp.app_errorhandler(404)
+def not_found(_exc):
+    if request.path.startswith("/api/"):
+        return {"error": {"code": "not_found", "message": "No such resource.", "fields": {}}}, 404
+    return render_template("core/error.html", code=404, message=_("This page or record does not exist.")), 404
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _globals():
+        return {"nav_items": nav_items if current_user.is_authenticated else (lambda: []),
+                "languages": LANGUAGES, "can": can, "current_locale": _current_locale()}
+
+
+def _current_locale() -> str:
+    from flask_babel import get_locale
+
+    loc = get_locale()
+    return str(loc) if loc else "en"
