@@ -6,7 +6,6 @@ tokens, and offers pagination and `Idempotency-Key` to the resources."""
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, request

@@ -16,8 +16,11 @@ import finance
 import inventory
 import production
 import purchasing
-from core import audit  # noqa: F401  (registers the audit flush hooks)
-from core import cli, views
+from core import (
+    audit,  # noqa: F401  (registers the audit flush hooks)
+    cli,
+    views,
+)
 from core.celery_app import init_celery
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker

@@ -11,7 +11,7 @@ from enum import Enum
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from core.models import AuditEntry, Audited
+from core.models import Audited, AuditEntry
 
 _SKIPPED = {"password_hash", "created_at"}
 

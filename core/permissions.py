@@ -58,6 +58,14 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
 }
 
 
+def register(resource: str, actions: dict[str, frozenset[Role] | set[Role]],
+             scope: tuple[Callable, Callable] | None = None) -> None:
+    """Domain modules declare their resources' rows of the matrix (and data scope) in `init_app`."""
+    MATRIX[resource] = {action: frozenset(roles) for action, roles in actions.items()}
+    if scope is not None:
+        SCOPES[resource] = scope
+
+
 def can(actor: User | None, action: str, resource: str) -> bool:
     if actor is None or not actor.active:
         return False

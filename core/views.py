@@ -8,8 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -20,8 +31,17 @@ from core import queries, services
 from core.auth import LoginThrottled, authenticate
 from core.errors import DomainError, Forbidden, NotFound
 from core.imports import IMPORTERS, ImportError_, read_table, run_import
-from core.models import (Customer, LifecycleStage, Notification, Product, ProductKind, Role, Supplier,
-                         Tier, UoM)
+from core.models import (
+    Customer,
+    LifecycleStage,
+    Notification,
+    Product,
+    ProductKind,
+    Role,
+    Supplier,
+    Tier,
+    UoM,
+)
 from core.permissions import can
 from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
 from core.web import get_session, get_uow
