@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api as BaseApi
+from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -17,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from core.auth import user_for_token
 from core.errors import DomainError
 from core.models import IdempotencyRecord
+from core.schemas import DecimalText
 from core.web import get_session
 
 PREFIX = "/api/v1"
@@ -79,9 +81,23 @@ def authenticate_request():
     return None
 
 
-def page_body(page, schema) -> dict:
-    return {"items": schema.dump(page.items, many=True), "total": page.total, "page": page.page,
-            "per_page": page.per_page}
+def page_body(page) -> dict:
+    """A list answer; the route's page schema serializes the items."""
+    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The `{items, total, page, per_page}` shape of every list, named after its items."""
+    name = f"{item_schema.__name__.removesuffix('Schema')}PageSchema"
+    if name not in _PAGE_SCHEMAS:
+        _PAGE_SCHEMAS[name] = Schema.from_dict({
+            "items": fields.List(fields.Nested(item_schema)),
+            "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer(),
+        }, name=name)
+    return _PAGE_SCHEMAS[name]
+
+
+_PAGE_SCHEMAS: dict[str, type[Schema]] = {}
 
 
 def idempotent(view):
@@ -145,6 +161,7 @@ def init_app(app: Flask, csrf) -> Api:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
+    rest.register_field(DecimalText, "string", "decimal")
     from api import audit, auth, master
 
     for module in (auth, master, audit):

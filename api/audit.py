@@ -11,7 +11,7 @@ from core import queries
 from core.schemas import AuditEntrySchema
 from core.web import get_session
 
-from . import page_body
+from . import page_body, page_schema
 
 blp = Blueprint("audit", __name__, description="Audit log")
 
@@ -27,7 +27,7 @@ class AuditArgs(Schema):
 @blp.route("/audit-log")
 class AuditLog(MethodView):
     @blp.arguments(AuditArgs, location="query")
-    @blp.response(200)
+    @blp.response(200, page_schema(AuditEntrySchema))
     def get(self, args):
         """Audit entries, newest first, filtered by entity, record and user."""
-        return page_body(queries.audit_entries(get_session(), g.actor, **args), AuditEntrySchema())
+        return page_body(queries.audit_entries(get_session(), g.actor, **args))

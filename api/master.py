@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from core import queries, services
@@ -25,7 +26,7 @@ from core.schemas import (
 )
 from core.web import get_session, get_uow
 
-from . import idempotent, page_body
+from . import idempotent, page_body, page_schema
 
 blp = Blueprint("master", __name__, description="Customers, suppliers, products and warehouses")
 
@@ -50,20 +51,13 @@ class ProductListArgs(ListArgs):
     default_supplier_id = fields.Integer()
 
 
-def page_schema(item_schema):
-    return Schema.from_dict({
-        "items": fields.List(fields.Nested(item_schema)),
-        "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer(),
-    }, name=f"{item_schema.__name__.removesuffix('Schema')}PageSchema")
-
-
 @blp.route("/customers")
 class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query")
     @blp.response(200, page_schema(CustomerSchema))
     def get(self, args):
         """List the customers the caller may see."""
-        return page_body(queries.customers(get_session(), g.actor, **args), CustomerSchema())
+        return page_body(queries.customers(get_session(), g.actor, **args))
 
     @idempotent
     @blp.arguments(CreateCustomerSchema)
@@ -94,7 +88,7 @@ class Suppliers(MethodView):
     @blp.response(200, page_schema(SupplierSchema))
     def get(self, args):
         """List suppliers."""
-        return page_body(queries.suppliers(get_session(), g.actor, **args), SupplierSchema())
+        return page_body(queries.suppliers(get_session(), g.actor, **args))
 
     @idempotent
     @blp.arguments(CreateSupplierSchema)
@@ -124,7 +118,7 @@ class Products(MethodView):
     @blp.response(200, page_schema(ProductSchema))
     def get(self, args):
         """List products."""
-        return page_body(queries.products(get_session(), g.actor, **args), ProductSchema())
+        return page_body(queries.products(get_session(), g.actor, **args))
 
     @idempotent
     @blp.arguments(CreateProductSchema)
@@ -155,7 +149,7 @@ class Warehouses(MethodView):
     def get(self, args):
         """List warehouses."""
         return page_body(queries.warehouses(get_session(), g.actor, page=args["page"],
-                                            per_page=args["per_page"]), WarehouseSchema())
+                                            per_page=args["per_page"]))
 
     @idempotent
     @blp.arguments(CreateWarehouseSchema)
@@ -165,23 +159,23 @@ class Warehouses(MethodView):
         return services.create_warehouse(get_uow(), data)
 
 
-class ImportFormSchema(Schema):
-    commit = fields.Boolean(load_default=False, metadata={"description": "load the valid rows"})
+class ImportQuerySchema(Schema):
+    commit = fields.Boolean(load_default=False, metadata={"description": "true: load the valid rows"})
 
 
 class ImportFileSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"}, required=True)
+    file = Upload(required=True, metadata={"description": "a .csv, .xlsx or .xls file with a header row"})
 
 
 @blp.route("/imports/<any(customers, products):kind>")
 class Import(MethodView):
-    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportQuerySchema, location="query")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
-    def post(self, form, files, kind):
+    def post(self, query, files, kind):
         """Check (dry run) or load a CSV or Excel file of customers or products.
 
         Every row is reported with its errors; with `commit=true` the valid rows
         are loaded in one transaction, updating records that share a code or sku."""
         rows = read_table(files["file"].filename, files["file"].read())
-        return run_import(get_uow(), IMPORTERS[kind], rows, commit=form["commit"])
+        return run_import(get_uow(), IMPORTERS[kind], rows, commit=query["commit"])

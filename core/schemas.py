@@ -15,7 +15,7 @@ from core.models import LifecycleStage, ProductKind, Role, Tier
 class DecimalText(fields.Decimal):
     """A decimal with at most `places` decimals, carried as a string in JSON."""
 
-    def __init__(self, places: int, *, minimum: Decimal | None = Decimal("0"), integer_digits: int = 14, **kwargs):
+    def __init__(self, places: int, *, minimum: int | None = 0, integer_digits: int = 14, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])
         if minimum is not None:
             validators.append(validate.Range(min=minimum, error="Must be at least {min}."))
@@ -179,7 +179,7 @@ def _product_fields(required: bool) -> dict:
         "uom": text(10),
         "list_price": price(),
         "standard_cost": price(),
-        "tax_rate": DecimalText(4, validate=[validate.Range(max=Decimal("1"), error="A tax rate is a fraction between 0 and 1.")]),
+        "tax_rate": DecimalText(4, validate=[validate.Range(max=1, error="A tax rate is a fraction between 0 and 1.")]),
         "lead_time_days": fields.Integer(validate=validate.Range(min=0, max=3650)),
         "default_supplier_id": fields.Integer(allow_none=True),
         "min_order_qty": qty(),

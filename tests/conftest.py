@@ -25,7 +25,7 @@ from core.app import create_app
 from core.config import Settings
 from core.db import make_engine
 from core.models import User
-from core.web import system_uow
+from core.uow import UnitOfWork
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -124,24 +124,34 @@ def app(engine, tmp_path_factory):
 
 @pytest.fixture
 def db(app, engine):
-    """One rolled-back transaction per test; yields a session inside it."""
+    """One rolled-back transaction per test; yields a session inside it.
+
+    No app context is held open around the test, so each test-client request
+    gets its own (its own `g`, session and signed-in user), as in production.
+    Build units of work for direct service calls with `uow_for(db)`."""
     connection = engine.connect()
     outer = connection.begin()
     factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     saved = app.extensions["db"].sessionmaker
     app.extensions["db"].sessionmaker = factory
     session = factory()
-    with app.app_context():
-        yield session
+    session.info["app"] = app
+    yield session
     session.close()
     app.extensions["db"].sessionmaker = saved
     outer.rollback()
     connection.close()
 
 
+def uow_for(db, actor: User | None = None) -> UnitOfWork:
+    """A unit of work on the test session, acting as `actor` (None: the system)."""
+    app = db.info["app"]
+    return UnitOfWork(db, events=app.extensions["events"], actor=actor)
+
+
 @pytest.fixture
 def uow(app, db):
-    return system_uow(db)
+    return uow_for(db)
 
 
 @pytest.fixture
@@ -153,7 +163,7 @@ def client(app, db):
 
 
 def make_user(db, role: str, username: str | None = None, team: str | None = None) -> User:
-    return services.create_user(system_uow(db), {
+    return services.create_user(uow_for(db), {
         "username": username or f"{role}-{uuid.uuid4().hex[:6]}", "role": role, "password": PASSWORD,
         "team": team, "full_name": f"Test {role}"})
 
