@@ -405,4 +405,4 @@ def _current_locale() -> str:
     from flask_babel import get_locale
 
     loc = get_locale()
-    return str(loc) if loc else "en"
+    return "_".join(filter(None, (loc.language, loc.territory))) if loc else "en"  # zh_CN, not zh_Hans_CN
