@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from functools import wraps
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_smorest import Api as BaseApi
 from marshmallow import Schema, fields
 from sqlalchemy import select
@@ -60,16 +60,24 @@ class Api(BaseApi):
 
 
 def handle_domain_error(exc: DomainError):
+    get_session().rollback()
+    if not request.path.startswith(PREFIX):  # a web view that did not catch it
+        return render_template("core/error.html", code=exc.status, message=exc.message), exc.status
     extra = {"details": exc.details} if exc.details else {}
     return jsonify(error_body(exc.code, exc.message, exc.fields, **extra)), exc.status
 
 
 def handle_integrity_error(exc: IntegrityError):
     get_session().rollback()
-    return jsonify(error_body("conflict", "The change conflicts with existing data; nothing was changed.")), 409
+    message = "The change conflicts with existing data; nothing was changed."
+    if not request.path.startswith(PREFIX):
+        return render_template("core/error.html", code=409, message=message), 409
+    return jsonify(error_body("conflict", message)), 409
 
 
 def authenticate_request():
+    if not request.path.startswith(PREFIX):
+        return None
     if request.endpoint in PUBLIC_ENDPOINTS or request.method == "OPTIONS":
         return None
     header = request.headers.get("Authorization", "")
@@ -164,11 +172,10 @@ def init_app(app: Flask, csrf) -> Api:
     rest.register_field(DecimalText, "string", "decimal")
     from api import audit, auth, master
 
+    app.before_request(authenticate_request)
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     for module in (auth, master, audit):
-        blp = module.blp
-        blp.before_request(authenticate_request)
-        blp.register_error_handler(DomainError, handle_domain_error)
-        blp.register_error_handler(IntegrityError, handle_integrity_error)
-        csrf.exempt(blp)
-        rest.register_blueprint(blp, url_prefix=PREFIX)
+        csrf.exempt(module.blp)
+        rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

@@ -8,6 +8,7 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from core import tasks  # noqa: F401  (registers the platform's tasks on every Celery app)
 from core.config import Settings
 
 
@@ -27,6 +28,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
         task_acks_late=True,
         broker_connection_retry_on_startup=True,
         timezone="UTC",
+        task_default_queue=settings.celery_queue,
         beat_schedule={
             "relay-outbox-sweep": {"task": "core.relay_outbox", "schedule": 30.0},
         },

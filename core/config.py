@@ -14,6 +14,7 @@ else looks at `os.environ`.
 | `API_TOKEN_TTL_HOURS` | lifetime of API bearer tokens | `12` |
 | `LOGIN_MAX_FAILURES` | failed logins allowed per user and address in the window | `5` |
 | `LOGIN_LOCK_MINUTES` | the throttling window | `15` |
+| `CELERY_QUEUE` | the queue that web and workers share | `suite` |
 | `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
 """
 
@@ -54,6 +55,7 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     instance_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance")
+    celery_queue: str = "suite"
     locales: tuple[str, ...] = ("en", "zh_CN")
 
     @property
@@ -75,6 +77,7 @@ class Settings:
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
             login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
             instance_path=instance,
+            celery_queue=env.get("CELERY_QUEUE") or "suite",
         )
         values.update(overrides)
         if not values["secret_key"]:

@@ -25,7 +25,7 @@ MATRIX: dict[str, dict[str, frozenset[Role]]] = {
     "customer": {
         "read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
         "create": SALES | {R.ADMIN},
-        "update": SALES | {R.FINANCE, R.ADMIN},
+        "update": SALES | {R.ADMIN},
         "delete": frozenset({R.ADMIN}),
     },
     # credit limits and holds are finance's alone

@@ -70,18 +70,31 @@ def _check_customer(uow: UnitOfWork, data: dict, current: Customer | None) -> No
             raise Forbidden("You may not give this customer to that owner.")
     if errors:
         raise InvalidInput(errors)
-    changing_credit = [f for f in CREDIT_FIELDS if f in data and (current is None or getattr(current, f) != data[f])]
-    if changing_credit and uow.actor is not None:
-        creating_with_defaults = current is None and not data.get("credit_hold") and not data.get("credit_limit")
-        if not creating_with_defaults:
+
+
+def _authorize_customer_change(uow: UnitOfWork, data: dict, current: Customer | None) -> None:
+    """Sales owners keep their customers; credit limits and holds are finance's alone."""
+    if uow.actor is None:
+        return
+    credit = {f for f in CREDIT_FIELDS if f in data and (current is None or getattr(current, f) != data[f])}
+    if current is None:
+        _authorize(uow, "create", "customer")
+        if data.get("credit_hold") or data.get("credit_limit"):
             require(uow.actor, "update", "customer_credit")
+        return
+    if credit:
+        require_record(uow.actor, "read", "customer", current)
+        require(uow.actor, "update", "customer_credit")
+    other = {k for k in data if k not in CREDIT_FIELDS and getattr(current, k, None) != data[k]}
+    if other:
+        _authorize(uow, "update", "customer", current)
 
 
 def create_customer(uow: UnitOfWork, data: dict) -> Customer:
-    _authorize(uow, "create", "customer")
     data = dict(data)
     if uow.actor is not None and uow.actor.role == Role.SALES_REP:
         data.setdefault("owner_id", uow.actor.id)
+    _authorize_customer_change(uow, data, None)
     _check_customer(uow, data, None)
     customer = Customer(**data)
     uow.session.add(customer)
@@ -91,7 +104,7 @@ def create_customer(uow: UnitOfWork, data: dict) -> Customer:
 
 def update_customer(uow: UnitOfWork, customer_id: int, data: dict) -> Customer:
     customer = get_record(uow, Customer, customer_id, "customer")
-    _authorize(uow, "update", "customer", customer)
+    _authorize_customer_change(uow, data, customer)
     _check_customer(uow, data, customer)
     _apply(customer, data)
     uow.commit()

@@ -87,6 +87,10 @@ class MasterData:
     query: Any = None
     create: Any = None
     update: Any = None
+    also_edited_by: tuple[str, ...] = ()  # resources whose "update" right also opens the edit form
+
+    def can_edit(self, user) -> bool:
+        return any(can(user, "update", r) for r in (self.resource, *self.also_edited_by))
 
 
 def guard(action: str, resource: str) -> None:
@@ -154,6 +158,7 @@ CUSTOMERS = MasterData(
     filters=[Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
              Field("region", _l("Region"))],
     query=queries.customers, create=services.create_customer, update=services.update_customer,
+    also_edited_by=("customer_credit",),
 )
 
 PRODUCTS = MasterData(
@@ -289,11 +294,14 @@ def _detail(m: MasterData, ident: int):
     history = queries.audit_entries(get_session(), current_user, entity=m.model.__name__, entity_id=str(ident),
                                     per_page=20).items if can(current_user, "read", "audit") else []
     return render_template("core/detail.html", m=m, record=record, history=history,
-                           can_edit=can(current_user, "update", m.resource))
+                           can_edit=m.can_edit(current_user))
 
 
 def _form(m: MasterData, ident: int | None):
-    guard("update" if ident else "create", m.resource)
+    if ident is None:
+        guard("create", m.resource)
+    elif not m.can_edit(current_user):
+        abort(403)
     uow = get_uow()
     record = None
     if ident is not None:

@@ -48,9 +48,8 @@ def current_actor():
 
 
 def relay_outbox_later() -> None:
-    from core.tasks import relay_outbox
-
-    relay_outbox.delay()
+    """After commit: ask the app's own Celery (eager or Redis) to relay the outbox."""
+    current_app.extensions["celery"].tasks["core.relay_outbox"].delay()
 
 
 def get_uow() -> UnitOfWork:
