@@ -141,7 +141,11 @@ def _products(uow: UnitOfWork, suppliers: dict[str, Supplier]) -> int:
                               "Manometer valve", "Anchor bolt set", "Terminal box", "Thermal relay",
                               "Motor protection switch", "Solenoid valve", "Foot valve", "Y-strainer DN80",
                               "Expansion joint", "Butterfly valve DN100", "Ball valve DN25", "Sight glass",
-                              "Pressure sensor", "Remote monitor", "Cooling fan", "Rubber coupling insert"]):
+                              "Pressure sensor", "Remote monitor", "Cooling fan", "Rubber coupling insert",
+                              "Dosing pump 10 l/h", "Dosing pump 50 l/h", "Sump pump 0.5 kW", "Drum pump",
+                              "Hand pump", "Grease gun", "Flow meter DN50", "Flow meter DN100",
+                              "Pressure relief valve", "Air release valve", "Non-return valve DN150",
+                              "Spare impeller kit", "Pump cover gasket set"]):
         supplier = suppliers["S-ELEC"] if i % 3 == 0 else suppliers["S-TRADE"]
         made += _product(uow, existing, f"TRD-{i + 1:03d}", name, "buy", price=str(60 + i * 35),
                          cost=str(35 + i * 20), lead=8, supplier=supplier)
