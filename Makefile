@@ -29,7 +29,7 @@ $(VENDOR)/.stamp: package.json package-lock.json
 	touch $@
 
 translations: $(INSTALLED)
-	$(BIN)/pybabel compile -q -d core/translations
+	$(BIN)/pybabel compile --statistics -d core/translations
 
 run: install
 	$(FLASK) db upgrade
