@@ -67,6 +67,7 @@ class Field:
     choices: Any = None  # list of (value, label) or a callable returning it
     required: bool = False
     permission: tuple[str, str] | None = None  # (action, resource) needed to edit this field
+    default: Any = None  # preselected on a new record
 
     def options(self):
         return self.choices() if callable(self.choices) else (self.choices or [])
@@ -130,9 +131,9 @@ def _supplier_choices():
 
 
 def _owner_choices():
+    if current_user.role == Role.SALES_REP:  # a rep's new customers are the rep's own
+        return [(str(current_user.id), current_user.display_name)]
     users = queries.sales_users(get_session())
-    if current_user.role == Role.SALES_REP:
-        users = [u for u in users if u.id == current_user.id]
     return [("", _("Public pool (no owner)"))] + [(str(u.id), u.display_name) for u in users]
 
 
@@ -142,13 +143,13 @@ CUSTOMERS = MasterData(
     fields=[
         Field("code", _l("Code"), required=True), Field("name", _l("Name"), required=True),
         Field("tax_id", _l("Tax ID")),
-        Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
+        Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier], default=Tier.B.value),
         Field("region", _l("Region")), Field("tags", _l("Tags"), "tags"),
         Field("owner_id", _l("Owner"), "select", _owner_choices),
         Field("lifecycle_stage", _l("Lifecycle stage"), "select",
-              [(s.value, s.value) for s in LifecycleStage]),
+              [(s.value, s.value) for s in LifecycleStage], default=LifecycleStage.TARGET.value),
         Field("email", _l("E-mail"), "email"), Field("phone", _l("Phone")),
-        Field("payment_terms_days", _l("Payment terms (days)"), "number"),
+        Field("payment_terms_days", _l("Payment terms (days)"), "number", default=30),
         Field("credit_limit", _l("Credit limit"), "number", permission=("update", "customer_credit")),
         Field("credit_hold", _l("On credit hold"), "checkbox", permission=("update", "customer_credit")),
         Field("active", _l("Active"), "checkbox"),
@@ -167,9 +168,9 @@ PRODUCTS = MasterData(
     fields=[
         Field("sku", _l("SKU"), required=True), Field("name", _l("Name"), required=True),
         Field("kind", _l("Kind"), "select", [(k.value, k.value) for k in ProductKind], required=True),
-        Field("uom", _l("Unit"), "select", _uom_choices),
+        Field("uom", _l("Unit"), "select", _uom_choices, default="pcs"),
         Field("list_price", _l("List price"), "number"), Field("standard_cost", _l("Standard cost"), "number"),
-        Field("tax_rate", _l("Tax rate"), "number"), Field("lead_time_days", _l("Lead time (days)"), "number"),
+        Field("tax_rate", _l("Tax rate"), "number", default="0.13"), Field("lead_time_days", _l("Lead time (days)"), "number"),
         Field("default_supplier_id", _l("Default supplier"), "select", _supplier_choices),
         Field("min_order_qty", _l("Minimum order quantity"), "number"),
         Field("description", _l("Description"), "textarea"), Field("active", _l("Active"), "checkbox"),
