@@ -131,6 +131,20 @@ def test_a_customer_list_longer_than_a_page_links_to_the_next_and_previous_page(
     assert "Previous" in html and "Next →" not in html
 
 
+def test_a_refused_customer_form_gives_back_the_tags_as_typed_not_as_a_list(client, db):
+    sign_in(client, make_user(db, "sales_rep"))
+    token = csrf_token(client, "/customers/new")
+
+    empty = client.post("/customers/new", data={"csrf_token": token, "code": "", "name": "No Code Ltd",
+                                                "tags": ""}).get_data(as_text=True)
+    typed = client.post("/customers/new", data={"csrf_token": token, "code": "", "name": "No Code Ltd",
+                                                "tags": "vip，east, gears"}).get_data(as_text=True)
+
+    assert field_error(empty, "code") == "Missing data for required field."
+    assert re.search(r'name="tags" type="text"\s+value=""', empty)  # not "[]", which a re-save would store
+    assert re.search(r'name="tags" type="text"\s+value="vip, east, gears"', typed)
+
+
 # --------------------------------------------------------------------------- products
 
 
