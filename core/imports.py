@@ -69,26 +69,26 @@ class Importer:
     update: Callable[[UnitOfWork, int, dict], Any]
 
 
+def _reference(uow: UnitOfWork, row: dict[str, Any], field: str, column, target: str, what: str) -> dict:
+    """Replace a human reference (a username, a supplier code) by the record's id."""
+    value = row.pop(field, None)
+    if not value:
+        return {}
+    found = uow.session.scalar(select(column.class_.id).where(column == value))
+    if found is None:
+        return {field: [f"No {what} {value!r}."]}
+    row[target] = found
+    return {}
+
+
 def _resolve_customer(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, list[str]]:
     if isinstance(row.get("tags"), str):
         row["tags"] = [t.strip() for t in re.split(r"[,;，；]", row["tags"]) if t.strip()]
-    username = row.pop("owner", None)
-    if username:
-        owner = uow.session.scalar(select(User.id).where(User.username == username))
-        if owner is None:
-            return {"owner": [f"No user named {username!r}."]}
-        row["owner_id"] = owner
-    return {}
+    return _reference(uow, row, "owner", User.username, "owner_id", "user named")
 
 
 def _resolve_product(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, list[str]]:
-    code = row.pop("default_supplier", None)
-    if code:
-        supplier = uow.session.scalar(select(Supplier.id).where(Supplier.code == code))
-        if supplier is None:
-            return {"default_supplier": [f"No supplier with code {code!r}."]}
-        row["default_supplier_id"] = supplier
-    return {}
+    return _reference(uow, row, "default_supplier", Supplier.code, "default_supplier_id", "supplier with code")
 
 
 IMPORTERS: dict[str, Importer] = {

@@ -42,9 +42,23 @@ def _exists(uow: UnitOfWork, model, ident: int | None, field: str, label: str) -
     return {field: [f"No {label} with id {ident}."]}
 
 
-def _apply(record, data: dict) -> None:
+def _require_unique(uow: UnitOfWork, model, column: str, value: Any, current_id: int | None, label: str) -> None:
+    errors = _unique(uow, model, column, value, current_id, label)
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _insert(uow: UnitOfWork, record):
+    uow.session.add(record)
+    uow.commit()
+    return record
+
+
+def _change(uow: UnitOfWork, record, data: dict):
     for key, value in data.items():
         setattr(record, key, value)
+    uow.commit()
+    return record
 
 
 def get_record(uow: UnitOfWork, model, ident: int, resource: str):
@@ -96,19 +110,14 @@ def create_customer(uow: UnitOfWork, data: dict) -> Customer:
         data.setdefault("owner_id", uow.actor.id)
     _authorize_customer_change(uow, data, None)
     _check_customer(uow, data, None)
-    customer = Customer(**data)
-    uow.session.add(customer)
-    uow.commit()
-    return customer
+    return _insert(uow, Customer(**data))
 
 
 def update_customer(uow: UnitOfWork, customer_id: int, data: dict) -> Customer:
     customer = get_record(uow, Customer, customer_id, "customer")
     _authorize_customer_change(uow, data, customer)
     _check_customer(uow, data, customer)
-    _apply(customer, data)
-    uow.commit()
-    return customer
+    return _change(uow, customer, data)
 
 
 # --------------------------------------------------------------------------- suppliers
@@ -116,24 +125,15 @@ def update_customer(uow: UnitOfWork, customer_id: int, data: dict) -> Customer:
 
 def create_supplier(uow: UnitOfWork, data: dict) -> Supplier:
     _authorize(uow, "create", "supplier")
-    errors = _unique(uow, Supplier, "code", data.get("code"), None, "supplier")
-    if errors:
-        raise InvalidInput(errors)
-    supplier = Supplier(**data)
-    uow.session.add(supplier)
-    uow.commit()
-    return supplier
+    _require_unique(uow, Supplier, "code", data.get("code"), None, "supplier")
+    return _insert(uow, Supplier(**data))
 
 
 def update_supplier(uow: UnitOfWork, supplier_id: int, data: dict) -> Supplier:
     supplier = get_record(uow, Supplier, supplier_id, "supplier")
     _authorize(uow, "update", "supplier")
-    errors = _unique(uow, Supplier, "code", data.get("code"), supplier.id, "supplier")
-    if errors:
-        raise InvalidInput(errors)
-    _apply(supplier, data)
-    uow.commit()
-    return supplier
+    _require_unique(uow, Supplier, "code", data.get("code"), supplier.id, "supplier")
+    return _change(uow, supplier, data)
 
 
 # --------------------------------------------------------------------------- products
@@ -155,19 +155,14 @@ def create_product(uow: UnitOfWork, data: dict) -> Product:
     if data.get("kind") == ProductKind.SERVICE:
         data.setdefault("lead_time_days", 0)
     _check_product(uow, data, None)
-    product = Product(**data)
-    uow.session.add(product)
-    uow.commit()
-    return product
+    return _insert(uow, Product(**data))
 
 
 def update_product(uow: UnitOfWork, product_id: int, data: dict) -> Product:
     product = get_record(uow, Product, product_id, "product")
     _authorize(uow, "update", "product")
     _check_product(uow, data, product)
-    _apply(product, data)
-    uow.commit()
-    return product
+    return _change(uow, product, data)
 
 
 # --------------------------------------------------------------------------- warehouses, UoM, users
@@ -175,16 +170,11 @@ def update_product(uow: UnitOfWork, product_id: int, data: dict) -> Product:
 
 def create_warehouse(uow: UnitOfWork, data: dict) -> Warehouse:
     _authorize(uow, "create", "warehouse")
-    errors = _unique(uow, Warehouse, "code", data.get("code"), None, "warehouse")
-    if errors:
-        raise InvalidInput(errors)
+    _require_unique(uow, Warehouse, "code", data.get("code"), None, "warehouse")
     if data.get("is_default"):
         for other in uow.session.scalars(select(Warehouse).where(Warehouse.is_default.is_(True))):
             other.is_default = False
-    warehouse = Warehouse(**data)
-    uow.session.add(warehouse)
-    uow.commit()
-    return warehouse
+    return _insert(uow, Warehouse(**data))
 
 
 def default_warehouse(uow: UnitOfWork) -> Warehouse:
@@ -203,15 +193,10 @@ def ensure_uoms(uow: UnitOfWork, units: dict[str, str]) -> None:
 
 def create_user(uow: UnitOfWork, data: dict) -> User:
     _authorize(uow, "create", "user")
-    errors = _unique(uow, User, "username", data.get("username"), None, "user")
-    if errors:
-        raise InvalidInput(errors)
+    _require_unique(uow, User, "username", data.get("username"), None, "user")
     data = dict(data)
     password = data.pop("password")
-    user = User(password_hash=hash_password(password), **data)
-    uow.session.add(user)
-    uow.commit()
-    return user
+    return _insert(uow, User(password_hash=hash_password(password), **data))
 
 
 def set_password(uow: UnitOfWork, user_id: int, password: str) -> User:
