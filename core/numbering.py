@@ -36,3 +36,23 @@ def current_value(session: Session, prefix: str, year: int) -> int:
     return session.scalar(
         select(NumberSequence.last_value).where(NumberSequence.prefix == prefix, NumberSequence.year == year)
     ) or 0
+
+
+def next_numbers(session: Session, prefix: str, *, on: date, count: int) -> list[str]:
+    """`count` consecutive numbers in one statement (for documents created in bulk)."""
+    if count <= 0:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = NumberSequence.__table__
+    stmt = (
+        insert(table)
+        .values(prefix=prefix, year=on.year, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[table.c.prefix, table.c.year],
+            set_={"last_value": table.c.last_value + count},
+        )
+        .returning(table.c.last_value)
+    )
+    last = session.execute(stmt).scalar_one()
+    return [f"{prefix}-{on.year}-{value:05d}" for value in range(last - count + 1, last + 1)]

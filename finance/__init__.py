@@ -1,9 +1,20 @@
-"""The `finance` module. Its documents arrive with their issues; for now it only plugs into the app."""
+"""The `finance` module: credit control (invoices, payments and the journal arrive with their issues)."""
 
 from flask import Flask
 
 from core.events import EventRegistry
+from core.models import Role
+from core.permissions import SALES, register
+
+R = Role
 
 
 def init_app(app: Flask, events: EventRegistry) -> None:
-    """Register this module's blueprint and event subscriptions."""
+    """Register this module's permissions and event subscriptions."""
+    from crm.events import SalesOrderConfirmed
+    from finance import handlers
+
+    register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
+    register("credit_approval", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN}),
+                                 "create": frozenset({R.FINANCE, R.ADMIN})})
+    events.subscribe(SalesOrderConfirmed, handlers.check_credit)

@@ -1,9 +1,22 @@
-"""The `production` module. Its documents arrive with their issues; for now it only plugs into the app."""
+"""The `production` module: BOMs, work orders and the explosion of confirmed orders (MRP)."""
 
 from flask import Flask
 
 from core.events import EventRegistry
+from core.models import Role
+from core.permissions import EVERYONE, register
+
+R = Role
 
 
 def init_app(app: Flask, events: EventRegistry) -> None:
-    """Register this module's blueprint and event subscriptions."""
+    """Register this module's permissions, event subscriptions and demo data."""
+    from crm.events import SalesOrderCancelled, SalesOrderConfirmed
+    from production import demo, handlers
+
+    register("bom", {"read": EVERYONE, "create": frozenset({R.PRODUCTION, R.ADMIN}),
+                     "update": frozenset({R.PRODUCTION, R.ADMIN})})
+    register("work_order", {"read": EVERYONE, "update": frozenset({R.PRODUCTION, R.ADMIN})})
+    events.subscribe(SalesOrderConfirmed, handlers.plan_order)
+    events.subscribe(SalesOrderCancelled, handlers.cancel_order_work_orders)
+    app.extensions.setdefault("demo_loaders", []).append(demo.load_boms)

@@ -1,0 +1,185 @@
+"""Sales orders: the document that drives everything downstream."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
+from core.errors import DomainError, check_transition
+from core.events import RecordsEvents
+from core.models import Audited, Customer, Product, Warehouse
+from core.money import ZERO, round_money
+from crm.events import OrderLineDemand, SalesOrderCancelled, SalesOrderConfirmed
+
+
+class OrderState(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+S = OrderState
+
+#: States in which an order is a commitment that is not finished yet.
+OPEN_STATES = (S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED)
+
+
+def line_amounts(qty: Decimal, unit_price: Decimal, discount: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal]:
+    """Untaxed amount and tax of one line, each rounded half-up to the cent."""
+    untaxed = round_money(qty * unit_price * (Decimal(1) - discount))
+    return untaxed, round_money(untaxed * tax_rate)
+
+
+class SalesOrder(RecordsEvents, Audited, Base):
+    __tablename__ = "crm_sales_order"
+    __table_args__ = (Index("ix_crm_sales_order_customer_state", "customer_id", "state"),)
+
+    TRANSITIONS: ClassVar[dict[OrderState, set[OrderState]]] = {
+        S.DRAFT: {S.CONFIRMED, S.CANCELLED},
+        S.CONFIRMED: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED},
+        S.PARTIALLY_SHIPPED: {S.SHIPPED},
+        S.SHIPPED: {S.DONE},
+        S.DONE: set(),
+        S.CANCELLED: set(),
+    }
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("core_warehouse.id"))
+    state: Mapped[str] = mapped_column(String(20), default=S.DRAFT.value, index=True)
+    order_date: Mapped[date] = mapped_column(Date)
+    requested_date: Mapped[date] = mapped_column(Date)
+    customer_reference: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    untaxed: Mapped[Money] = mapped_column(default=ZERO)
+    tax: Mapped[Money] = mapped_column(default=ZERO)
+    total: Mapped[Money] = mapped_column(default=ZERO)
+    # reported back by finance when it bills and collects (0 until invoices exist)
+    invoiced_amount: Mapped[Money] = mapped_column(default=ZERO)
+    paid_amount: Mapped[Money] = mapped_column(default=ZERO)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
+    cancelled_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    warehouse: Mapped[Warehouse] = relationship()
+    lines: Mapped[list[SalesOrderLine]] = relationship(
+        back_populates="order", order_by="SalesOrderLine.position", cascade="all, delete-orphan",
+        lazy="selectin")
+
+    # -- editing (draft only)
+    @property
+    def editable(self) -> bool:
+        return self.state == S.DRAFT
+
+    def ensure_editable(self) -> None:
+        if not self.editable:
+            raise DomainError(f"Order {self.number} is {self.state}; only a draft can be changed.",
+                              code="not_editable", details={"state": str(self.state)})
+
+    def add_line(self, product: Product, qty: Decimal, *, unit_price: Decimal | None = None,
+                 discount: Decimal = ZERO) -> SalesOrderLine:
+        self.ensure_editable()
+        line = SalesOrderLine(
+            product_id=product.id, product=product, position=len(self.lines) + 1, qty=qty,
+            unit_price=product.list_price if unit_price is None else unit_price,
+            discount=discount, tax_rate=product.tax_rate, reserved_qty=ZERO, shipped_qty=ZERO)
+        line.compute()
+        self.lines.append(line)
+        self.compute_totals()
+        return line
+
+    def clear_lines(self) -> None:
+        self.ensure_editable()
+        self.lines.clear()
+        self.compute_totals()
+
+    def compute_totals(self) -> None:
+        self.untaxed = sum((line.untaxed for line in self.lines), ZERO)
+        self.tax = sum((line.tax for line in self.lines), ZERO)
+        self.total = self.untaxed + self.tax
+
+    # -- transitions
+    def confirm(self, *, on: date) -> None:
+        if not self.lines:
+            raise DomainError(f"Order {self.number} has no lines and cannot be confirmed.", code="empty_order")
+        check_transition("sales order", self.state, S.CONFIRMED, self.TRANSITIONS)
+        self.state, self.confirmed_on = S.CONFIRMED.value, on
+        self.record(SalesOrderConfirmed(
+            order_id=self.id, customer_id=self.customer_id, warehouse_id=self.warehouse_id,
+            need_by=self.requested_date, total=self.total,
+            lines=tuple(OrderLineDemand(line.id, line.product_id, line.qty) for line in self.lines)))
+
+    def cancel(self, *, at: datetime) -> None:
+        was_confirmed = self.state != S.DRAFT
+        check_transition("sales order", self.state, S.CANCELLED, self.TRANSITIONS)
+        self.state, self.cancelled_at = S.CANCELLED.value, at
+        self.record(SalesOrderCancelled(order_id=self.id, customer_id=self.customer_id,
+                                        was_confirmed=was_confirmed))
+
+    # -- derived progress (never a written state)
+    @property
+    def shipment_status(self) -> str:
+        shipped = sum((line.shipped_qty or ZERO for line in self.lines), ZERO)
+        if shipped <= 0:
+            return "none"
+        return "shipped" if all((line.shipped_qty or ZERO) >= line.qty for line in self.lines) else "partial"
+
+    @property
+    def invoice_status(self) -> str:
+        invoiced = self.invoiced_amount or ZERO
+        if invoiced <= 0:
+            return "none"
+        return "invoiced" if invoiced >= self.total else "partial"
+
+    @property
+    def payment_status(self) -> str:
+        paid = self.paid_amount or ZERO
+        if paid <= 0:
+            return "unpaid"
+        return "paid" if paid >= self.total else "partial"
+
+    @property
+    def unbilled(self) -> Decimal:
+        """Gross amount committed and not yet invoiced (counts toward credit exposure)."""
+        if self.state not in OPEN_STATES:
+            return ZERO
+        return max(self.total - (self.invoiced_amount or ZERO), ZERO)
+
+
+class SalesOrderLine(Audited, Base):
+    __tablename__ = "crm_sales_order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("crm_sales_order.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("core_product.id"), index=True)
+    qty: Mapped[Quantity]
+    unit_price: Mapped[UnitPrice]
+    discount: Mapped[Rate] = mapped_column(default=ZERO)
+    tax_rate: Mapped[Rate]
+    untaxed: Mapped[Money] = mapped_column(default=ZERO)
+    tax: Mapped[Money] = mapped_column(default=ZERO)
+    total: Mapped[Money] = mapped_column(default=ZERO)
+    # reported back by inventory (reservations) and, later, by shipping
+    reserved_qty: Mapped[Quantity] = mapped_column(default=ZERO)
+    shipped_qty: Mapped[Quantity] = mapped_column(default=ZERO)
+
+    order: Mapped[SalesOrder] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+    def compute(self) -> None:
+        self.untaxed, self.tax = line_amounts(self.qty, self.unit_price, self.discount or ZERO, self.tax_rate)
+        self.total = self.untaxed + self.tax

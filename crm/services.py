@@ -1,0 +1,159 @@
+"""Sales order services: the only code that changes sales orders.
+
+The acting user is `uow.actor` (None for system acts). Sales users work on the
+orders of their own customers (data scope through the customer's owner)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db import utcnow
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.models import Customer, Product, Warehouse
+from core.numbering import next_number
+from core.permissions import SCOPES, require, require_record
+from core.uow import UnitOfWork
+from crm.models import SalesOrder, SalesOrderLine
+
+RESOURCE = "sales_order"
+
+
+def _authorize(uow: UnitOfWork, action: str, order: SalesOrder | None = None) -> None:
+    if uow.actor is None:
+        return
+    if order is None:
+        require(uow.actor, action, RESOURCE)
+    else:
+        require_record(uow.actor, action, RESOURCE, order)
+
+
+def get_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> SalesOrder:
+    lock = {"of": SalesOrder.__table__} if for_update else None  # not the eagerly joined customer
+    order = uow.session.get(SalesOrder, order_id, with_for_update=lock, populate_existing=for_update)
+    if order is None:
+        raise NotFound("sales order", order_id)
+    _authorize(uow, "read", order)
+    return order
+
+
+def _customer_for_order(uow: UnitOfWork, customer_id: Any) -> Customer:
+    customer = uow.session.get(Customer, customer_id) if customer_id is not None else None
+    actor = uow.actor
+    visible = customer is not None and (actor is None or SCOPES["customer"][1](actor, "read", customer))
+    if not visible:
+        raise InvalidInput({"customer_id": [f"No customer with id {customer_id}."]})
+    if actor is not None and not SCOPES["customer"][1](actor, "update", customer):
+        raise Forbidden("You may only enter orders for your own customers.")
+    if not customer.active:
+        raise InvalidInput({"customer_id": ["This customer is inactive."]})
+    return customer
+
+
+def _warehouse(uow: UnitOfWork, warehouse_id: int | None) -> Warehouse:
+    if warehouse_id is None:
+        found = uow.session.scalar(select(Warehouse).where(Warehouse.is_default.is_(True)).order_by(Warehouse.id))
+        if found is None:
+            raise InvalidInput({"warehouse_id": ["There is no default warehouse; name one."]})
+        return found
+    found = uow.session.get(Warehouse, warehouse_id)
+    if found is None:
+        raise InvalidInput({"warehouse_id": [f"No warehouse with id {warehouse_id}."]})
+    return found
+
+
+def _set_lines(uow: UnitOfWork, order: SalesOrder, lines: list[dict]) -> None:
+    wanted = {line["product_id"] for line in lines}
+    products = {p.id: p for p in uow.session.scalars(select(Product).where(Product.id.in_(wanted)))}
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, line in enumerate(lines):
+        product = products.get(line["product_id"])
+        if product is None:
+            errors[str(index)] = {"product_id": [f"No product with id {line['product_id']}."]}
+        elif not product.active:
+            errors[str(index)] = {"product_id": [f"Product {product.sku} is inactive."]}
+    if errors:
+        raise InvalidInput({"lines": errors})
+    order.clear_lines()
+    for line in lines:
+        order.add_line(products[line["product_id"]], line["qty"], unit_price=line.get("unit_price"),
+                       discount=line.get("discount") or Decimal(0))
+
+
+def create_order(uow: UnitOfWork, data: dict, *, on: date | None = None) -> SalesOrder:
+    """A draft order with its lines; it gets its number `SO-YYYY-NNNNN` now."""
+    _authorize(uow, "create")
+    on = on or date.today()
+    if not data.get("lines"):
+        raise InvalidInput({"lines": ["An order needs at least one line."]})
+    customer = _customer_for_order(uow, data.get("customer_id"))
+    warehouse = _warehouse(uow, data.get("warehouse_id"))
+    order = SalesOrder(
+        customer_id=customer.id, customer=customer, warehouse_id=warehouse.id, order_date=on,
+        requested_date=data.get("requested_date") or on, customer_reference=data.get("customer_reference"),
+        note=data.get("note"), currency=customer.currency, state="draft",
+        created_by_id=uow.actor.id if uow.actor else None)
+    _set_lines(uow, order, data["lines"])
+    order.number = next_number(uow.session, "SO", on=on)
+    uow.session.add(order)
+    uow.commit()
+    return order
+
+
+def update_order(uow: UnitOfWork, order_id: int, data: dict) -> SalesOrder:
+    """Change a draft: header fields, and the lines when `lines` is given (replacing them all)."""
+    order = get_order(uow, order_id, for_update=True)
+    _authorize(uow, "update", order)
+    order.ensure_editable()
+    if "customer_id" in data and data["customer_id"] != order.customer_id:
+        customer = _customer_for_order(uow, data["customer_id"])
+        order.customer_id, order.customer = customer.id, customer
+    if "warehouse_id" in data:
+        order.warehouse_id = _warehouse(uow, data["warehouse_id"]).id
+    for key in ("requested_date", "customer_reference", "note"):
+        if key in data:
+            setattr(order, key, data[key] if key != "requested_date" else data[key] or order.order_date)
+    if "lines" in data:
+        if not data["lines"]:
+            raise InvalidInput({"lines": ["An order needs at least one line."]})
+        _set_lines(uow, order, data["lines"])
+    uow.commit()
+    return order
+
+
+def confirm_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> SalesOrder:
+    """Sign the order. In the same transaction the handlers check credit (finance),
+    reserve stock and plan work orders and purchases (production, purchasing):
+    all of it happens, or none of it."""
+    order = get_order(uow, order_id, for_update=True)
+    _authorize(uow, "update", order)
+    order.confirm(on=on or date.today())
+    uow.commit()
+    return order
+
+
+def cancel_order(uow: UnitOfWork, order_id: int) -> SalesOrder:
+    """Cancel a draft or confirmed order; handlers release its reservations and
+    cancel its plans and not-yet-started work orders in the same transaction."""
+    order = get_order(uow, order_id, for_update=True)
+    _authorize(uow, "update", order)
+    order.cancel(at=utcnow())
+    uow.commit()
+    return order
+
+
+# --------------------------------------------------------------------------- reported back by downstream modules
+
+
+def note_lines_reserved(uow: UnitOfWork, changes: dict[int, Decimal]) -> None:
+    """Inventory reports reserved quantity per order line (positive: reserved, negative: released).
+    No commit: it runs inside the caller's transaction."""
+    if not changes:
+        return
+    for line_id, delta in changes.items():
+        line = uow.session.get(SalesOrderLine, line_id)  # usually already in the identity map
+        if line is not None:
+            line.reserved_qty += delta

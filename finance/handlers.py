@@ -1,0 +1,12 @@
+"""Finance's reactions to other modules' events; they run inside the caller's transaction."""
+
+from __future__ import annotations
+
+from core.uow import UnitOfWork
+from crm.events import SalesOrderConfirmed
+from finance import services
+
+
+def check_credit(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
+    """A refusal raises, and the whole confirmation (reservations, plans) rolls back."""
+    services.check_order_credit(uow, order_id=event.order_id, customer_id=event.customer_id, total=event.total)

@@ -1,0 +1,249 @@
+"""Inventory services: the only code that changes moves, balances and reservations.
+
+Locking: every function that changes balances first locks the balance rows it
+needs in one statement ordered by product id (`SELECT ... FOR UPDATE`), so
+that parallel transactions queue on the rows in the same order and can never
+deadlock; a caller that will touch several products (the order explosion)
+locks all of them up front with `lock_balances`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.errors import DomainError, InvalidInput
+from core.models import Product, ProductKind, Warehouse
+from core.money import ZERO
+from core.permissions import require
+from core.uow import UnitOfWork
+from crm import services as crm_services
+from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
+
+
+def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
+    if uow.actor is not None:
+        require(uow.actor, action, resource)
+
+
+def default_warehouse_id(session: Session) -> int:
+    found = session.scalar(select(Warehouse.id).where(Warehouse.is_default.is_(True)).order_by(Warehouse.id))
+    if found is None:
+        raise DomainError("There is no default warehouse.", code="no_default_warehouse")
+    return found
+
+
+# --------------------------------------------------------------------------- locks
+
+
+def lock_balances(uow: UnitOfWork, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, StockBalance]:
+    """Lock the existing balance rows of these products in one warehouse, in product id order.
+    A product without a balance row has nothing to reserve and needs no lock."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    stmt = (select(StockBalance)
+            .where(StockBalance.warehouse_id == warehouse_id, StockBalance.product_id.in_(ids))
+            .order_by(StockBalance.product_id)
+            .with_for_update()
+            .execution_options(populate_existing=True))
+    return {balance.product_id: balance for balance in uow.session.scalars(stmt)}
+
+
+def _balance_for_update(uow: UnitOfWork, product_id: int, warehouse_id: int) -> StockBalance:
+    """The locked balance row of one product, created first when it does not exist yet."""
+    session = uow.session
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = StockBalance.__table__
+    session.execute(insert(table).values(product_id=product_id, warehouse_id=warehouse_id, on_hand=ZERO,
+                                         reserved=ZERO).on_conflict_do_nothing(
+        index_elements=[table.c.product_id, table.c.warehouse_id]))
+    return lock_balances(uow, warehouse_id, [product_id])[product_id]
+
+
+# --------------------------------------------------------------------------- reservations
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a reservation: a sales order line, or a work order's component."""
+
+    sales_order_id: int | None = None
+    sales_order_line_id: int | None = None
+    work_order_id: int | None = None
+    work_order_component_id: int | None = None
+
+
+def reserve_available(uow: UnitOfWork, balances: dict[int, StockBalance], *, product_id: int,
+                      warehouse_id: int, qty: Decimal, holder: Holder) -> Decimal:
+    """Reserve up to `qty` of what is available on the (already locked) balance row.
+    Returns what was reserved; the rest is the caller's shortfall to plan."""
+    balance = balances.get(product_id)
+    if balance is None or qty <= 0:
+        return ZERO
+    if balance.warehouse_id != warehouse_id:
+        raise ValueError("balance of another warehouse")
+    take = min(qty, max(balance.available, ZERO))
+    if take <= 0:
+        return ZERO
+    balance.reserved += take
+    uow.session.add(Reservation(
+        product_id=product_id, warehouse_id=warehouse_id, qty=take, state=ReservationState.ACTIVE.value,
+        sales_order_id=holder.sales_order_id, sales_order_line_id=holder.sales_order_line_id,
+        work_order_id=holder.work_order_id, work_order_component_id=holder.work_order_component_id))
+    if holder.sales_order_line_id is not None and holder.work_order_id is None:
+        crm_services.note_lines_reserved(uow, {holder.sales_order_line_id: take})
+    return take
+
+
+def _release(uow: UnitOfWork, reservations: list[Reservation]) -> list[Reservation]:
+    if not reservations:
+        return []
+    by_warehouse: dict[int, set[int]] = defaultdict(set)
+    for reservation in reservations:
+        by_warehouse[reservation.warehouse_id].add(reservation.product_id)
+    balances: dict[tuple[int, int], StockBalance] = {}
+    for warehouse_id in sorted(by_warehouse):
+        for product_id, balance in lock_balances(uow, warehouse_id, by_warehouse[warehouse_id]).items():
+            balances[(product_id, warehouse_id)] = balance
+    now = utcnow()
+    line_changes: dict[int, Decimal] = defaultdict(Decimal)
+    for reservation in reservations:
+        reservation.release(at=now)
+        balances[(reservation.product_id, reservation.warehouse_id)].reserved -= reservation.qty
+        if reservation.sales_order_line_id is not None and reservation.work_order_id is None:
+            line_changes[reservation.sales_order_line_id] -= reservation.qty
+    crm_services.note_lines_reserved(uow, dict(line_changes))
+    return reservations
+
+
+def lock_order_stock(uow: UnitOfWork, sales_order_id: int) -> None:
+    """Lock, in product order and in one go, every balance that an order's active reservations
+    hold (its lines' and its work orders'), before a cancellation releases them in steps."""
+    rows = uow.session.execute(
+        select(Reservation.warehouse_id, Reservation.product_id).distinct()
+        .where(Reservation.sales_order_id == sales_order_id, Reservation.state == ReservationState.ACTIVE))
+    by_warehouse: dict[int, set[int]] = defaultdict(set)
+    for warehouse_id, product_id in rows:
+        by_warehouse[warehouse_id].add(product_id)
+    for warehouse_id in sorted(by_warehouse):
+        lock_balances(uow, warehouse_id, by_warehouse[warehouse_id])
+
+
+def release_order_line_reservations(uow: UnitOfWork, sales_order_id: int) -> list[Reservation]:
+    """Release the reservations that an order's lines hold (not those of its work orders)."""
+    found = list(uow.session.scalars(
+        select(Reservation).where(Reservation.sales_order_id == sales_order_id,
+                                  Reservation.work_order_id.is_(None),
+                                  Reservation.state == ReservationState.ACTIVE)
+        .order_by(Reservation.product_id, Reservation.id)))
+    return _release(uow, found)
+
+
+def release_work_order_reservations(uow: UnitOfWork, work_order_ids: Iterable[int]) -> list[Reservation]:
+    ids = sorted(set(work_order_ids))
+    if not ids:
+        return []
+    found = list(uow.session.scalars(
+        select(Reservation).where(Reservation.work_order_id.in_(ids),
+                                  Reservation.state == ReservationState.ACTIVE)
+        .order_by(Reservation.product_id, Reservation.id)))
+    return _release(uow, found)
+
+
+# --------------------------------------------------------------------------- moves
+
+
+def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decimal, kind: MoveKind,
+              reason: str | None = None, reference: str | None = None) -> tuple[StockMove, StockBalance]:
+    """Append a move to the ledger and apply it to the balance in the same transaction.
+    Stock may not fall below what is reserved (nor below zero)."""
+    if qty == 0:
+        raise InvalidInput({"qty": ["A stock move cannot be zero."]})
+    balance = _balance_for_update(uow, product_id, warehouse_id)
+    if balance.on_hand + qty < balance.reserved:
+        raise DomainError(
+            "This would leave less stock on hand than is reserved.", code="insufficient_stock",
+            details={"product_id": product_id, "warehouse_id": warehouse_id, "on_hand": str(balance.on_hand),
+                     "reserved": str(balance.reserved), "available": str(balance.available), "qty": str(qty)})
+    move = StockMove(product_id=product_id, warehouse_id=warehouse_id, qty=qty, kind=kind.value, reason=reason,
+                     reference=reference, created_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(move)
+    balance.on_hand += qty
+    return move, balance
+
+
+def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
+    """A stock adjustment (opening stock, count difference, damage): a signed move with a reason."""
+    _authorize(uow, "create", "stock_adjustment")
+    errors: dict[str, list[str]] = {}
+    product = uow.session.get(Product, data.get("product_id"))
+    if product is None:
+        errors["product_id"] = [f"No product with id {data.get('product_id')}."]
+    elif product.kind == ProductKind.SERVICE:
+        errors["product_id"] = [f"{product.sku} is a service and has no stock."]
+    warehouse_id = data.get("warehouse_id")
+    if warehouse_id is not None and uow.session.get(Warehouse, warehouse_id) is None:
+        errors["warehouse_id"] = [f"No warehouse with id {warehouse_id}."]
+    if not data.get("qty"):
+        errors["qty"] = ["An adjustment cannot be zero."]
+    if not (data.get("reason") or "").strip():
+        errors["reason"] = ["Say why the stock is adjusted."]
+    if errors:
+        raise InvalidInput(errors)
+    move, _balance = post_move(uow, product_id=product.id,
+                               warehouse_id=warehouse_id or default_warehouse_id(uow.session),
+                               qty=data["qty"], kind=MoveKind.ADJUSTMENT, reason=data["reason"].strip(),
+                               reference=data.get("reference"))
+    uow.commit()
+    return move
+
+
+def balance_of(session: Session, product_id: int, warehouse_id: int) -> StockBalance | None:
+    return session.scalar(select(StockBalance).where(StockBalance.product_id == product_id,
+                                                     StockBalance.warehouse_id == warehouse_id))
+
+
+# --------------------------------------------------------------------------- the ledger check
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    product_id: int
+    warehouse_id: int
+    field: str
+    balance: Decimal
+    ledger: Decimal
+
+    def __str__(self) -> str:
+        return (f"product {self.product_id} warehouse {self.warehouse_id}: {self.field} is {self.balance} "
+                f"but the ledger says {self.ledger}")
+
+
+def check_ledger(session: Session) -> list[Mismatch]:
+    """Compare every balance with the moves and the active reservations; empty when they agree."""
+    moves = {(p, w): q for p, w, q in session.execute(
+        select(StockMove.product_id, StockMove.warehouse_id, func.sum(StockMove.qty))
+        .group_by(StockMove.product_id, StockMove.warehouse_id))}
+    locks = {(p, w): q for p, w, q in session.execute(
+        select(Reservation.product_id, Reservation.warehouse_id, func.sum(Reservation.qty))
+        .where(Reservation.state == ReservationState.ACTIVE)
+        .group_by(Reservation.product_id, Reservation.warehouse_id))}
+    balances = {(b.product_id, b.warehouse_id): b for b in session.scalars(select(StockBalance))}
+    found = []
+    for key in sorted(set(moves) | set(locks) | set(balances)):
+        balance = balances.get(key)
+        on_hand = balance.on_hand if balance else ZERO
+        reserved = balance.reserved if balance else ZERO
+        if Decimal(on_hand) != Decimal(moves.get(key) or 0):
+            found.append(Mismatch(key[0], key[1], "on_hand", on_hand, Decimal(moves.get(key) or 0)))
+        if Decimal(reserved) != Decimal(locks.get(key) or 0):
+            found.append(Mismatch(key[0], key[1], "reserved", reserved, Decimal(locks.get(key) or 0)))
+    return found
