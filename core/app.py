@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     login_manager.init_app(app)
     login_manager.login_view = "core_web.login"
     login_manager.login_message_category = "warning"
+    login_manager.login_message = _l("Please sign in to open this page.")
 
     @login_manager.user_loader
     def _load_user(user_id: str):

@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
@@ -54,6 +55,9 @@ ROLE_LABELS = {
     Role.PRODUCTION: _l("Production"), Role.MANAGEMENT: _l("Management"), Role.ADMIN: _l("Administrator"),
 }
 LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+STAGE_LABELS = {LifecycleStage.NURTURING: _l("Nurturing"), LifecycleStage.TARGET: _l("Target"),
+                LifecycleStage.WON: _l("Won"), LifecycleStage.DORMANT: _l("Dormant")}
+KIND_LABELS = {ProductKind.BUY: _l("Bought"), ProductKind.MAKE: _l("Made in house"), ProductKind.SERVICE: _l("Service")}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -72,6 +76,12 @@ class Field:
     def options(self):
         return self.choices() if callable(self.choices) else (self.choices or [])
 
+    def label_for(self, value):
+        """The human label of a stored choice (static choice lists only)."""
+        if self.kind == "select" and not callable(self.choices):
+            return dict(self.choices or []).get(value, value)
+        return value
+
 
 @dataclass
 class MasterData:
@@ -89,6 +99,14 @@ class MasterData:
     create: Any = None
     update: Any = None
     also_edited_by: tuple[str, ...] = ()  # resources whose "update" right also opens the edit form
+
+    def show(self, record, name: str):
+        """A record's value as a person reads it in lists and detail pages."""
+        if name == "owner_name":
+            return record.owner.display_name if record.owner else ""
+        value = getattr(record, name)
+        field = next((f for f in self.fields if f.name == name), None)
+        return field.label_for(value) if field is not None else value
 
     def can_edit(self, user) -> bool:
         return any(can(user, "update", r) for r in (self.resource, *self.also_edited_by))
@@ -147,7 +165,7 @@ CUSTOMERS = MasterData(
         Field("region", _l("Region")), Field("tags", _l("Tags"), "tags"),
         Field("owner_id", _l("Owner"), "select", _owner_choices),
         Field("lifecycle_stage", _l("Lifecycle stage"), "select",
-              [(s.value, s.value) for s in LifecycleStage], default=LifecycleStage.TARGET.value),
+              [(s.value, STAGE_LABELS[s]) for s in LifecycleStage], default=LifecycleStage.TARGET.value),
         Field("email", _l("E-mail"), "email"), Field("phone", _l("Phone")),
         Field("payment_terms_days", _l("Payment terms (days)"), "number", default=30),
         Field("credit_limit", _l("Credit limit"), "number", permission=("update", "customer_credit")),
@@ -167,7 +185,7 @@ PRODUCTS = MasterData(
     key="sku", form_schema=ProductFormSchema,
     fields=[
         Field("sku", _l("SKU"), required=True), Field("name", _l("Name"), required=True),
-        Field("kind", _l("Kind"), "select", [(k.value, k.value) for k in ProductKind], required=True),
+        Field("kind", _l("Kind"), "select", [(k.value, KIND_LABELS[k]) for k in ProductKind], required=True),
         Field("uom", _l("Unit"), "select", _uom_choices, default="pcs"),
         Field("list_price", _l("List price"), "number"), Field("standard_cost", _l("Standard cost"), "number"),
         Field("tax_rate", _l("Tax rate"), "number", default="0.13"), Field("lead_time_days", _l("Lead time (days)"), "number"),
@@ -177,7 +195,7 @@ PRODUCTS = MasterData(
     ],
     columns=[("sku", _l("SKU")), ("name", _l("Name")), ("kind", _l("Kind")), ("uom", _l("Unit")),
              ("list_price", _l("List price")), ("lead_time_days", _l("Lead time (days)"))],
-    filters=[Field("kind", _l("Kind"), "select", [(k.value, k.value) for k in ProductKind])],
+    filters=[Field("kind", _l("Kind"), "select", [(k.value, KIND_LABELS[k]) for k in ProductKind])],
     query=queries.products, create=services.create_product, update=services.update_product,
 )
 
@@ -196,6 +214,10 @@ SUPPLIERS = MasterData(
 
 MASTER = {m.endpoint: m for m in (CUSTOMERS, PRODUCTS, SUPPLIERS)}
 
+#: Menu entries of the domain modules' blueprints: (endpoint, label, (action, resource) needed to see it).
+#: Each module's `views.py` adds its own; core imports none of them.
+NAV_EXTRA: list[tuple[str, Any, tuple[str, str]]] = []
+
 
 def nav_items() -> list[tuple[str, Any]]:
     """The menu: only what the signed-in role may use."""
@@ -203,6 +225,9 @@ def nav_items() -> list[tuple[str, Any]]:
     for m in MASTER.values():
         if can(current_user, "read", m.resource):
             items.append((f"core_web.{m.endpoint}_list", m.title))
+    for endpoint, label, (action, resource) in NAV_EXTRA:
+        if can(current_user, action, resource):
+            items.append((endpoint, label))
     if can(current_user, "create", "customer") or can(current_user, "create", "product"):
         items.append(("core_web.imports", _("Import")))
     if can(current_user, "read", "audit"):
@@ -392,6 +417,12 @@ def audit():
 @bp.app_errorhandler(403)
 def forbidden(_exc):
     return render_template("core/error.html", code=403, message=_("Your role does not allow this page.")), 403
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_refused(_exc):
+    return render_template("core/error.html", code=400,
+                           message=_("The form had expired or was not sent from this site. Please try again.")), 400
 
 
 @bp.app_errorhandler(404)

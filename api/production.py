@@ -1,0 +1,91 @@
+"""BOMs and work orders."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from core.permissions import scoped
+from core.queries import paginate
+from core.web import get_session, get_uow
+from production import services
+from production.models import Bom, WorkOrder
+from production.schemas import BomSchema, CreateBomSchema, WorkOrderSchema
+
+from . import idempotent, page_body, page_schema
+
+blp = Blueprint("production", __name__, description="BOMs and work orders")
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class BomArgs(PageArgs):
+    product_id = fields.Integer()
+    active = fields.Boolean()
+
+
+class WorkOrderArgs(PageArgs):
+    sales_order_id = fields.Integer()
+    sales_order_line_id = fields.Integer()
+    parent_work_order_id = fields.Integer()
+    product_id = fields.Integer()
+    state = fields.String()
+
+
+def _filtered(stmt, model, filters: dict):
+    for name, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
+@blp.route("/boms")
+class Boms(MethodView):
+    @blp.arguments(BomArgs, location="query")
+    @blp.response(200, page_schema(BomSchema))
+    def get(self, args):
+        """BOMs, filtered by product and whether active."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        stmt = _filtered(scoped(g.actor, "bom", select(Bom)), Bom, args).order_by(Bom.product_id, Bom.id)
+        return page_body(paginate(get_session(), stmt, page, per_page))
+
+    @idempotent
+    @blp.arguments(CreateBomSchema)
+    @blp.response(201, BomSchema)
+    @blp.alt_response(422, description="A field is not valid, or the BOM would make a cycle")
+    def post(self, data):
+        """Create the active BOM of a make product (the previous one steps down)."""
+        return services.create_bom(get_uow(), data)
+
+
+@blp.route("/boms/<int:bom_id>")
+class BomItem(MethodView):
+    @blp.response(200, BomSchema)
+    def get(self, bom_id):
+        """One BOM with its components."""
+        return services.get_bom(get_uow(), bom_id)
+
+
+@blp.route("/work-orders")
+class WorkOrders(MethodView):
+    @blp.arguments(WorkOrderArgs, location="query")
+    @blp.response(200, page_schema(WorkOrderSchema))
+    def get(self, args):
+        """Work orders, filtered by the sales order they serve, state or product."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        stmt = _filtered(scoped(g.actor, "work_order", select(WorkOrder)), WorkOrder, args).order_by(WorkOrder.id)
+        return page_body(paginate(get_session(), stmt, page, per_page))
+
+
+@blp.route("/work-orders/<int:work_order_id>")
+class WorkOrderItem(MethodView):
+    @blp.response(200, WorkOrderSchema)
+    def get(self, work_order_id):
+        """One work order with its components."""
+        return services.get_work_order(get_uow(), work_order_id)
