@@ -31,3 +31,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         "create": SALES | {R.ADMIN},
         "update": SALES | {R.ADMIN},
     }, scope=(_order_scope, _order_in_scope))
+
+    from crm import views
+
+    app.register_blueprint(views.bp)

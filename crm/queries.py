@@ -21,3 +21,40 @@ def sales_orders(session: Session, actor: User, *, q: str | None = None, page: i
         if value is not None and value != "":
             stmt = stmt.where(column == value)
     return paginate(session, stmt.order_by(SalesOrder.id.desc()), page, per_page)
+
+
+# --------------------------------------------------------------------------- order entry (web UI)
+
+
+def order_customers(session: Session, actor: User) -> list:
+    """The active customers this user may enter orders for (the data scope for changes)."""
+    from core.models import Customer
+
+    stmt = scoped(actor, "customer", select(Customer).where(Customer.active.is_(True)), action="update")
+    return list(session.scalars(stmt.order_by(Customer.code)))
+
+
+def orderable_products(session: Session) -> list:
+    """The active products an order line may name, by SKU."""
+    from core.models import Product
+
+    return list(session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.sku)))
+
+
+def preview_order(session: Session, lines: list[dict]) -> tuple[SalesOrder, list]:
+    """An unsaved draft holding these lines, with line amounts and totals computed by the model
+    exactly as saving would (unit price defaults to the list price), and its line for each input
+    line (None for one naming an unknown product, which is left out). Never added to the session."""
+    from core.models import Product
+    from core.money import ZERO
+
+    wanted = {line["product_id"] for line in lines}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))} if wanted else {}
+    order = SalesOrder(state="draft")
+    built = []
+    for line in lines:
+        product = products.get(line["product_id"])
+        built.append(None if product is None else order.add_line(
+            product, line["qty"], unit_price=line.get("unit_price"), discount=line.get("discount") or ZERO))
+    order.compute_totals()
+    return order, built

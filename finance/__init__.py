@@ -18,3 +18,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("credit_approval", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN}),
                                  "create": frozenset({R.FINANCE, R.ADMIN})})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit)
+
+    from finance import views
+
+    app.register_blueprint(views.bp)

@@ -22,3 +22,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     events.subscribe(SalesOrderCancelled, handlers.release_order_reservations)
     app.cli.add_command(stock_cli)
     app.extensions.setdefault("demo_loaders", []).append(demo.load_opening_stock)
+
+    from inventory import views
+
+    app.register_blueprint(views.bp)

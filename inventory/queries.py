@@ -39,3 +39,37 @@ def moves(session: Session, actor: User, *, page: int = 1, per_page: int = 25, p
     stmt = _filtered(scoped(actor, "stock", select(StockMove)), StockMove, product_id=product_id,
                      warehouse_id=warehouse_id, kind=kind)
     return paginate(session, stmt.order_by(StockMove.id.desc()), page, per_page)
+
+
+# --------------------------------------------------------------------------- the stock-and-locks page (web UI)
+
+
+def product_balances(session: Session, actor: User, product_id: int) -> list[tuple[StockBalance, object]]:
+    """One product's balance in each warehouse, with the warehouse: (balance, warehouse) by warehouse code."""
+    from core.models import Warehouse
+
+    stmt = (scoped(actor, "stock", select(StockBalance, Warehouse))
+            .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+            .where(StockBalance.product_id == product_id).order_by(Warehouse.code))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def active_locks(session: Session, actor: User, *, product_id: int | None = None,
+                 sales_order_id: int | None = None, limit: int = 500) -> list[tuple]:
+    """Who holds the stock: active reservations with their product, warehouse and sales order
+    (number), oldest first: (reservation, product, warehouse, order number or None)."""
+    from core.models import Product, Warehouse
+    from crm.models import SalesOrder
+    from inventory.models import ReservationState
+
+    stmt = (scoped(actor, "reservation", select(Reservation, Product, Warehouse, SalesOrder.number))
+            .join(Product, Product.id == Reservation.product_id)
+            .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
+            .outerjoin(SalesOrder, SalesOrder.id == Reservation.sales_order_id)
+            .where(Reservation.state == ReservationState.ACTIVE.value))
+    if product_id is not None:
+        stmt = stmt.where(Reservation.product_id == product_id)
+    if sales_order_id is not None:
+        stmt = stmt.where(Reservation.sales_order_id == sales_order_id)
+    stmt = stmt.order_by(Reservation.product_id, Reservation.id).limit(limit)
+    return [tuple(row) for row in session.execute(stmt)]

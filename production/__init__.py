@@ -20,3 +20,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     events.subscribe(SalesOrderConfirmed, handlers.plan_order)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_work_orders)
     app.extensions.setdefault("demo_loaders", []).append(demo.load_boms)
+
+    from production import views
+
+    app.register_blueprint(views.bp)

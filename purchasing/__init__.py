@@ -19,3 +19,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     events.subscribe(MaterialShortagesFound, handlers.plan_material_shortages)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_plans)
     events.subscribe(WorkOrdersCancelled, handlers.cancel_work_order_plans)
+
+    from purchasing import views
+
+    app.register_blueprint(views.bp)

@@ -1,0 +1,330 @@
+"""The web UI of sales orders: list, entry (with a live preview of the totals), detail,
+confirmation and cancellation.
+
+Views parse the form, call one service (or one read-only query) and render or redirect.
+The totals shown while typing come from `queries.preview_order`, which runs the model's
+own line and total computation; templates and scripts do no arithmetic. Other departments'
+parts of the order page (credit, stock locks, work orders, purchase plans) are fragments
+served by their own modules and pulled in with htmx."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from core import queries as core_queries
+from core.errors import DomainError, Forbidden, NotFound
+from core.permissions import can
+from core.views import NAV_EXTRA, guard
+from core.web import get_session, get_uow
+from crm import queries, schemas, services
+from crm.models import OrderState
+
+bp = Blueprint("crm_web", __name__, template_folder="templates", url_prefix="/sales-orders")
+
+if not any(entry[0] == "crm_web.orders" for entry in NAV_EXTRA):
+    NAV_EXTRA.append(("crm_web.orders", _l("Sales orders"), ("read", "sales_order")))
+
+STATE_LABELS = {
+    OrderState.DRAFT: _l("Draft"), OrderState.CONFIRMED: _l("Confirmed"),
+    OrderState.PARTIALLY_SHIPPED: _l("Partially shipped"), OrderState.SHIPPED: _l("Shipped"),
+    OrderState.DONE: _l("Done"), OrderState.CANCELLED: _l("Cancelled"),
+}
+LINE_FIELDS = ("product_id", "qty", "unit_price", "discount")
+HEADER_FIELDS = ("customer_id", "warehouse_id", "requested_date", "customer_reference", "note")
+EMPTY_ROWS = 3  # blank lines offered on a new order
+
+
+@bp.app_context_processor
+def _labels():
+    return {"order_state_label": lambda state: STATE_LABELS.get(state, state)}
+
+
+# Display formats shared by the order pages and the fragments other modules serve into them.
+@bp.app_template_filter("money")
+def _money(value) -> str:
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
+@bp.app_template_filter("qty")
+def _qty(value) -> str:
+    return "" if value is None else _plain(Decimal(value))
+
+
+@bp.app_template_filter("percent")
+def _percent(value) -> str:
+    return "" if value is None else f"{_plain(Decimal(value) * 100)}%"
+
+
+# --------------------------------------------------------------------------- form parsing
+
+
+def _rows(form) -> list[dict[str, str]]:
+    """The line rows of the form (`lines-<key>-<field>`), in the order they were entered."""
+    keys: list[int] = []
+    for name in form:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) not in keys:
+            keys.append(int(parts[1]))
+    return [{"key": key, **{f: form.get(f"lines-{key}-{f}", "").strip() for f in LINE_FIELDS}} for key in keys]
+
+
+def _blank(row: dict) -> bool:
+    return not any(row[f] for f in LINE_FIELDS)
+
+
+def _line_input(row: dict) -> dict[str, Any]:
+    return {f: row[f] for f in LINE_FIELDS if row[f] != ""}
+
+
+def _order_input(form, rows: list[dict]) -> tuple[dict[str, Any], list[dict]]:
+    """Schema input of the whole order, and the rows it was built from (blank rows dropped)."""
+    data: dict[str, Any] = {}
+    for name in HEADER_FIELDS:
+        value = form.get(name, "").strip()
+        if value != "":
+            data[name] = value
+        elif name in ("requested_date", "customer_reference", "note", "warehouse_id"):
+            data[name] = None
+    kept = [row for row in rows if not _blank(row)]
+    data["lines"] = [_line_input(row) for row in kept]
+    return data, kept
+
+
+def _line_errors(errors: dict, kept: list[dict]) -> tuple[dict[int, dict], list[str]]:
+    """Schema/service errors of `lines` by row key; messages about the lines as a whole apart."""
+    by_row: dict[int, dict] = {}
+    general: list[str] = []
+    found = errors.get("lines")
+    if isinstance(found, dict):
+        for index, messages in found.items():
+            if str(index).isdigit() and int(index) < len(kept) and isinstance(messages, dict):
+                by_row[kept[int(index)]["key"]] = messages
+            else:
+                general.extend(messages if isinstance(messages, list) else [str(messages)])
+    elif isinstance(found, list):
+        general.extend(str(m) for m in found)
+    return by_row, general
+
+
+def _form_context(rows: list[dict], **extra) -> dict:
+    session = get_session()
+    return {
+        "rows": rows,
+        "customers": queries.order_customers(session, current_user),
+        "products": queries.orderable_products(session),
+        "warehouses": core_queries.warehouses(session, current_user, per_page=100).items,
+        "next_key": max((row["key"] for row in rows), default=-1) + 1,
+        **extra,
+    }
+
+
+def _preview(rows: list[dict]) -> dict[int, Any]:
+    """Each complete row's computed line (by row key) and the draft's totals."""
+    valid: list[tuple[int, dict]] = []
+    for row in rows:
+        if _blank(row) or not row["product_id"] or not row["qty"]:
+            continue
+        try:
+            valid.append((row["key"], schemas.OrderLineInputSchema().load(_line_input(row))))
+        except ValidationError:
+            continue
+    order, built = queries.preview_order(get_session(), [line for _key, line in valid])
+    return {"order_preview": order,
+            "line_by_key": {key: line for (key, _input), line in zip(valid, built, strict=True) if line}}
+
+
+def _blank_rows(start: int, count: int) -> list[dict]:
+    return [{"key": start + i, **dict.fromkeys(LINE_FIELDS, "")} for i in range(count)]
+
+
+def _rows_of(order) -> list[dict]:
+    return [{"key": i, "product_id": str(line.product_id), "qty": _plain(line.qty),
+             "unit_price": _plain(line.unit_price), "discount": _plain(line.discount) if line.discount else ""}
+            for i, line in enumerate(order.lines)]
+
+
+def _plain(value) -> str:
+    """A decimal as typed by a person: no trailing zeros, no exponent."""
+    text = format(value, "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
+
+
+# --------------------------------------------------------------------------- list and detail
+
+
+@bp.route("")
+@login_required
+def orders():
+    guard("read", "sales_order")
+    state = request.args.get("state") or None
+    customer_id = request.args.get("customer_id", type=int)
+    page = queries.sales_orders(get_session(), current_user, q=request.args.get("q"), state=state,
+                                customer_id=customer_id, page=request.args.get("page", 1, type=int))
+    customers = core_queries.customers(get_session(), current_user, per_page=200).items \
+        if can(current_user, "read", "customer") else []
+    template = "crm/_orders_table.html" if request.headers.get("HX-Request") else "crm/orders.html"
+    return render_template(template, page=page, states=STATE_LABELS, state=state, customer_id=customer_id,
+                           customers=customers, q=request.args.get("q", ""))
+
+
+def _load(order_id: int):
+    try:
+        return services.get_order(get_uow(), order_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.route("/<int:order_id>")
+@login_required
+def order_detail(order_id: int):
+    guard("read", "sales_order")
+    return render_template("crm/order_detail.html", order=_load(order_id))
+
+
+# --------------------------------------------------------------------------- entry
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def order_new():
+    guard("create", "sales_order")
+    if request.method == "GET":
+        rows = _blank_rows(0, EMPTY_ROWS)
+        values = {"customer_id": request.args.get("customer_id", "")}
+        return render_template("crm/order_form.html", order=None, values=values,
+                               **_form_context(rows, errors={}, **_preview(rows)))
+    return _save(None)
+
+
+@bp.route("/<int:order_id>/edit", methods=["GET", "POST"])
+@login_required
+def order_edit(order_id: int):
+    guard("update", "sales_order")
+    order = _load(order_id)
+    if not order.editable:
+        flash(_("Order %(number)s is no longer a draft and cannot be changed.", number=order.number), "error")
+        return redirect(url_for("crm_web.order_detail", order_id=order.id), 303)
+    if request.method == "GET":
+        rows = _rows_of(order) + _blank_rows(len(order.lines), 1)
+        values = {"customer_id": str(order.customer_id), "warehouse_id": str(order.warehouse_id),
+                  "requested_date": order.requested_date.isoformat(),
+                  "customer_reference": order.customer_reference or "", "note": order.note or ""}
+        return render_template("crm/order_form.html", order=order, values=values,
+                               **_form_context(rows, errors={}, **_preview(rows)))
+    return _save(order)
+
+
+def _save(order):
+    """Create or change a draft from the posted form; on bad input show the form again with the errors."""
+    rows = _rows(request.form)
+    if request.form.get("action") == "add_line":  # without JavaScript: the form comes back one row longer
+        rows += _blank_rows(max((r["key"] for r in rows), default=-1) + 1, 1)
+        return render_template("crm/order_form.html", order=order, values=request.form,
+                               **_form_context(rows, errors={}, **_preview(rows)))
+    data, kept = _order_input(request.form, rows)
+    uow = get_uow()
+    errors: dict = {}
+    try:
+        if order is None:
+            saved = services.create_order(uow, schemas.CreateSalesOrderSchema().load(data))
+        else:
+            saved = services.update_order(uow, order.id, schemas.UpdateSalesOrderSchema().load(data))
+        flash(_("Sales order %(number)s saved as a draft.", number=saved.number), "success")
+        return redirect(url_for("crm_web.order_detail", order_id=saved.id), 303)
+    except ValidationError as exc:
+        errors = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
+    except Forbidden as exc:
+        get_session().rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("crm_web.orders"), 303)
+    except DomainError as exc:
+        errors = exc.fields or {}
+        if not errors:
+            flash(exc.message, "error")
+    get_session().rollback()
+    by_row, general = _line_errors(errors, kept)
+    flash(_("Please correct the marked fields; nothing was saved."), "error")
+    return render_template("crm/order_form.html", order=order, values=request.form,
+                           **_form_context(rows, errors=errors, line_errors=by_row, general_errors=general,
+                                           **_preview(rows))), 422
+
+
+@bp.route("/preview", methods=["POST"])
+@login_required
+def order_preview():
+    """The totals block (and, out of band, each line's amount) for the form as typed."""
+    guard("create", "sales_order")
+    rows = _rows(request.form)
+    return render_template("crm/_order_totals.html", rows=rows, oob=True, **_preview(rows))
+
+
+@bp.route("/line", methods=["POST"])
+@login_required
+def order_line():
+    """One more blank line row for the entry form (htmx appends it)."""
+    guard("create", "sales_order")
+    rows = _rows(request.form)
+    row = _blank_rows(max((r["key"] for r in rows), default=-1) + 1, 1)[0]
+    return render_template("crm/_order_line.html", row=row, products=queries.orderable_products(get_session()),
+                           line_errors={}, line=None)
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+@bp.route("/<int:order_id>/confirm", methods=["POST"])
+@login_required
+def order_confirm(order_id: int):
+    guard("update", "sales_order")
+    try:
+        order = services.confirm_order(get_uow(), order_id)
+        flash(_("Sales order %(number)s is confirmed: stock is reserved and the shortfall is planned.",
+                number=order.number), "success")
+    except NotFound:
+        abort(404)
+    except Forbidden as exc:
+        flash(exc.message, "error")
+    except DomainError as exc:
+        flash(_refusal(exc), "error")
+    return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+
+
+@bp.route("/<int:order_id>/cancel", methods=["POST"])
+@login_required
+def order_cancel(order_id: int):
+    guard("update", "sales_order")
+    try:
+        order = services.cancel_order(get_uow(), order_id)
+        flash(_("Sales order %(number)s is cancelled; its stock locks and plans are released.",
+                number=order.number), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+
+
+def _refusal(exc: DomainError) -> str:
+    """A credit refusal in plain words: the limit, the exposure, this order and what is missing."""
+    d = {k: _money(v) if k in ("credit_limit", "exposure", "order_total", "shortfall") and v is not None else v
+         for k, v in exc.details.items()}
+    if exc.code == "credit_limit_exceeded":
+        return _("Not confirmed: the customer's credit limit would be exceeded. Credit limit %(limit)s, "
+                 "current exposure %(exposure)s, this order %(total)s: %(missing)s is missing. "
+                 "Finance can approve this order over the limit, or the customer can pay open invoices first.",
+                 limit=d.get("credit_limit"), exposure=d.get("exposure"), total=d.get("order_total"),
+                 missing=d.get("shortfall"))
+    if exc.code == "credit_hold":
+        return _("Not confirmed: the customer is on credit hold. Credit limit %(limit)s, current exposure "
+                 "%(exposure)s, this order %(total)s. Ask finance to lift the hold.",
+                 limit=d.get("credit_limit"), exposure=d.get("exposure"), total=d.get("order_total"))
+    return _("Not confirmed: %(reason)s", reason=exc.message)
