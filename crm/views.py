@@ -36,6 +36,10 @@ STATE_LABELS = {
     OrderState.PARTIALLY_SHIPPED: _l("Partially shipped"), OrderState.SHIPPED: _l("Shipped"),
     OrderState.DONE: _l("Done"), OrderState.CANCELLED: _l("Cancelled"),
 }
+PROGRESS_LABELS = {
+    "none": _l("not shipped"), "partial": _l("partly"), "shipped": _l("shipped"),
+    "unpaid": _l("unpaid"), "paid": _l("paid"),
+}
 LINE_FIELDS = ("product_id", "qty", "unit_price", "discount")
 HEADER_FIELDS = ("customer_id", "warehouse_id", "requested_date", "customer_reference", "note")
 EMPTY_ROWS = 3  # blank lines offered on a new order
@@ -43,7 +47,8 @@ EMPTY_ROWS = 3  # blank lines offered on a new order
 
 @bp.app_context_processor
 def _labels():
-    return {"order_state_label": lambda state: STATE_LABELS.get(state, state)}
+    return {"order_state_label": lambda state: STATE_LABELS.get(state, state),
+            "order_progress_label": lambda status: PROGRESS_LABELS.get(status, status)}
 
 
 # Display formats shared by the order pages and the fragments other modules serve into them.

@@ -9,13 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from core import queries as core_queries
+from core import services as core_services
+from core.errors import NotFound
 from core.models import Product
 from core.permissions import can
 from core.views import NAV_EXTRA, guard
-from core.web import get_session
+from core.web import get_session, get_uow
 from inventory import queries
 
 bp = Blueprint("inventory_web", __name__, template_folder="templates", url_prefix="/inventory")
@@ -36,7 +37,12 @@ def stock():
         exact = [p for p in matches if p.sku.lower() == q.lower()]
         if exact or len(matches) == 1:
             product_id = (exact or matches)[0].id
-    product = session.scalar(select(Product).where(Product.id == product_id)) if product_id else None
+    product = None
+    if product_id is not None:
+        try:
+            product = core_services.get_record(get_uow(), Product, product_id, "product")
+        except NotFound:
+            product = None
     balances = queries.product_balances(session, current_user, product.id) if product else []
     show_locks = can(current_user, "read", "reservation")
     locks = queries.active_locks(session, current_user, product_id=product.id) if product and show_locks else []

@@ -108,6 +108,8 @@ def test_a_rep_confirms_an_order_and_the_warehouse_sees_its_lock(live_suite, pag
     expect(totals.locator("[data-total=total]")).to_have_text("56,500.00")
     page.get_by_role("button", name="Add line").click()
     expect(page.locator("tr.order-line")).to_have_count(4)
+    page.locator("tr.order-line").last.get_by_role("button", name="Remove line").click()
+    expect(page.locator("tr.order-line")).to_have_count(3)
     page.screenshot(path=str(tmp_path / "order-entry.png"), full_page=True)
     page.get_by_role("button", name="Save draft").click()
 

@@ -95,6 +95,28 @@ def test_a_bad_line_shows_a_field_error_and_saves_nothing(client, db):
                      .where(SalesOrder.customer_id == example.customer_id)) == 0
 
 
+def test_a_draft_is_edited_through_its_form_and_confirmed_orders_are_not(client, db):
+    rep = make_user(db, "sales_rep")
+    example = example_for(db, rep)
+    uow = uow_for(db)
+    order = pump_order(uow, example, 10)
+    sign_in(client, rep)
+    form = client.get(f"/sales-orders/{order.id}/edit").get_data(as_text=True)
+    assert 'name="lines-0-qty" value="10"' in form and 'name="lines-0-unit_price" value="5000"' in form
+
+    answer = client.post(f"/sales-orders/{order.id}/edit", data={
+        "csrf_token": csrf_token(client, f"/sales-orders/{order.id}/edit"), "customer_id": str(example.customer_id),
+        "requested_date": "2026-12-20", "lines-0-product_id": str(example.products["PUMP"]), "lines-0-qty": "4",
+        "lines-0-unit_price": "5000", "lines-0-discount": "0.1", "action": "save"})
+
+    assert answer.status_code == 303
+    db.refresh(order)
+    assert (order.total, str(order.requested_date), order.lines[0].discount) == (D("20340.00"), "2026-12-20", D("0.1"))
+    crm.confirm_order(uow, order.id)
+    refused = client.get(f"/sales-orders/{order.id}/edit", follow_redirects=True)
+    assert f"Order {order.number} is no longer a draft and cannot be changed." in refused.get_data(as_text=True)
+
+
 def test_a_credit_refusal_shows_the_limit_the_exposure_and_what_is_missing(client, db):
     rep = make_user(db, "sales_rep")
     example = example_for(db, rep)
