@@ -20,7 +20,8 @@ def plan_purchases(uow: UnitOfWork, needs: Iterable[PurchaseNeed]) -> list[Purch
     planned, and the whole act that raised the need is refused."""
     needs = list(needs)
     session = uow.session
-    products = {pid: session.get(Product, pid) for pid in {need.product_id for need in needs}}
+    wanted = {need.product_id for need in needs}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))} if wanted else {}
     missing = sorted(p.sku for p in products.values() if p.default_supplier_id is None)
     if missing:
         raise DomainError(f"No default supplier for {', '.join(missing)}: the shortage cannot be planned.",
