@@ -24,7 +24,7 @@ def _engine():
 
 
 @db_cli.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 def db_upgrade(revision: str) -> None:
     """Build or upgrade the schema (and the default warehouse and units)."""
     migrate.upgrade(_engine(), revision)

@@ -23,7 +23,7 @@ def alembic_config(connection=None) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
 
