@@ -39,9 +39,10 @@ def db_downgrade(revision: str) -> None:
 
 @db_cli.command("revision")
 @click.option("-m", "--message", required=True)
-def db_revision(message: str) -> None:
+@click.option("--head", default="head", help="the revision to build on when several heads exist")
+def db_revision(message: str, head: str) -> None:
     """Write a new migration from the difference between models and database."""
-    migrate.revision(_engine(), message)
+    migrate.revision(_engine(), message, head)
 
 
 @db_cli.command("check")

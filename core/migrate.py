@@ -33,9 +33,9 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(alembic_config(connection), revision)
 
 
-def revision(engine: Engine, message: str) -> None:
+def revision(engine: Engine, message: str, head: str = "head") -> None:
     with engine.begin() as connection:
-        command.revision(alembic_config(connection), message=message, autogenerate=True)
+        command.revision(alembic_config(connection), message=message, autogenerate=True, head=head)
 
 
 def pending_changes(engine: Engine) -> list:
