@@ -11,7 +11,7 @@ from enum import Enum
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from core.models import Audited, AuditEntry
+from core.models import AppendOnly, Audited, AuditEntry
 
 _SKIPPED = {"password_hash", "created_at"}
 
@@ -43,6 +43,17 @@ def _entry(session: Session, obj, action: str, changes: dict, note: str | None =
         changes=changes,
         note=note,
     )
+
+
+class LedgerViolation(RuntimeError):
+    """A programming error: code tried to rewrite a ledger row."""
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_ledgers(session: Session, _context, _instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AppendOnly) and (obj in session.deleted or session.is_modified(obj)):
+            raise LedgerViolation(f"{type(obj).__name__} rows are append-only; write a correcting row instead.")
 
 
 @event.listens_for(Session, "after_flush")

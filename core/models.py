@@ -18,6 +18,11 @@ class Audited:
     """Marker: every insert, update and delete of this model is written to the audit log."""
 
 
+class AppendOnly:
+    """Marker of a ledger: rows are inserted, never updated or deleted (corrections are new rows).
+    The flush hook in `core.audit` refuses any other change."""
+
+
 # --------------------------------------------------------------------------- people
 
 
@@ -224,7 +229,7 @@ class Warehouse(Audited, Base):
 # --------------------------------------------------------------------------- platform records
 
 
-class AuditEntry(Base):
+class AuditEntry(AppendOnly, Base):
     """Append-only: who changed which record, when, and each changed field's before/after."""
 
     __tablename__ = "core_audit_log"

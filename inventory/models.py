@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, Quantity, Timestamp
 from core.errors import check_transition
+from core.models import AppendOnly
 from core.money import ZERO
 
 
@@ -29,7 +30,7 @@ class MoveKind(StrEnum):
     SHIPMENT = "shipment"
 
 
-class StockMove(Base):
+class StockMove(AppendOnly, Base):
     """One signed change of on-hand stock. Never updated, never deleted."""
 
     __tablename__ = "inventory_stock_move"

@@ -59,3 +59,20 @@ def test_admin_and_management_read_the_log_filtered_by_entity_and_user(client, d
     products = admin.get("/audit-log?entity=Product").get_json()
     assert {i["changes"]["sku"][1] for i in products["items"]} == {"A1"}
     assert rep.get("/audit-log").status_code == 403
+
+
+def test_ledger_rows_cannot_be_rewritten_or_deleted(db):
+    import pytest
+
+    from core.audit import LedgerViolation
+
+    entry = AuditEntry(action="note", entity="Test", entity_id="1", changes={})
+    db.add(entry)
+    db.commit()
+    entry.note = "rewritten"
+    with pytest.raises(LedgerViolation):
+        db.flush()
+    db.rollback()
+    db.delete(db.merge(entry))
+    with pytest.raises(LedgerViolation):
+        db.flush()
