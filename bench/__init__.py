@@ -7,6 +7,11 @@ A benchmark is a module in this package that defines
     DATABASES = ("sqlite", "postgresql")        # optional: where it makes sense
     def run(target: Target) -> list[Figure]: ...
 
+A figure may carry a `goal` (text, e.g. "≥ 100 orders/s") with `met` (True/False) so that
+docs/benchmarks.md states plainly whether it was reached, a `value` shown instead of the rate
+when the figure is not a rate (statements per call), and a `detail` (markdown) printed below the
+table (a breakdown of what was counted).
+
 `bench/__main__.py` finds every such module, gives each `run` a fresh migrated database per
 target (the embedded SQLite file, and PostgreSQL when it is reachable, in a schema of its own
 that is dropped afterwards), prints the figures and writes them to docs/benchmarks.md.
@@ -57,6 +62,16 @@ class Figure:
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     note: str = ""
     error: str = ""
+    goal: str = ""  # "≥ 100 orders/s"
+    met: bool | None = None  # whether the goal was reached (None: no goal)
+    value: str = ""  # shown instead of the rate when the figure is not a rate ("31 statements")
+    detail: str = field(default="", repr=False)  # markdown for the details section
+
+    @property
+    def verdict(self) -> str:
+        if not self.goal:
+            return ""
+        return f"{self.goal}: {'**met**' if self.met else '**not met**'}"
 
     @property
     def rate(self) -> float:

@@ -81,15 +81,24 @@ def _ms(value: float | None) -> str:
 
 
 def table(figures: list[Figure]) -> str:
-    rows = ["| benchmark | database | clients | done | in s | rate | p50 ms | p95 ms | note |",
-            "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    goals = any(f.goal for f in figures)
+    head = "| benchmark | database | clients | done | in s | rate | p50 ms | p95 ms |" + (" goal |" if goals else "")
+    rows = [head + " note |", "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |" + (" --- |" if goals else "")
+            + " --- |"]
     for f in figures:
+        goal = f" {f.verdict} |" if goals else ""
         if f.error:
-            rows.append(f"| {f.benchmark} | {f.database} | {f.setting} | | | | | | FAILED: {f.error} |")
+            rows.append(f"| {f.benchmark} | {f.database} | {f.setting} | | | | | |{goal} FAILED: {f.error} |")
             continue
+        rate = f.value or f"{f.rate:,.0f} {f.unit}"
         rows.append(f"| {f.benchmark} | {f.database} | {f.setting} | {f.count} | {f.seconds:.1f} | "
-                    f"{f.rate:,.0f} {f.unit} | {_ms(f.percentile(50))} | {_ms(f.percentile(95))} | {f.note} |")
+                    f"{rate} | {_ms(f.percentile(50))} | {_ms(f.percentile(95))} |{goal} {f.note} |")
     return "\n".join(rows)
+
+
+def details(figures: list[Figure]) -> str:
+    parts = [f"### {f.benchmark}, {f.database}, {f.setting}\n\n{f.detail.strip()}\n" for f in figures if f.detail]
+    return "\n## Details\n\n" + "\n".join(parts) if parts else ""
 
 
 def document(figures: list[Figure], modules: dict[str, ModuleType], info: dict[str, str], started: datetime,
@@ -101,13 +110,14 @@ Platform figures measured by `make bench` (`.venv/bin/python -m bench`), which r
 Each figure comes from a fresh database migrated to head: the embedded SQLite file and, when it is
 reachable, PostgreSQL (a schema of its own, dropped afterwards). Each measurement runs for about
 {SECONDS:g} s. Latencies are per call (p50 = median, p95 = 95th percentile); "rate" is calls per
-second of wall time, all clients together. These are figures of this machine, not promises: compare
-runs on the same machine.
+second of wall time, all clients together. Where an issue set a goal for a figure, the goal column
+says whether this run met it. These are figures of this machine, not promises: compare runs on the
+same machine, and mind the load average below (other work on the machine slows every figure down).
 
 | run | |
 | --- | --- |
 | date | {started:%Y-%m-%d %H:%M} UTC (took {elapsed:.0f} s) |
-| machine | {info['machine']} |
+| machine | {info['machine']}{info.get('load_end', '')} |
 | software | {info['software']} |
 | PostgreSQL | {postgres} |
 
@@ -118,12 +128,14 @@ runs on the same machine.
 ## Figures
 
 {table(figures)}
+{details(figures)}
 
 ## Adding a benchmark
 
 Add a module `bench/<name>.py` with `TITLE`, `DESCRIPTION`, optionally `DATABASES`, and
 `run(target) -> list[Figure]` (see `bench/__init__.py`: `measure` for one client, `parallel` for
-several); `python -m bench` picks it up. Keep each measurement to a few seconds.
+several; a figure may carry a `goal` and whether it was `met`, and a `detail` shown below the table);
+`python -m bench` picks it up. Keep each measurement to a few seconds.
 """
 
 
@@ -150,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     started, began, info = datetime.now(UTC), time.perf_counter(), machine()
     figures = run_all(modules, dialects)
     elapsed = time.perf_counter() - began
+    if hasattr(os, "getloadavg"):
+        info["load_end"] = f", {os.getloadavg()[0]:.1f} at the end"
     print(f"\n{started:%Y-%m-%d %H:%M} UTC, {info['machine']}\n{info['software']}\n")
     print(table(figures))
+    print(details(figures))
     if not args.no_write and (args.write or not args.names):
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         OUTPUT.write_text(document(figures, modules, info, started, elapsed, postgres))
