@@ -28,7 +28,7 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import Schema, ValidationError
 from sqlalchemy import func, select
 
-from core import queries, services
+from core import formatting, queries, services
 from core.auth import LoginThrottled, authenticate
 from core.errors import DomainError, Forbidden, NotFound
 from core.imports import IMPORTERS, ImportError_, read_table, run_import
@@ -434,6 +434,7 @@ def not_found(_exc):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    formatting.init_app(app)
 
     @app.context_processor
     def _globals():

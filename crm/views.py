@@ -9,7 +9,6 @@ served by their own modules and pulled in with htmx."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,6 +19,7 @@ from marshmallow import ValidationError
 
 from core import queries as core_queries
 from core.errors import DomainError, Forbidden, NotFound
+from core.formatting import money, plain
 from core.permissions import can
 from core.views import NAV_EXTRA, guard
 from core.web import get_session, get_uow
@@ -52,21 +52,6 @@ def _labels():
 
 
 # Display formats shared by the order pages and the fragments other modules serve into them.
-@bp.app_template_filter("money")
-def _money(value) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
-
-
-@bp.app_template_filter("qty")
-def _qty(value) -> str:
-    return "" if value is None else _plain(Decimal(value))
-
-
-@bp.app_template_filter("percent")
-def _percent(value) -> str:
-    return "" if value is None else f"{_plain(Decimal(value) * 100)}%"
-
-
 # --------------------------------------------------------------------------- form parsing
 
 
@@ -150,15 +135,9 @@ def _blank_rows(start: int, count: int) -> list[dict]:
 
 
 def _rows_of(order) -> list[dict]:
-    return [{"key": i, "product_id": str(line.product_id), "qty": _plain(line.qty),
-             "unit_price": _plain(line.unit_price), "discount": _plain(line.discount) if line.discount else ""}
+    return [{"key": i, "product_id": str(line.product_id), "qty": plain(line.qty),
+             "unit_price": plain(line.unit_price), "discount": plain(line.discount) if line.discount else ""}
             for i, line in enumerate(order.lines)]
-
-
-def _plain(value) -> str:
-    """A decimal as typed by a person: no trailing zeros, no exponent."""
-    text = format(value, "f")
-    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
 
 
 # --------------------------------------------------------------------------- list and detail
@@ -320,7 +299,7 @@ def order_cancel(order_id: int):
 
 def _refusal(exc: DomainError) -> str:
     """A credit refusal in plain words: the limit, the exposure, this order and what is missing."""
-    d = {k: _money(v) if k in ("credit_limit", "exposure", "order_total", "shortfall") and v is not None else v
+    d = {k: money(v) if k in ("credit_limit", "exposure", "order_total", "shortfall") and v is not None else v
          for k, v in exc.details.items()}
     if exc.code == "credit_limit_exceeded":
         return _("Not confirmed: the customer's credit limit would be exceeded. Credit limit %(limit)s, "

@@ -1,0 +1,30 @@
+"""How numbers read on a page: shared template filters of every module."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+
+
+def plain(value) -> str:
+    """A decimal as typed by a person: no trailing zeros, no exponent."""
+    text = format(Decimal(value), "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) or "0"
+
+
+def money(value) -> str:
+    return "" if value is None else f"{Decimal(value):,.2f}"
+
+
+def qty(value) -> str:
+    return "" if value is None else plain(value)
+
+
+def percent(value) -> str:
+    return "" if value is None else f"{plain(Decimal(value) * 100)}%"
+
+
+def init_app(app: Flask) -> None:
+    for name, function in (("money", money), ("qty", qty), ("percent", percent)):
+        app.add_template_filter(function, name)
