@@ -22,24 +22,37 @@ class Event:
 Handler = Callable[[Any, Event], None]
 
 
+GUARD = -100  # priority of handlers that may refuse the act: they run before the reactions
+
+
 class EventRegistry:
     def __init__(self) -> None:
-        self._handlers: dict[type[Event], list[Handler]] = defaultdict(list)
+        self._handlers: dict[type[Event], list[tuple[int, Handler]]] = defaultdict(list)
 
-    def subscribe(self, event_type: type[Event], handler: Handler) -> None:
-        if handler not in self._handlers[event_type]:
-            self._handlers[event_type].append(handler)
+    def subscribe(self, event_type: type[Event], handler: Handler, *, priority: int = 0) -> None:
+        """Handlers run by priority (lower first), then in subscription order.
+        A guard (`priority=GUARD`) such as a credit check runs before any reaction."""
+        if all(h is not handler for _p, h in self._handlers[event_type]):
+            self._handlers[event_type].append((priority, handler))
+            self._handlers[event_type].sort(key=lambda entry: entry[0])
+
+    def copy(self) -> EventRegistry:
+        """The same wiring in a new registry (to add a handler without touching the app's)."""
+        twin = EventRegistry()
+        for event_type, entries in self._handlers.items():
+            twin._handlers[event_type] = list(entries)
+        return twin
 
     def handlers_for(self, event: Event) -> list[Handler]:
-        found: list[Handler] = []
+        found: list[tuple[int, Handler]] = []
         for cls in type(event).__mro__:
             found.extend(self._handlers.get(cls, ()))
-        return found
+        return [handler for _priority, handler in sorted(found, key=lambda entry: entry[0])]
 
     def wiring(self) -> dict[str, list[str]]:
         """Who reacts to what, for documentation and the architecture test."""
         return {
-            f"{etype.__module__}.{etype.__qualname__}": [f"{h.__module__}.{h.__qualname__}" for h in hs]
+            f"{etype.__module__}.{etype.__qualname__}": [f"{h.__module__}.{h.__qualname__}" for _p, h in hs]
             for etype, hs in sorted(self._handlers.items(), key=lambda kv: kv[0].__qualname__)
         }
 

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from core.events import EventRegistry
+from core.events import GUARD, EventRegistry
 from core.models import Role
 from core.permissions import SALES, register
 
@@ -17,7 +17,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
     register("credit_approval", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN}),
                                  "create": frozenset({R.FINANCE, R.ADMIN})})
-    events.subscribe(SalesOrderConfirmed, handlers.check_credit)
+    events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
 
     from finance import views
 
