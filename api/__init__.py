@@ -170,12 +170,23 @@ def init_app(app: Flask, csrf) -> Api:
         "security": [{"bearer": []}],
     })
     rest.register_field(DecimalText, "string", "decimal")
-    from api import audit, auth, finance, inventory, master, production, purchasing, sales
+    from api import (
+        audit,
+        auth,
+        finance,
+        inventory,
+        leads,
+        master,
+        opportunities,
+        production,
+        purchasing,
+        sales,
+    )
 
     app.before_request(authenticate_request)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
-    for module in (auth, master, audit, sales, inventory, production, purchasing, finance):
+    for module in (auth, master, audit, sales, inventory, production, purchasing, finance, leads, opportunities):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

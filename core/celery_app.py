@@ -31,6 +31,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
         task_default_queue=settings.celery_queue,
         beat_schedule={
             "relay-outbox-sweep": {"task": "core.relay_outbox", "schedule": 30.0},
+            "recycle-overdue-leads": {"task": "crm.recycle_overdue_leads", "schedule": 300.0},
         },
     )
     celery.set_default()

@@ -35,3 +35,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from crm import views
 
     app.register_blueprint(views.bp)
+
+    from crm.leads import wiring
+
+    wiring.init_app(app)

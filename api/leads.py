@@ -1,0 +1,102 @@
+"""Leads: capture, lists scoped by role, the public pool's claim, behaviour events, score
+explanation and conversion into customer, contact and opportunity."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core.web import get_session, get_uow
+from crm.leads import conversion, queries, services
+from crm.leads.schemas import (
+    CaptureLeadSchema,
+    ConvertedLeadSchema,
+    ConvertLeadSchema,
+    LeadEventSchema,
+    LeadSchema,
+    ScoreExplanationSchema,
+)
+
+from . import idempotent, page_body, page_schema
+
+blp = Blueprint("leads", __name__, description="Leads: capture, scoring, assignment, the public pool, conversion")
+
+
+class LeadListArgs(Schema):
+    q = fields.String(metadata={"description": "search in company, contact and number"})
+    status = fields.String()
+    grade = fields.String(validate=validate.OneOf(["A", "B", "C"]))
+    owner_id = fields.Integer()
+    is_duplicate = fields.Boolean()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class StrictConvertLeadSchema(ConvertLeadSchema):
+    class Meta:
+        unknown = "raise"
+
+
+@blp.route("/leads")
+class Leads(MethodView):
+    @blp.arguments(LeadListArgs, location="query")
+    @blp.response(200, page_schema(LeadSchema))
+    def get(self, args):
+        """The leads the caller may see (a rep: own leads and the public pool)."""
+        return page_body(queries.leads(get_session(), g.actor, **args))
+
+    @idempotent
+    @blp.arguments(CaptureLeadSchema)
+    @blp.response(201, LeadSchema)
+    @blp.alt_response(422, description="A field is not valid")
+    def post(self, data):
+        """Capture a lead: duplicates are flagged and linked, it is scored and routed."""
+        return services.capture_lead(get_uow(), data, source="api")
+
+
+@blp.route("/leads/<int:lead_id>")
+class LeadItem(MethodView):
+    @blp.response(200, LeadSchema)
+    def get(self, lead_id):
+        """One lead."""
+        return services.get_lead(get_uow(), lead_id)
+
+
+@blp.route("/leads/<int:lead_id>/score")
+class LeadScore(MethodView):
+    @blp.response(200, ScoreExplanationSchema)
+    def get(self, lead_id):
+        """The score, the grade, the thresholds and every rule that fired."""
+        return services.explain_score(get_uow(), lead_id)
+
+
+@blp.route("/leads/<int:lead_id>/events")
+class LeadEvents(MethodView):
+    @blp.arguments(LeadEventSchema)
+    @blp.response(200, LeadSchema)
+    def post(self, data, lead_id):
+        """Record a behaviour event (form_submitted, replied, visited); the lead is scored again."""
+        return services.record_event(get_uow(), lead_id, data["event"])
+
+
+@blp.route("/leads/<int:lead_id>/claim")
+class ClaimLead(MethodView):
+    @blp.response(200, LeadSchema)
+    @blp.alt_response(403, description="Another rep's lead")
+    @blp.alt_response(409, description="`claim_limit_reached` or `not_in_pool`; nothing changed")
+    def post(self, lead_id):
+        """Claim a lead from the public pool; it gets a follow-up deadline by its grade."""
+        return services.claim_lead(get_uow(), lead_id)
+
+
+@blp.route("/leads/<int:lead_id>/convert")
+class ConvertLead(MethodView):
+    @blp.arguments(StrictConvertLeadSchema)
+    @blp.response(200, ConvertedLeadSchema)
+    @blp.alt_response(409, description="Not convertible, or it matches another owner's customer")
+    def post(self, data, lead_id):
+        """Turn the lead into a customer (or join the one found), a contact and an opportunity."""
+        lead, opportunity = conversion.convert_lead(get_uow(), lead_id, data)
+        return {"lead": lead, "opportunity": opportunity}

@@ -1,0 +1,102 @@
+"""Opportunities (stages with exit rules, lost reasons) and activities."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core.errors import InvalidInput
+from core.queries import Page
+from core.web import get_session, get_uow
+from crm.leads import queries
+from crm.leads.schemas import (
+    ActivitySchema,
+    CreateOpportunitySchema,
+    LogActivitySchema,
+    MoveOpportunitySchema,
+    OpportunitySchema,
+    UpdateOpportunitySchema,
+)
+from crm.pipeline import services
+
+from . import idempotent, page_body, page_schema
+
+blp = Blueprint("opportunities", __name__, description="Opportunities and activities")
+
+
+class OpportunityListArgs(Schema):
+    state = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
+    customer_id = fields.Integer()
+    owner_id = fields.Integer()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class ActivityListArgs(Schema):
+    lead_id = fields.Integer()
+    opportunity_id = fields.Integer()
+
+
+@blp.route("/opportunities")
+class Opportunities(MethodView):
+    @blp.arguments(OpportunityListArgs, location="query")
+    @blp.response(200, page_schema(OpportunitySchema))
+    def get(self, args):
+        """The opportunities the caller may see."""
+        return page_body(queries.opportunities(get_session(), g.actor, **args))
+
+    @idempotent
+    @blp.arguments(CreateOpportunitySchema)
+    @blp.response(201, OpportunitySchema)
+    def post(self, data):
+        """Open an opportunity in the first stage of the default pipeline."""
+        return services.create_opportunity(get_uow(), data)
+
+
+@blp.route("/opportunities/<int:opportunity_id>")
+class OpportunityItem(MethodView):
+    @blp.response(200, OpportunitySchema)
+    def get(self, opportunity_id):
+        """One opportunity."""
+        return services.get_opportunity(get_uow(), opportunity_id)
+
+    @blp.arguments(UpdateOpportunitySchema)
+    @blp.response(200, OpportunitySchema)
+    def patch(self, data, opportunity_id):
+        """Fill in amount, budget, decision maker, expected close date or contact."""
+        return services.update_opportunity(get_uow(), opportunity_id, data)
+
+
+@blp.route("/opportunities/<int:opportunity_id>/move")
+class MoveOpportunity(MethodView):
+    @blp.arguments(MoveOpportunitySchema)
+    @blp.response(200, OpportunitySchema)
+    @blp.alt_response(409, description="`exit_rule` (with `fields` naming what is missing) or a closed opportunity")
+    def post(self, data, opportunity_id):
+        """Move to another stage (by `stage_id` or `stage` code); lost needs a `lost_reason`."""
+        if data.get("stage_id") is None and not data.get("stage"):
+            raise InvalidInput({"stage_id": ["Give stage_id or stage."]})
+        return services.move_opportunity(get_uow(), opportunity_id, stage_id=data.get("stage_id"),
+                                         stage_code=data.get("stage"), lost_reason=data.get("lost_reason"),
+                                         lost_note=data.get("lost_note"))
+
+
+@blp.route("/activities")
+class Activities(MethodView):
+    @blp.arguments(ActivityListArgs, location="query")
+    @blp.response(200, page_schema(ActivitySchema))
+    def get(self, args):
+        """The activities of one lead or one opportunity, newest first."""
+        if not args.get("lead_id") and not args.get("opportunity_id"):
+            raise InvalidInput({"lead_id": ["Give lead_id or opportunity_id."]})
+        found = services.activities_of(get_uow(), lead_id=args.get("lead_id"),
+                                       opportunity_id=args.get("opportunity_id"))
+        return page_body(Page(found, len(found), 1, max(len(found), 1)))
+
+    @blp.arguments(LogActivitySchema)
+    @blp.response(201, ActivitySchema)
+    def post(self, data):
+        """Log a call, visit, meeting or e-mail on a lead (its follow-up) or an opportunity."""
+        return services.log_activity(get_uow(), data)

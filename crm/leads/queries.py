@@ -1,0 +1,53 @@
+"""Read-only helpers for lead and opportunity lists, always scoped by role and data scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import User
+from core.permissions import scoped
+from core.queries import Page, paginate
+from crm.leads.models import Lead, LeadStatus
+from crm.pipeline.models import Opportunity
+
+
+def leads(session: Session, actor: User, *, status: str | None = None, grade: str | None = None,
+          owner_id: int | None = None, is_duplicate: bool | None = None, q: str | None = None,
+          page: int = 1, per_page: int = 25) -> Page:
+    stmt = scoped(actor, "lead", select(Lead))
+    for column, value in ((Lead.status, status), (Lead.grade, grade), (Lead.owner_id, owner_id),
+                          (Lead.is_duplicate, is_duplicate)):
+        if value is not None and value != "":
+            stmt = stmt.where(column == value)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(Lead.company.ilike(like) | Lead.contact_name.ilike(like) | Lead.number.ilike(like))
+    return paginate(session, stmt.order_by(Lead.id.desc()), page, per_page)
+
+
+def my_leads(session: Session, actor: User) -> list[Lead]:
+    """The rep's open leads, grade A first, then by deadline."""
+    stmt = select(Lead).where(Lead.owner_id == actor.id, Lead.status == LeadStatus.ASSIGNED)
+    return list(session.scalars(stmt.order_by(Lead.grade, Lead.follow_up_due.is_(None), Lead.follow_up_due,
+                                              Lead.id)))
+
+
+def pool(session: Session, actor: User, *, page: int = 1, per_page: int = 50) -> Page:
+    stmt = scoped(actor, "lead", select(Lead).where(Lead.status == LeadStatus.POOL))
+    return paginate(session, stmt.order_by(Lead.grade, Lead.id), page, per_page)
+
+
+def opportunities(session: Session, actor: User, *, state: str | None = None, customer_id: int | None = None,
+                  owner_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
+    stmt = scoped(actor, "opportunity", select(Opportunity))
+    for column, value in ((Opportunity.state, state), (Opportunity.customer_id, customer_id),
+                          (Opportunity.owner_id, owner_id)):
+        if value is not None and value != "":
+            stmt = stmt.where(column == value)
+    return paginate(session, stmt.order_by(Opportunity.id.desc()), page, per_page)
+
+
+def my_opportunities(session: Session, actor: User) -> list[Opportunity]:
+    stmt = select(Opportunity).where(Opportunity.owner_id == actor.id, Opportunity.state == "open")
+    return list(session.scalars(stmt.order_by(Opportunity.id.desc())))

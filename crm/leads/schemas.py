@@ -1,0 +1,173 @@
+"""Lead, opportunity and activity schemas: shape only. Decimals travel as strings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.schemas import InputSchema, StrictInputSchema, money, text
+from crm.leads.models import BehaviourEvent
+from crm.pipeline.models import ActivityKind, LostReason
+
+
+class CaptureLeadSchema(StrictInputSchema):
+    company = text(200)
+    contact_name = text(200)
+    title = text(120)
+    phone = text(40)
+    email = text(200)
+    industry = text(80)
+    region = text(80)
+    company_size = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=0, max=10_000_000))
+    note = text(4000)
+    channel = text(80)
+    utm_source = text(120)
+    utm_medium = text(120)
+    utm_campaign = text(120)
+
+
+class WebFormLeadSchema(CaptureLeadSchema, InputSchema):
+    """The public form: unknown fields (the CSRF token, the button) are ignored; `website` is the honeypot."""
+
+    website = fields.String(load_default="")
+
+
+class LeadEventSchema(StrictInputSchema):
+    event = fields.String(required=True, validate=validate.OneOf([e.value for e in BehaviourEvent]))
+
+
+class ConvertLeadSchema(InputSchema):
+    name = text(200)
+    amount = money(allow_none=True)
+    expected_close_date = fields.Date(allow_none=True)
+
+
+class LeadSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    company = fields.String()
+    contact_name = fields.String()
+    title = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    company_size = fields.Integer(allow_none=True)
+    source = fields.String()
+    channel = fields.String(allow_none=True)
+    utm_source = fields.String(allow_none=True)
+    utm_medium = fields.String(allow_none=True)
+    utm_campaign = fields.String(allow_none=True)
+    status = fields.String()
+    score = fields.Integer()
+    grade = fields.String()
+    owner_id = fields.Integer(allow_none=True)
+    follow_up_due = fields.DateTime(allow_none=True)
+    followed_up_at = fields.DateTime(allow_none=True)
+    is_duplicate = fields.Boolean()
+    duplicate_of = fields.Method("_duplicate")
+    customer_id = fields.Integer(allow_none=True)
+    contact_id = fields.Integer(allow_none=True)
+    opportunity_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+    def _duplicate(self, lead):
+        if not lead.is_duplicate:
+            return None
+        return {"kind": lead.duplicate_kind, "id": lead.duplicate_id, "matched_on": lead.duplicate_on}
+
+
+class FiredRuleSchema(Schema):
+    rule_id = fields.Integer(allow_none=True)
+    label = fields.String()
+    field = fields.String()
+    operator = fields.String()
+    value = fields.String()
+    points = fields.Integer()
+
+
+class ScoreExplanationSchema(Schema):
+    lead_id = fields.Integer()
+    score = fields.Integer()
+    grade = fields.String()
+    thresholds = fields.Dict(keys=fields.String(), values=fields.Integer())
+    rules = fields.List(fields.Nested(FiredRuleSchema))
+
+
+class OpportunitySchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    name = fields.String()
+    customer_id = fields.Integer()
+    customer_name = fields.Function(lambda o: o.customer.name)
+    contact_id = fields.Integer(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    pipeline_id = fields.Integer()
+    stage_id = fields.Integer()
+    stage = fields.Function(lambda o: o.stage.code)
+    probability = fields.Function(lambda o: str(o.stage.probability.quantize(o.stage.probability.__class__("0.01"))))
+    state = fields.String()
+    amount = money(allow_none=True)
+    budget = money(allow_none=True)
+    decision_maker = fields.String(allow_none=True)
+    expected_close_date = fields.Date(allow_none=True)
+    lost_reason = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ConvertedLeadSchema(Schema):
+    lead = fields.Nested(LeadSchema)
+    opportunity = fields.Nested(OpportunitySchema)
+
+
+class CreateOpportunitySchema(StrictInputSchema):
+    customer_id = fields.Integer(required=True, strict=False)
+    contact_id = fields.Integer(allow_none=True, strict=False)
+    name = text(200, required=True)
+    amount = money(allow_none=True)
+    budget = money(allow_none=True)
+    decision_maker = text(200)
+    expected_close_date = fields.Date(allow_none=True)
+
+
+class UpdateOpportunitySchema(StrictInputSchema):
+    contact_id = fields.Integer(allow_none=True, strict=False)
+    name = text(200)
+    amount = money(allow_none=True)
+    budget = money(allow_none=True)
+    decision_maker = text(200)
+    expected_close_date = fields.Date(allow_none=True)
+
+
+class MoveOpportunitySchema(StrictInputSchema):
+    stage_id = fields.Integer(strict=False)
+    stage = fields.String(metadata={"description": "stage code, instead of stage_id"})
+    lost_reason = fields.String(allow_none=True, validate=validate.OneOf([r.value for r in LostReason]))
+    lost_note = text(2000)
+
+
+class LogActivitySchema(StrictInputSchema):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ActivityKind]))
+    note = text(4000)
+    next_step = text(200)
+    next_step_date = fields.Date(allow_none=True)
+    lead_id = fields.Integer(allow_none=True, strict=False)
+    opportunity_id = fields.Integer(allow_none=True, strict=False)
+
+
+class ActivityFormSchema(LogActivitySchema, InputSchema):
+    pass
+
+
+class ActivitySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    note = fields.String()
+    next_step = fields.String(allow_none=True)
+    next_step_date = fields.Date(allow_none=True)
+    at = fields.DateTime()
+    user_id = fields.Integer(allow_none=True)
+    lead_id = fields.Integer(allow_none=True)
+    opportunity_id = fields.Integer(allow_none=True)
+    customer_id = fields.Integer(allow_none=True)

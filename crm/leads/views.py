@@ -1,0 +1,253 @@
+"""The rep's desk, the public pool, lead and opportunity pages, and the public lead form.
+
+Views parse the form, call one service (or one read-only query) and render or redirect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from core.db import utcnow
+from core.errors import DomainError, Forbidden, NotFound
+from core.views import NAV_EXTRA, guard
+from core.web import get_session, get_uow
+from crm.leads import conversion, queries, services
+from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, WebFormLeadSchema
+from crm.pipeline import services as pipeline
+from crm.pipeline.models import ActivityKind, LostReason
+
+bp = Blueprint("crm_leads_web", __name__, template_folder="templates", url_prefix="/leads")
+public_bp = Blueprint("crm_public_web", __name__, template_folder="templates", url_prefix="/contact-us")
+
+for _entry in (("crm_leads_web.desk", _l("My desk"), ("read", "lead")),
+               ("crm_leads_web.pool", _l("Lead pool"), ("read", "lead"))):
+    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
+        NAV_EXTRA.append(_entry)
+
+STATUS_LABELS = {"new": _l("New"), "assigned": _l("Assigned"), "pool": _l("In the public pool"),
+                 "nurturing": _l("Nurturing"), "converted": _l("Converted"), "disqualified": _l("Disqualified")}
+KIND_LABELS = {ActivityKind.CALL: _l("Call"), ActivityKind.VISIT: _l("Visit"), ActivityKind.MEETING: _l("Meeting"),
+               ActivityKind.EMAIL: _l("E-mail")}
+LOST_LABELS = {LostReason.PRICE: _l("Price"), LostReason.COMPETITOR: _l("Went to a competitor"),
+               LostReason.NO_BUDGET: _l("No budget"), LostReason.NO_DECISION: _l("No decision"),
+               LostReason.TIMING: _l("Timing"), LostReason.OTHER: _l("Other")}
+STAGE_LABELS = {"qualification": _l("Qualification"), "needs_analysis": _l("Needs analysis"),
+                "quote": _l("Quote"), "negotiation": _l("Negotiation"), "won": _l("Won"), "lost": _l("Lost")}
+FIELD_LABELS = {"amount": _l("Amount"), "budget": _l("Budget"), "decision_maker": _l("Decision maker"),
+                "expected_close_date": _l("Expected close date"), "contact_id": _l("Contact")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"lead_status_label": lambda s: STATUS_LABELS.get(s, s),
+            "activity_kind_label": lambda k: KIND_LABELS.get(k, k),
+            "stage_label": lambda code: STAGE_LABELS.get(code, code),
+            "lost_reason_label": lambda r: LOST_LABELS.get(r, r)}
+
+
+# --------------------------------------------------------------------------- desk and pool
+
+
+@bp.route("/desk")
+@login_required
+def desk():
+    guard("read", "lead")
+    session = get_session()
+    leads = queries.my_leads(session, current_user)
+    now = utcnow()
+    by_grade = {grade: [lead for lead in leads if lead.grade == grade] for grade in ("A", "B", "C")}
+    return render_template("leads/desk.html", by_grade=by_grade, now=now,
+                           opportunities=queries.my_opportunities(session, current_user))
+
+
+@bp.route("/pool")
+@login_required
+def pool():
+    guard("read", "lead")
+    page = queries.pool(get_session(), current_user, page=request.args.get("page", 1, type=int))
+    return render_template("leads/pool.html", page=page)
+
+
+def _lead(lead_id: int):
+    try:
+        return services.get_lead(get_uow(), lead_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.route("/<int:lead_id>")
+@login_required
+def lead_detail(lead_id: int):
+    guard("read", "lead")
+    uow = get_uow()
+    lead = _lead(lead_id)
+    return render_template("leads/lead_detail.html", lead=lead, now=utcnow(),
+                           explanation=services.explain_score(uow, lead.id),
+                           activities=pipeline.activities_of(uow, lead_id=lead.id), kinds=KIND_LABELS)
+
+
+@bp.route("/<int:lead_id>/claim", methods=["POST"])
+@login_required
+def lead_claim(lead_id: int):
+    guard("update", "lead")
+    try:
+        lead = services.claim_lead(get_uow(), lead_id)
+        flash(_("Lead %(number)s is yours now; follow it up by the deadline.", number=lead.number), "success")
+        return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead.id), 303)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_claim_refusal(exc), "error")
+        return redirect(url_for("crm_leads_web.pool"), 303)
+
+
+def _claim_refusal(exc: DomainError) -> str:
+    if exc.code == "claim_limit_reached":
+        return _("Not claimed: you already hold %(held)s open leads and the limit is %(limit)s.",
+                 held=exc.details.get("held"), limit=exc.details.get("limit"))
+    if exc.code == "forbidden":
+        return _("Not claimed: this lead belongs to another sales rep.")
+    if exc.code == "not_in_pool":
+        return _("Not claimed: this lead is no longer in the public pool.")
+    return exc.message
+
+
+@bp.route("/<int:lead_id>/convert", methods=["POST"])
+@login_required
+def lead_convert(lead_id: int):
+    guard("update", "lead")
+    try:
+        data = ConvertLeadSchema().load({k: v for k, v in request.form.items() if v.strip()})
+        lead, opportunity = conversion.convert_lead(get_uow(), lead_id, data)
+        flash(_("Lead %(number)s converted: customer, contact and opportunity %(opportunity)s created.",
+                number=lead.number, opportunity=opportunity.number), "success")
+        return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity.id), 303)
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        flash(_("Not converted: %(reason)s", reason=exc.messages), "error")
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_("Not converted: %(reason)s", reason=exc.message), "error")
+    return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead_id), 303)
+
+
+@bp.route("/activity", methods=["POST"])
+@login_required
+def activity_log():
+    guard("read", "lead")
+    form = {k: v for k, v in request.form.items() if v.strip()}
+    back = (url_for("crm_leads_web.lead_detail", lead_id=form["lead_id"]) if form.get("lead_id", "").isdigit()
+            else url_for("crm_leads_web.opportunity_detail", opportunity_id=form.get("opportunity_id", 0)))
+    try:
+        pipeline.log_activity(get_uow(), ActivityFormSchema().load(form))
+        flash(_("Activity logged."), "success")
+    except ValidationError as exc:
+        flash(_("Not logged: %(reason)s", reason=exc.messages), "error")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_("Not logged: %(reason)s", reason=exc.message), "error")
+    return redirect(back, 303)
+
+
+# --------------------------------------------------------------------------- opportunities
+
+
+@bp.route("/opportunities/<int:opportunity_id>")
+@login_required
+def opportunity_detail(opportunity_id: int):
+    guard("read", "opportunity")
+    uow = get_uow()
+    try:
+        opportunity = pipeline.get_opportunity(uow, opportunity_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return render_template("leads/opportunity_detail.html", opportunity=opportunity,
+                           stages=opportunity.stage.pipeline.stages, field_labels=FIELD_LABELS,
+                           lost_reasons=LOST_LABELS, kinds=KIND_LABELS,
+                           activities=pipeline.activities_of(uow, opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/move", methods=["POST"])
+@login_required
+def opportunity_move(opportunity_id: int):
+    guard("update", "opportunity")
+    try:
+        opportunity = pipeline.move_opportunity(
+            get_uow(), opportunity_id, stage_id=request.form.get("stage_id", type=int),
+            lost_reason=request.form.get("lost_reason") or None)
+        flash(_("Opportunity %(number)s is now in the stage %(stage)s.", number=opportunity.number,
+                stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name)), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        if exc.code == "exit_rule":
+            flash(_("Not moved: fill in %(fields)s first.",
+                    fields=", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)), "error")
+        else:
+            flash(_("Not moved: %(reason)s", reason=exc.message), "error")
+    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+
+
+@bp.route("/opportunities/<int:opportunity_id>/edit", methods=["POST"])
+@login_required
+def opportunity_edit(opportunity_id: int):
+    guard("update", "opportunity")
+    from crm.leads.schemas import UpdateOpportunitySchema
+
+    fields = ("amount", "budget", "decision_maker", "expected_close_date")
+    data = {k: (request.form.get(k, "").strip() or None) for k in fields if k in request.form}
+    try:
+        pipeline.update_opportunity(get_uow(), opportunity_id, UpdateOpportunitySchema().load(data))
+        flash(_("Opportunity saved."), "success")
+    except ValidationError as exc:
+        flash(_("Not saved: %(reason)s", reason=exc.messages), "error")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+
+
+# --------------------------------------------------------------------------- the public form
+
+
+@public_bp.route("", methods=["GET", "POST"])
+def web_form():
+    """No sign-in: anyone may leave their details. A honeypot field and a per-address limit keep bots out."""
+    if request.method == "GET":
+        return render_template("leads/web_form.html", values={}, errors={})
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    data = {k: v for k, v in values.items() if v.strip()}
+    for key in ("utm_source", "utm_medium", "utm_campaign"):
+        data.setdefault(key, request.args.get(key) or None)
+    data = {k: v for k, v in data.items() if v is not None}
+    data.setdefault("channel", "website")
+    try:
+        services.capture_web_form(get_uow(), WebFormLeadSchema().load(data), address=request.remote_addr or "")
+    except ValidationError as exc:
+        return render_template("leads/web_form.html", values=values, errors=exc.messages), 422
+    except services.SpamRejected:
+        get_session().rollback()
+        return render_template("leads/web_form.html", values={}, errors={},
+                               refusal=_("Your message could not be accepted.")), 400
+    except services.RateLimited:
+        get_session().rollback()
+        return render_template("leads/web_form.html", values=values, errors={},
+                               refusal=_("Too many messages from your address; please try again later.")), 429
+    except DomainError as exc:
+        get_session().rollback()
+        return render_template("leads/web_form.html", values=values, errors=exc.fields), 422
+    return render_template("leads/web_form_thanks.html")

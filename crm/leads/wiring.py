@@ -1,0 +1,80 @@
+"""Wiring of the front office (leads and the pipeline): permissions with data scope, the web
+blueprint and the Celery task. Called from `crm.init_app`."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import or_, select
+
+from core.models import Role, User
+from core.permissions import SALES, register
+
+R = Role
+
+
+def _team(actor):
+    return select(User.id).where(User.team == actor.team)
+
+
+def _lead_scope(actor, action):
+    from crm.leads.models import Lead, LeadStatus
+
+    if actor.role == R.SALES_REP:
+        own = Lead.owner_id == actor.id
+        return or_(own, Lead.status == LeadStatus.POOL) if action == "read" else own
+    if actor.role == R.SALES_MANAGER:
+        team = Lead.owner_id.in_(_team(actor)) if actor.team else Lead.owner_id == actor.id
+        return or_(team, Lead.owner_id.is_(None))
+    return None
+
+
+def _lead_in_scope(actor, action, lead) -> bool:
+    if actor.role == R.SALES_REP:
+        return lead.owner_id == actor.id or (action == "read" and lead.status == "pool")
+    if actor.role == R.SALES_MANAGER:
+        if lead.owner_id is None or lead.owner_id == actor.id:
+            return True
+        return bool(actor.team and lead.owner is not None and lead.owner.team == actor.team)
+    return True
+
+
+def _opportunity_scope(actor, action):
+    from crm.pipeline.models import Opportunity
+
+    if actor.role == R.SALES_REP:
+        return Opportunity.owner_id == actor.id
+    if actor.role == R.SALES_MANAGER:
+        return Opportunity.owner_id.in_(_team(actor)) if actor.team else Opportunity.owner_id == actor.id
+    return None
+
+
+def _opportunity_in_scope(actor, action, opportunity) -> bool:
+    if actor.role == R.SALES_REP:
+        return opportunity.owner_id == actor.id
+    if actor.role == R.SALES_MANAGER:
+        owner = opportunity.owner
+        return opportunity.owner_id == actor.id or bool(actor.team and owner and owner.team == actor.team)
+    return True
+
+
+def init_app(app: Flask) -> None:
+    register("lead", {
+        "read": SALES | {R.MANAGEMENT, R.ADMIN},
+        "create": SALES | {R.ADMIN},
+        "update": SALES | {R.ADMIN},
+    }, scope=(_lead_scope, _lead_in_scope))
+    register("lead_settings", {
+        "read": SALES | {R.MANAGEMENT, R.ADMIN},
+        "create": frozenset({R.SALES_MANAGER, R.ADMIN}),
+        "update": frozenset({R.SALES_MANAGER, R.ADMIN}),
+    })
+    register("opportunity", {
+        "read": SALES | {R.MANAGEMENT, R.ADMIN},
+        "create": SALES | {R.ADMIN},
+        "update": SALES | {R.ADMIN},
+    }, scope=(_opportunity_scope, _opportunity_in_scope))
+
+    from crm.leads import tasks, views  # noqa: F401  (tasks: registers crm.recycle_overdue_leads)
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.public_bp)

@@ -1,0 +1,1 @@
+"""Opportunities in a pipeline of stages with exit rules, lost reasons, and activities."""

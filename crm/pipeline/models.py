@@ -1,0 +1,164 @@
+"""Pipelines of stages (win probability, exit rules), opportunities and activities."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, Money, Rate, Timestamp
+from core.errors import DomainError, InvalidInput, check_transition
+from core.models import Audited, Customer, User
+
+
+class OpportunityState(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class LostReason(StrEnum):
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    NO_BUDGET = "no_budget"
+    NO_DECISION = "no_decision"
+    TIMING = "timing"
+    OTHER = "other"
+
+
+class ActivityKind(StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    MEETING = "meeting"
+    EMAIL = "email"
+
+
+#: Fields an exit rule may require before a stage is left.
+EXIT_FIELDS = ("amount", "budget", "decision_maker", "expected_close_date", "contact_id")
+
+OS = OpportunityState
+
+
+class Pipeline(Audited, Base):
+    __tablename__ = "crm_pipeline"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    stages: Mapped[list[Stage]] = relationship(back_populates="pipeline", order_by="Stage.position",
+                                               lazy="selectin")
+
+
+class Stage(Audited, Base):
+    __tablename__ = "crm_stage"
+    __table_args__ = (UniqueConstraint("pipeline_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("crm_pipeline.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer)
+    probability: Mapped[Rate]
+    exit_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(10), default=OS.OPEN.value)  # open, won or lost
+
+    pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
+
+
+class Opportunity(Audited, Base):
+    __tablename__ = "crm_opportunity"
+
+    TRANSITIONS: ClassVar[dict[OpportunityState, set[OpportunityState]]] = {
+        OS.OPEN: {OS.WON, OS.LOST},
+        OS.WON: set(),
+        OS.LOST: set(),
+    }
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("crm_pipeline.id"))
+    stage_id: Mapped[int] = mapped_column(ForeignKey("crm_stage.id"))
+    state: Mapped[str] = mapped_column(String(10), default=OS.OPEN.value, index=True)
+    amount: Mapped[Money | None]
+    budget: Mapped[Money | None]
+    decision_maker: Mapped[str | None] = mapped_column(String(200))
+    expected_close_date: Mapped[date | None] = mapped_column(Date)
+    lost_reason: Mapped[str | None] = mapped_column(String(20))
+    lost_note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None]
+    last_activity_at: Mapped[datetime | None]
+    created_at: Mapped[Timestamp]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    owner: Mapped[User | None] = relationship(lazy="joined")
+    stage: Mapped[Stage] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def probability(self) -> Decimal:
+        return self.stage.probability
+
+    def missing_for_exit(self, stage: Stage) -> list[str]:
+        return [name for name in stage.exit_fields if getattr(self, name, None) in (None, "")]
+
+    def move_to(self, target: Stage, stages: list[Stage], *, at: datetime, lost_reason: str | None = None,
+                lost_note: str | None = None) -> None:
+        """Move to another stage of the same pipeline. Going forward (or to won) needs the exit
+        rules of the current stage and of every stage passed over; going to lost needs a reason."""
+        if self.state != OS.OPEN:
+            raise DomainError(f"Opportunity {self.number} is {self.state}; it cannot change stage.",
+                              code="opportunity_closed")
+        if target.pipeline_id != self.pipeline_id:
+            raise InvalidInput({"stage_id": ["This stage belongs to another pipeline."]})
+        if target.id == self.stage_id:
+            return
+        if target.outcome == OS.LOST:
+            if lost_reason not in {r.value for r in LostReason}:
+                raise InvalidInput({"lost_reason": [
+                    f"Give a lost reason: one of {', '.join(r.value for r in LostReason)}."]})
+            check_transition("opportunity", self.state, OS.LOST, self.TRANSITIONS)
+            self.state, self.lost_reason, self.lost_note, self.closed_at = OS.LOST.value, lost_reason, lost_note, at
+            self.stage_id, self.stage = target.id, target
+            return
+        current = self.stage
+        if target.position > current.position:
+            passed = [s for s in stages if current.position <= s.position < target.position and s.outcome == OS.OPEN]
+            missing: dict[str, list[str]] = {}
+            for stage in passed:
+                for name in self.missing_for_exit(stage):
+                    missing.setdefault(name, []).append(f"Required before leaving the stage {stage.name}.")
+            if missing:
+                raise DomainError(f"Opportunity {self.number} cannot leave the stage {current.name}: "
+                                  f"fill in {', '.join(missing)} first.", code="exit_rule", fields=missing)
+        if target.outcome == OS.WON:
+            check_transition("opportunity", self.state, OS.WON, self.TRANSITIONS)
+            self.state, self.closed_at = OS.WON.value, at
+        self.stage_id, self.stage = target.id, target
+
+
+class Activity(Audited, Base):
+    """A call, visit, meeting or e-mail with a note and the next step; on a lead it is the follow-up."""
+
+    __tablename__ = "crm_activity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    next_step: Mapped[str | None] = mapped_column(String(200))
+    next_step_date: Mapped[date | None] = mapped_column(Date)
+    at: Mapped[Timestamp]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("core_customer.id"), index=True)
+
+    user: Mapped[User | None] = relationship(lazy="joined")

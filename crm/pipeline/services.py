@@ -1,0 +1,178 @@
+"""Opportunity and activity services: the only code that changes them.
+
+The default pipeline is created on first use: qualification → needs analysis → quote →
+negotiation → won / lost, with win probabilities, and the exit rule that budget and decision
+maker are known before an opportunity leaves needs analysis for the quote stage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db import utcnow
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.models import Contact, Customer
+from core.numbering import next_number
+from core.permissions import SCOPES, require, require_record
+from core.uow import UnitOfWork
+from crm.leads.models import Lead
+from crm.leads.services import get_lead, note_follow_up
+from crm.pipeline.models import EXIT_FIELDS, Activity, ActivityKind, Opportunity, Pipeline, Stage
+
+RESOURCE = "opportunity"
+DEFAULT_PIPELINE = "Default"
+DEFAULT_STAGES = (
+    # code, name, probability, exit fields, outcome
+    ("qualification", "Qualification", "0.10", [], "open"),
+    ("needs_analysis", "Needs analysis", "0.25", ["budget", "decision_maker"], "open"),
+    ("quote", "Quote", "0.50", ["amount"], "open"),
+    ("negotiation", "Negotiation", "0.75", [], "open"),
+    ("won", "Won", "1.00", [], "won"),
+    ("lost", "Lost", "0.00", [], "lost"),
+)
+EDITABLE = ("name", "amount", "budget", "decision_maker", "expected_close_date", "contact_id")
+
+
+def _authorize(uow: UnitOfWork, action: str, record=None) -> None:
+    if uow.actor is None:
+        return
+    if record is None:
+        require(uow.actor, action, RESOURCE)
+    else:
+        require_record(uow.actor, action, RESOURCE, record)
+
+
+def default_pipeline(uow: UnitOfWork) -> Pipeline:
+    found = uow.session.scalar(select(Pipeline).where(Pipeline.is_default.is_(True)).order_by(Pipeline.id))
+    if found is not None:
+        return found
+    pipeline = Pipeline(name=DEFAULT_PIPELINE, is_default=True)
+    for position, (code, name, probability, exits, outcome) in enumerate(DEFAULT_STAGES, start=1):
+        pipeline.stages.append(Stage(code=code, name=name, position=position, probability=Decimal(probability),
+                                     exit_fields=list(exits), outcome=outcome))
+    uow.session.add(pipeline)
+    uow.session.flush()
+    return pipeline
+
+
+def set_exit_fields(uow: UnitOfWork, stage_id: int, fields: list[str]) -> Stage:
+    require(uow.actor, "update", "lead_settings") if uow.actor is not None else None
+    stage = uow.session.get(Stage, stage_id)
+    if stage is None:
+        raise NotFound("stage", stage_id)
+    unknown = [f for f in fields if f not in EXIT_FIELDS]
+    if unknown:
+        raise InvalidInput({"exit_fields": [f"Unknown fields: {', '.join(unknown)}; use {', '.join(EXIT_FIELDS)}."]})
+    stage.exit_fields = list(fields)
+    uow.commit()
+    return stage
+
+
+def get_opportunity(uow: UnitOfWork, opportunity_id: int, *, for_update: bool = False) -> Opportunity:
+    found = uow.session.get(Opportunity, opportunity_id, populate_existing=for_update,
+                            with_for_update={"of": Opportunity.__table__} if for_update else None)
+    if found is None:
+        raise NotFound("opportunity", opportunity_id)
+    _authorize(uow, "read", found)
+    return found
+
+
+def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Opportunity:
+    """An open opportunity in the first stage of the default pipeline, owned by its customer's owner."""
+    _authorize(uow, "create")
+    now = now or utcnow()
+    customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") else None
+    actor = uow.actor
+    if customer is None or (actor is not None and not SCOPES["customer"][1](actor, "read", customer)):
+        raise InvalidInput({"customer_id": [f"No customer with id {data.get('customer_id')}."]})
+    if actor is not None and not SCOPES["customer"][1](actor, "update", customer):
+        raise Forbidden("You may only open opportunities for your own customers.")
+    if data.get("contact_id") is not None:
+        contact = uow.session.get(Contact, data["contact_id"])
+        if contact is None or contact.customer_id != customer.id:
+            raise InvalidInput({"contact_id": ["Not a contact of this customer."]})
+    if not (data.get("name") or "").strip():
+        raise InvalidInput({"name": ["Give the opportunity a name."]})
+    pipeline = default_pipeline(uow)
+    first = pipeline.stages[0]
+    opportunity = Opportunity(
+        number=next_number(uow.session, "OPP", on=now.date()), customer_id=customer.id, customer=customer,
+        pipeline_id=pipeline.id, stage_id=first.id, stage=first, state="open", created_at=now,
+        owner_id=data.get("owner_id") or customer.owner_id or (actor.id if actor else None),
+        lead_id=data.get("lead_id"), **{k: data[k] for k in EDITABLE if data.get(k) is not None})
+    uow.session.add(opportunity)
+    uow.commit()
+    return opportunity
+
+
+def update_opportunity(uow: UnitOfWork, opportunity_id: int, data: dict[str, Any]) -> Opportunity:
+    opportunity = get_opportunity(uow, opportunity_id, for_update=True)
+    _authorize(uow, "update", opportunity)
+    if data.get("contact_id") is not None:
+        contact = uow.session.get(Contact, data["contact_id"])
+        if contact is None or contact.customer_id != opportunity.customer_id:
+            raise InvalidInput({"contact_id": ["Not a contact of this customer."]})
+    for key in EDITABLE:
+        if key in data:
+            setattr(opportunity, key, data[key])
+    uow.commit()
+    return opportunity
+
+
+def move_opportunity(uow: UnitOfWork, opportunity_id: int, *, stage_id: int | None = None,
+                     stage_code: str | None = None, lost_reason: str | None = None, lost_note: str | None = None,
+                     now: datetime | None = None) -> Opportunity:
+    """Move to another stage; exit rules unmet or a closed opportunity: 409, nothing changed."""
+    opportunity = get_opportunity(uow, opportunity_id, for_update=True)
+    _authorize(uow, "update", opportunity)
+    stages = list(uow.session.scalars(select(Stage).where(Stage.pipeline_id == opportunity.pipeline_id)
+                                      .order_by(Stage.position)))
+    target = next((s for s in stages if s.id == stage_id or (stage_id is None and s.code == stage_code)), None)
+    if target is None:
+        raise InvalidInput({"stage_id": ["No such stage in this opportunity's pipeline."]})
+    opportunity.move_to(target, stages, at=now or utcnow(), lost_reason=lost_reason, lost_note=lost_note)
+    uow.commit()
+    return opportunity
+
+
+def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Activity:
+    """A call, visit, meeting or e-mail on a lead or an opportunity. On a lead it is the follow-up
+    that meets the lead's deadline."""
+    now = now or utcnow()
+    errors: dict[str, list[str]] = {}
+    if data.get("kind") not in {k.value for k in ActivityKind}:
+        errors["kind"] = [f"One of {', '.join(k.value for k in ActivityKind)}."]
+    if bool(data.get("lead_id")) == bool(data.get("opportunity_id")):
+        errors["lead_id"] = ["Give either a lead or an opportunity."]
+    if errors:
+        raise InvalidInput(errors)
+    activity = Activity(kind=data["kind"], note=data.get("note") or "", next_step=data.get("next_step"),
+                        next_step_date=data.get("next_step_date"), at=now,
+                        user_id=uow.actor.id if uow.actor else None)
+    if data.get("lead_id"):
+        lead: Lead = get_lead(uow, data["lead_id"], for_update=True)
+        if uow.actor is not None:
+            require_record(uow.actor, "update", "lead", lead)
+        activity.lead_id, activity.customer_id = lead.id, lead.customer_id
+        note_follow_up(uow, lead, at=now)
+    else:
+        opportunity = get_opportunity(uow, data["opportunity_id"], for_update=True)
+        _authorize(uow, "update", opportunity)
+        activity.opportunity_id, activity.customer_id = opportunity.id, opportunity.customer_id
+        opportunity.last_activity_at = now
+    uow.session.add(activity)
+    uow.commit()
+    return activity
+
+
+def activities_of(uow: UnitOfWork, *, lead_id: int | None = None, opportunity_id: int | None = None) -> list[Activity]:
+    if lead_id is not None:
+        get_lead(uow, lead_id)
+        stmt = select(Activity).where(Activity.lead_id == lead_id)
+    else:
+        get_opportunity(uow, opportunity_id)
+        stmt = select(Activity).where(Activity.opportunity_id == opportunity_id)
+    return list(uow.session.scalars(stmt.order_by(Activity.at.desc(), Activity.id.desc())))
