@@ -27,6 +27,13 @@ def upgrade() -> None:
     sa.Column('last_rotation_user_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_lead_policy'))
     )
+    # the one policy row with its defaults (crm.leads.services.lead_policy), so that parallel first
+    # captures share it and lock it for the round-robin pointer
+    policy = sa.table('crm_lead_policy', sa.column('id', sa.Integer), sa.column('grade_a_min', sa.Integer),
+                      sa.column('grade_b_min', sa.Integer), sa.column('rep_capacity', sa.Integer),
+                      sa.column('claim_limit', sa.Integer), sa.column('web_form_per_hour', sa.Integer))
+    op.bulk_insert(policy, [{'id': 1, 'grade_a_min': 60, 'grade_b_min': 30, 'rep_capacity': 50, 'claim_limit': 10,
+                             'web_form_per_hour': 5}])
     op.create_table('crm_pipeline',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
