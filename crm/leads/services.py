@@ -280,7 +280,10 @@ def capture_lead(uow: UnitOfWork, data: dict[str, Any], *, source: str = LeadSou
     flagged and linked, never dropped), scored, and routed to a rep with a follow-up deadline
     (grade A/B), to nurturing (grade C) or to the public pool (every rep at capacity)."""
     _authorize(uow, "create")
-    now = _now(now)
+    return _capture(uow, data, source=source, address=address, now=_now(now))
+
+
+def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str | None, now: datetime) -> Lead:
     _validate_capture(data)
     policy = lead_policy(uow, lock=True)
     lead = Lead(**{k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in PROFILE_KEYS})
@@ -315,8 +318,9 @@ def capture_web_form(uow: UnitOfWork, data: dict[str, Any], *, address: str, now
         Lead.created_at > now - timedelta(hours=1))) or 0
     if recent >= policy.web_form_per_hour:
         raise RateLimited("Too many requests from this address; please try again later.")
-    return capture_lead(uow, {k: v for k, v in data.items() if k in PROFILE_KEYS},
-                        source=LeadSource.WEB_FORM.value, address=address, now=now)
+    # anyone may use the public form, signed in or not: it captures on the system's behalf
+    return _capture(uow, {k: v for k, v in data.items() if k in PROFILE_KEYS},
+                    source=LeadSource.WEB_FORM.value, address=address, now=now)
 
 
 # --------------------------------------------------------------------------- reading

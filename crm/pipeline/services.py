@@ -142,6 +142,8 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
     """A call, visit, meeting or e-mail on a lead or an opportunity. On a lead it is the follow-up
     that meets the lead's deadline."""
     now = now or utcnow()
+    if uow.actor is not None:
+        require(uow.actor, "update", "lead" if data.get("lead_id") else RESOURCE)
     errors: dict[str, list[str]] = {}
     if data.get("kind") not in {k.value for k in ActivityKind}:
         errors["kind"] = [f"One of {', '.join(k.value for k in ActivityKind)}."]

@@ -54,6 +54,8 @@ def test_roles_outside_sales_cannot_capture_or_list_leads(client, db):
 
     assert warehouse.post("/leads", json={"company": "X", "email": "x@x.example"}).status_code == 403
     assert warehouse.get("/leads").status_code == 403
+    assert warehouse.get("/opportunities").status_code == 403
+    assert warehouse.post("/activities", json={"kind": "call", "lead_id": 1}).status_code == 403
     assert client.get("/api/v1/leads").status_code == 401
 
 

@@ -145,3 +145,13 @@ def test_the_public_form_refuses_a_filled_honeypot_bad_input_and_too_many_posts(
     limited = client.post("/contact-us", data={"csrf_token": token, "company": "Real Two", "email": "s@r.example"})
     assert (ok.status_code, limited.status_code) == (200, 429)
     assert leads_from(db, address) == before + 1
+
+
+def test_a_signed_in_user_of_another_department_can_still_use_the_public_form(client, db):
+    sign_in(client, make_user(db, "warehouse"))
+
+    answer = client.post("/contact-us", data={"csrf_token": csrf_token(client, "/contact-us"),
+                                              "company": "Neighbour Works", "email": "n@neighbour.example"})
+
+    assert answer.status_code == 200
+    assert db.scalar(select(Lead).where(Lead.company == "Neighbour Works")).source == "web_form"
