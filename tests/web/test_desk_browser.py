@@ -1,0 +1,115 @@
+"""In headless Chromium: a visitor leaves their details on the public form, the lead lands on the
+rep's desk with a deadline, the rep logs a call, converts the lead, and the opportunity refuses to
+reach the quote stage until budget and decision maker are filled in.
+
+Same set-up as `test_orders_browser.py`: the real app on a free port, a fresh SQLite database."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from core import services
+from core.app import create_app
+from core.web import system_uow
+from crm.leads import services as leads
+from tests.conftest import fresh_database, settings_for
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.web.test_orders_browser import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_url(tmp_path: Path) -> Iterator[str]:
+    require_chromium()
+    with fresh_database(tmp_path, postgres=False) as database_url:
+        app = create_app(settings_for(database_url, tmp_path / "instance"))
+        with app.app_context():
+            session = app.extensions["db"].sessionmaker()
+            uow = system_uow(session)
+            services.create_user(uow, {"username": "li.na", "password": "secret-pass-1", "role": "sales_rep",
+                                       "full_name": "Li Na"})
+            leads.create_scoring_rule(uow, {"field": "industry", "value": "manufacturing", "points": 40,
+                                            "label": "Manufacturing"})
+            session.close()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name="live-desk", daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}"
+        finally:
+            server.shutdown()
+            thread.join()
+            server.server_close()
+            app.extensions["db"].engine.dispose()
+
+
+@pytest.fixture
+def page(live_url: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(base_url=live_url, locale="en-US", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+
+
+def test_a_web_lead_reaches_the_reps_desk_and_becomes_an_opportunity(page, tmp_path):
+    from playwright.sync_api import expect
+
+    # a visitor, not signed in, with a campaign link
+    page.goto("/contact-us?utm_source=wechat&utm_campaign=expo")
+    page.get_by_label("Company", exact=True).fill("苏州精密泵业有限公司")
+    page.get_by_label("Your name").fill("陈刚")
+    page.get_by_label("Phone").fill("139 0000 1234")
+    page.get_by_label("Industry").fill("Manufacturing")
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you")
+
+    # the rep finds it on the desk, grade B (40 + 0 points), with a deadline
+    sign_in(page, "li.na")
+    page.locator("header.topbar").get_by_role("link", name="My desk").click()
+    expect(page.locator("[data-grade=B]")).to_contain_text("Grade B (1)")
+    row = page.locator("tr[data-lead]", has_text="苏州精密泵业有限公司")
+    expect(row).to_contain_text("UTC")
+    row.get_by_role("link").click()
+    expect(page.locator(".score-rules")).to_contain_text("Manufacturing")
+    page.get_by_label("Note").fill("Called: wants 20 pumps")
+    page.get_by_role("button", name="Log activity").click()
+    expect(page.get_by_role("alert")).to_have_text("Activity logged.")
+
+    # convert, then push the opportunity along
+    page.get_by_label("Opportunity name").fill("20 pumps")
+    page.get_by_label("Amount").fill("180000")
+    page.get_by_role("button", name="Convert to customer and opportunity").click()
+    expect(page.get_by_role("alert")).to_contain_text("converted")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("Qualification")
+    number = re.search(r"OPP-\d{4}-\d+", heading.inner_text()).group(0)
+    page.get_by_label("Move to").select_option(label="Needs analysis (25%)")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(heading).to_contain_text("Needs analysis")
+    page.get_by_label("Move to").select_option(label="Quote (50%)")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text("Not moved: fill in Budget, Decision maker first.")
+    page.get_by_role("textbox", name="Budget").fill("200000")
+    page.get_by_role("textbox", name="Decision maker").fill("陈总")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_label("Move to").select_option(label="Quote (50%)")
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text(f"Opportunity {number} is now in the stage Quote")
+    page.screenshot(path=str(tmp_path / "opportunity.png"), full_page=True)
+    page.locator("header.topbar").get_by_role("link", name="My desk").click()
+    expect(page.locator("tr[data-opportunity]")).to_contain_text("20 pumps")
