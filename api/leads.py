@@ -8,15 +8,22 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core.queries import Page
 from core.web import get_session, get_uow
 from crm.leads import conversion, queries, services
 from crm.leads.schemas import (
+    AssignmentRuleSchema,
     CaptureLeadSchema,
     ConvertedLeadSchema,
     ConvertLeadSchema,
+    CreateAssignmentRuleSchema,
+    CreateScoringRuleSchema,
     LeadEventSchema,
+    LeadPolicySchema,
     LeadSchema,
     ScoreExplanationSchema,
+    ScoringRuleSchema,
+    UpdateLeadPolicySchema,
 )
 
 from . import idempotent, page_body, page_schema
@@ -100,3 +107,51 @@ class ConvertLead(MethodView):
         """Turn the lead into a customer (or join the one found), a contact and an opportunity."""
         lead, opportunity = conversion.convert_lead(get_uow(), lead_id, data)
         return {"lead": lead, "opportunity": opportunity}
+
+
+# --------------------------------------------------------------------------- settings (sales managers and admin change them)
+
+
+@blp.route("/lead-settings/policy")
+class LeadPolicyResource(MethodView):
+    @blp.response(200, LeadPolicySchema)
+    def get(self):
+        """Grade thresholds, rep capacity, claim limit and the web form's hourly limit per address."""
+        return services.read_settings(get_uow())[0]
+
+    @blp.arguments(UpdateLeadPolicySchema)
+    @blp.response(200, LeadPolicySchema)
+    def patch(self, data):
+        """Change the thresholds and limits (grade A must need more points than grade B)."""
+        return services.update_policy(get_uow(), data)
+
+
+@blp.route("/lead-settings/scoring-rules")
+class ScoringRules(MethodView):
+    @blp.response(200, page_schema(ScoringRuleSchema))
+    def get(self):
+        """The active scoring rules."""
+        found = services.read_settings(get_uow())[1]
+        return page_body(Page(found, len(found), 1, max(len(found), 1)))
+
+    @blp.arguments(CreateScoringRuleSchema)
+    @blp.response(201, ScoringRuleSchema)
+    def post(self, data):
+        """A rule: `field` industry/title/region (`equals`, `contains`), company_size (`at_least`) or
+        event (form_submitted, replied, visited) adds `points` when it matches."""
+        return services.create_scoring_rule(get_uow(), data)
+
+
+@blp.route("/lead-settings/assignment-rules")
+class AssignmentRules(MethodView):
+    @blp.response(200, page_schema(AssignmentRuleSchema))
+    def get(self):
+        """The active assignment rules, in the order they are tried."""
+        found = services.read_settings(get_uow())[2]
+        return page_body(Page(found, len(found), 1, max(len(found), 1)))
+
+    @blp.arguments(CreateAssignmentRuleSchema)
+    @blp.response(201, AssignmentRuleSchema)
+    def post(self, data):
+        """Leads whose region or industry equals `value` go to `user_id` while the rep has room."""
+        return services.create_assignment_rule(get_uow(), data)

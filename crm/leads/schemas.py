@@ -171,3 +171,53 @@ class ActivitySchema(Schema):
     lead_id = fields.Integer(allow_none=True)
     opportunity_id = fields.Integer(allow_none=True)
     customer_id = fields.Integer(allow_none=True)
+
+
+class CreateScoringRuleSchema(StrictInputSchema):
+    label = text(200)
+    field = fields.String(required=True)
+    operator = fields.String(allow_none=True)
+    value = text(200, required=True)
+    points = fields.Integer(required=True, strict=False, validate=validate.Range(min=-1000, max=1000))
+
+
+class ScoringRuleSchema(Schema):
+    id = fields.Integer()
+    label = fields.String()
+    field = fields.String()
+    operator = fields.String()
+    value = fields.String()
+    points = fields.Integer()
+    active = fields.Boolean()
+
+
+class CreateAssignmentRuleSchema(StrictInputSchema):
+    field = fields.String(required=True, validate=validate.OneOf(["region", "industry"]))
+    value = text(200, required=True)
+    user_id = fields.Integer(required=True, strict=False)
+    priority = fields.Integer(strict=False, validate=validate.Range(min=0, max=10000))
+
+
+class AssignmentRuleSchema(Schema):
+    id = fields.Integer()
+    field = fields.String()
+    value = fields.String()
+    user_id = fields.Integer()
+    priority = fields.Integer()
+    active = fields.Boolean()
+
+
+class LeadPolicySchema(Schema):
+    grade_a_min = fields.Integer()
+    grade_b_min = fields.Integer()
+    rep_capacity = fields.Integer()
+    claim_limit = fields.Integer()
+    web_form_per_hour = fields.Integer()
+
+
+class UpdateLeadPolicySchema(StrictInputSchema):
+    grade_a_min = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))
+    grade_b_min = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
+    rep_capacity = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
+    claim_limit = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
+    web_form_per_hour = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))

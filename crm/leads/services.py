@@ -74,6 +74,16 @@ def lead_policy(uow: UnitOfWork, *, lock: bool = False) -> LeadPolicy:
     return found
 
 
+def read_settings(uow: UnitOfWork) -> tuple[LeadPolicy, list[ScoringRule], list[AssignmentRule]]:
+    """The policy and the active scoring and assignment rules, as the settings readers see them."""
+    _authorize(uow, "read", resource=SETTINGS)
+    scoring_rules = list(uow.session.scalars(select(ScoringRule).where(ScoringRule.active.is_(True))
+                                             .order_by(ScoringRule.id)))
+    assignment_rules = list(uow.session.scalars(select(AssignmentRule).where(AssignmentRule.active.is_(True))
+                                                .order_by(AssignmentRule.priority, AssignmentRule.id)))
+    return lead_policy(uow), scoring_rules, assignment_rules
+
+
 def update_policy(uow: UnitOfWork, data: dict[str, Any]) -> LeadPolicy:
     _authorize(uow, "update", resource=SETTINGS)
     policy = lead_policy(uow, lock=True)

@@ -138,3 +138,30 @@ def test_activities_are_logged_and_listed_and_another_rep_cannot_see_the_opportu
     other = api_as(client, db, "sales_rep")
     assert other.get(f"/opportunities/{converted['opportunity']['id']}").status_code == 404
     assert other.get("/opportunities").get_json()["total"] == 0
+
+
+def test_a_sales_manager_configures_scoring_and_a_rep_may_read_but_not_change_it(client, db):
+    manager = api_as(client, db, "sales_manager")
+    rep = api_as(client, db, "sales_rep")
+
+    created = manager.post("/lead-settings/scoring-rules", json={"field": "title", "operator": "contains",
+                                                                 "value": "director", "points": 25})
+    policy = manager.patch("/lead-settings/policy", json={"grade_a_min": 50, "claim_limit": 3})
+
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["label"] == "title contains director"
+    assert (policy.get_json()["grade_a_min"], policy.get_json()["claim_limit"]) == (50, 3)
+    listed = rep.get("/lead-settings/scoring-rules").get_json()
+    assert [r["value"] for r in listed["items"]] == ["director"]
+    assert rep.post("/lead-settings/scoring-rules", json={"field": "title", "value": "x", "points": 1}
+                    ).status_code == 403
+    assert rep.patch("/lead-settings/policy", json={"claim_limit": 99}).status_code == 403
+    bad = manager.post("/lead-settings/scoring-rules", json={"field": "event", "value": "danced", "points": 5})
+    assert bad.status_code == 422 and set(bad.get_json()["error"]["fields"]) == {"value"}
+    inverted = manager.patch("/lead-settings/policy", json={"grade_b_min": 80})
+    assert inverted.status_code == 422 and "grade_a_min" in inverted.get_json()["error"]["fields"]
+    assert manager.get("/lead-settings/policy").get_json()["grade_b_min"] == 30
+    assigned = manager.post("/lead-settings/assignment-rules", json={"field": "region", "value": "South",
+                                                                     "user_id": rep.user.id})
+    assert assigned.status_code == 201
+    assert rep.get("/lead-settings/assignment-rules").get_json()["items"][0]["user_id"] == rep.user.id

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import services as core_services
-from core.errors import DomainError, Forbidden, InvalidInput
+from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.models import AuditEntry, Contact, Customer, OutboxMessage
 from crm.leads import services
 from crm.leads.conversion import convert_lead
@@ -360,3 +360,16 @@ def test_the_beat_schedule_runs_the_recycling_task_which_recycles_and_notifies(a
     db.expire_all()
     assert (db.get(Lead, lead.id).status, db.get(Lead, lead.id).previous_owner_id) == ("pool", rep.id)
     assert count(db, Notification, Notification.user_id == rep.id) == 1  # relayed through the outbox
+
+
+def test_the_owner_releases_a_lead_to_the_pool_and_another_rep_cannot(db):
+    rules(db)
+    owner = make_user(db, "sales_rep")
+    lead = a_lead(db, company="Released Co")
+    other = make_user(db, "sales_rep")
+
+    with pytest.raises(NotFound):  # another rep's lead stays hidden
+        services.release_lead(uow_for(db, other), lead.id)
+    services.release_lead(uow_for(db, owner), lead.id)
+
+    assert (lead.status, lead.owner_id, lead.previous_owner_id, lead.follow_up_due) == ("pool", None, owner.id, None)
