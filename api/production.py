@@ -11,9 +11,15 @@ from sqlalchemy import select
 from core.permissions import scoped
 from core.queries import paginate
 from core.web import get_session, get_uow
-from production import services
+from production import execution, services
 from production.models import Bom, WorkOrder
-from production.schemas import BomSchema, CreateBomSchema, WorkOrderSchema
+from production.schemas import (
+    BomSchema,
+    CompleteWorkOrderSchema,
+    CreateBomSchema,
+    ReleaseWorkOrderSchema,
+    WorkOrderSchema,
+)
 
 from . import idempotent, page_body, page_schema
 
@@ -89,3 +95,43 @@ class WorkOrderItem(MethodView):
     def get(self, work_order_id):
         """One work order with its components."""
         return services.get_work_order(get_uow(), work_order_id)
+
+
+@blp.route("/work-orders/<int:work_order_id>/release")
+class ReleaseWorkOrder(MethodView):
+    @blp.arguments(ReleaseWorkOrderSchema)
+    @blp.response(200, WorkOrderSchema)
+    @blp.alt_response(409, description="`components_not_reserved` (without an override), or not planned")
+    def post(self, data, work_order_id):
+        """Release a planned work order. Every component must be reserved, unless an admin (the production
+        manager) gives an `override_reason`."""
+        return execution.release_work_order(get_uow(), work_order_id, override_reason=data.get("override_reason"))
+
+
+@blp.route("/work-orders/<int:work_order_id>/start")
+class StartWorkOrder(MethodView):
+    @blp.response(200, WorkOrderSchema)
+    @blp.alt_response(409, description="`components_not_reserved`, or not released")
+    def post(self, work_order_id):
+        """Start a released work order: its reserved components are issued to work in progress."""
+        return execution.start_work_order(get_uow(), work_order_id)
+
+
+@blp.route("/work-orders/<int:work_order_id>/complete")
+class CompleteWorkOrder(MethodView):
+    @blp.arguments(CompleteWorkOrderSchema)
+    @blp.response(200, WorkOrderSchema)
+    @blp.alt_response(409, description="`over_completion` beyond the work order's quantity, or not started")
+    def post(self, data, work_order_id):
+        """Complete `qty` (partial allowed): finished goods into stock at the rolled-up cost, reserved for the
+        demand the work order serves (the parent's component or the sales order line)."""
+        return execution.complete_work_order(get_uow(), work_order_id, qty=data["qty"])
+
+
+@blp.route("/work-orders/<int:work_order_id>/cancel")
+class CancelWorkOrder(MethodView):
+    @blp.response(200, WorkOrderSchema)
+    @blp.alt_response(409, description="A started (or finished) work order cannot be cancelled")
+    def post(self, work_order_id):
+        """Cancel a work order that has not started: its locks are released and its plans cancelled."""
+        return execution.cancel_work_order(get_uow(), work_order_id)

@@ -7,14 +7,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from core.schemas import qty as quantity
 from core.web import get_session, get_uow
 from crm import queries, services
 from crm.schemas import (
     CreateSalesOrderSchema,
+    SalesOrderLineSchema,
     SalesOrderSchema,
     SalesOrderSummarySchema,
     UpdateSalesOrderSchema,
 )
+from purchasing.queries import expected_dates
 
 from . import idempotent, page_body, page_schema
 
@@ -28,6 +31,38 @@ class SalesOrderListArgs(Schema):
     warehouse_id = fields.Integer()
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class SalesOrderLineProgressSchema(SalesOrderLineSchema):
+    to_come_qty = quantity(metadata={"description": "neither shipped nor reserved yet: still to be made or bought"})
+    expected_date = fields.Date(allow_none=True, metadata={
+        "description": "when what is still to come is expected, from its pegged supply (work order due date, "
+                       "purchase order line date); null when nothing is to come"})
+
+
+class SalesOrderDetailSchema(SalesOrderSchema):
+    lines = fields.List(fields.Nested(SalesOrderLineProgressSchema))
+
+
+class _LineProgress:
+    """A sales order line seen with the expected date of what it still lacks (composed here, at the top,
+    because the supply lives downstream of crm)."""
+
+    def __init__(self, line, expected_date) -> None:
+        self._line = line
+        self.expected_date = expected_date if line.to_come_qty > 0 else None
+
+    def __getattr__(self, name):
+        return getattr(self._line, name)
+
+
+class _OrderProgress:
+    def __init__(self, order, dates) -> None:
+        self._order = order
+        self.lines = [_LineProgress(line, dates.get(line.id)) for line in order.lines]
+
+    def __getattr__(self, name):
+        return getattr(self._order, name)
 
 
 @blp.route("/sales-orders")
@@ -49,10 +84,12 @@ class SalesOrders(MethodView):
 
 @blp.route("/sales-orders/<int:order_id>")
 class SalesOrderItem(MethodView):
-    @blp.response(200, SalesOrderSchema)
+    @blp.response(200, SalesOrderDetailSchema)
     def get(self, order_id):
-        """One order with its lines, each line's reserved and shipped quantity."""
-        return services.get_order(get_uow(), order_id)
+        """One order with its progress: per line reserved, shipped and still-to-come quantities, and when
+        what is still to come is expected."""
+        order = services.get_order(get_uow(), order_id)
+        return _OrderProgress(order, expected_dates(get_session(), [line.id for line in order.lines]))
 
     @blp.arguments(UpdateSalesOrderSchema)
     @blp.response(200, SalesOrderSchema)

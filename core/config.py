@@ -16,6 +16,7 @@ else looks at `os.environ`.
 | `LOGIN_LOCK_MINUTES` | the throttling window | `15` |
 | `CELERY_QUEUE` | the queue that web and workers share | `suite` |
 | `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
+| `RECEIPT_TOLERANCE` | over-receipt allowed on a purchase order line, a fraction of the ordered quantity | `0` |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +59,7 @@ class Settings:
     instance_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance")
     celery_queue: str = "suite"
     locales: tuple[str, ...] = ("en", "zh_CN")
+    receipt_tolerance: Decimal = Decimal("0")
 
     @property
     def eager_tasks(self) -> bool:
@@ -78,6 +81,7 @@ class Settings:
             login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
             instance_path=instance,
             celery_queue=env.get("CELERY_QUEUE") or "suite",
+            receipt_tolerance=Decimal(env.get("RECEIPT_TOLERANCE") or "0"),
         )
         values.update(overrides)
         if not values["secret_key"]:

@@ -129,6 +129,13 @@ class SalesOrder(RecordsEvents, Audited, Base):
         self.record(SalesOrderCancelled(order_id=self.id, customer_id=self.customer_id,
                                         was_confirmed=was_confirmed))
 
+    def note_shipping_progress(self) -> None:
+        """Shipping reported the lines' shipped quantities: the order is partially shipped or shipped."""
+        target = S.SHIPPED if self.shipment_status == "shipped" else S.PARTIALLY_SHIPPED
+        if target != self.state:
+            check_transition("sales order", self.state, target, self.TRANSITIONS)
+            self.state = target.value
+
     # -- derived progress (never a written state)
     @property
     def shipment_status(self) -> str:
@@ -179,6 +186,16 @@ class SalesOrderLine(Audited, Base):
 
     order: Mapped[SalesOrder] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def to_come_qty(self) -> Decimal:
+        """What is neither shipped nor reserved in stock yet: still to be made or bought."""
+        return max(self.qty - (self.shipped_qty or ZERO) - (self.reserved_qty or ZERO), ZERO)
+
+    @property
+    def open_qty(self) -> Decimal:
+        """What is not shipped yet."""
+        return max(self.qty - (self.shipped_qty or ZERO), ZERO)
 
     def compute(self) -> None:
         self.untaxed, self.tax = line_amounts(self.qty, self.unit_price, self.discount or ZERO, self.tax_rate)

@@ -157,3 +157,19 @@ def note_lines_reserved(uow: UnitOfWork, changes: dict[int, Decimal]) -> None:
         line = uow.session.get(SalesOrderLine, line_id)  # usually already in the identity map
         if line is not None:
             line.reserved_qty += delta
+
+
+def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal]) -> SalesOrder:
+    """Inventory reports what a shipment took out per order line: the lines' `shipped_qty` grow and
+    the order moves to `partially_shipped` or `shipped`. No commit: it runs inside the caller's transaction."""
+    order = uow.session.get(SalesOrder, order_id)
+    if order is None:
+        raise NotFound("sales order", order_id)
+    lines = {line.id: line for line in order.lines}
+    for line_id, qty in shipped.items():
+        line = lines.get(line_id)
+        if line is None:
+            raise InvalidInput({"lines": [f"Line {line_id} is not a line of order {order.number}."]})
+        line.shipped_qty = (line.shipped_qty or Decimal(0)) + qty
+    order.note_shipping_progress()
+    return order

@@ -19,6 +19,8 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("stock_adjustment", {"create": frozenset({R.WAREHOUSE, R.ADMIN})})
     register("reservation", {"read": frozenset({R.WAREHOUSE, R.PRODUCTION, R.PURCHASING, R.SALES_MANAGER,
                                                 R.MANAGEMENT, R.ADMIN})})
+    register("shipment", {"read": frozenset({R.WAREHOUSE, R.FINANCE, R.MANAGEMENT, R.ADMIN}),
+                          "create": frozenset({R.WAREHOUSE, R.ADMIN}), "update": frozenset({R.WAREHOUSE, R.ADMIN})})
     events.subscribe(SalesOrderCancelled, handlers.release_order_reservations)
     app.cli.add_command(stock_cli)
     app.extensions.setdefault("demo_loaders", []).append(demo.load_opening_stock)

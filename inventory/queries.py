@@ -73,3 +73,13 @@ def active_locks(session: Session, actor: User, *, product_id: int | None = None
         stmt = stmt.where(Reservation.sales_order_id == sales_order_id)
     stmt = stmt.order_by(Reservation.product_id, Reservation.id).limit(limit)
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def shipments(session: Session, actor: User, *, page: int = 1, per_page: int = 25, sales_order_id=None,
+              state=None) -> Page:
+    """Shipments (pick lists, shipped and backorders), newest first."""
+    from inventory.models import Shipment
+
+    stmt = _filtered(scoped(actor, "shipment", select(Shipment)), Shipment, sales_order_id=sales_order_id,
+                     state=state)
+    return paginate(session, stmt.order_by(Shipment.id.desc()), page, per_page)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import DecimalText, StrictInputSchema, text
 from core.schemas import qty as quantity
@@ -35,6 +35,7 @@ class StockMoveSchema(Schema):
     kind = fields.String()
     reason = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
+    unit_cost = DecimalText(4, allow_none=True)
     created_by_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 
@@ -52,3 +53,43 @@ class ReservationSchema(Schema):
     work_order_component_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     released_at = fields.DateTime(allow_none=True)
+
+
+class ShipmentLineInputSchema(StrictInputSchema):
+    sales_order_line_id = fields.Integer(strict=False, allow_none=True)
+    product_id = fields.Integer(strict=False, allow_none=True)
+    qty = DecimalText(4, minimum=None, required=True, validate=[
+        validate.Range(min=Decimal(0), min_inclusive=False, error="Must be greater than 0.")])
+
+    @validates_schema
+    def _names_a_line(self, data, **_kwargs):
+        if data.get("sales_order_line_id") is None and data.get("product_id") is None:
+            raise ValidationError("Name the order line (sales_order_line_id) or its product (product_id).",
+                                  field_name="product_id")
+
+
+class CreateShipmentSchema(StrictInputSchema):
+    sales_order_id = fields.Integer(required=True, strict=False)
+    lines = fields.List(fields.Nested(ShipmentLineInputSchema), load_default=None,
+                        metadata={"description": "what to pick; everything reserved for the order when left out"})
+
+
+class ShipmentLineSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    sales_order_line_id = fields.Integer()
+    product_id = fields.Integer()
+    sku = fields.Function(lambda line: line.product.sku)
+    qty = quantity()
+
+
+class ShipmentSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    state = fields.String()
+    sales_order_id = fields.Integer()
+    warehouse_id = fields.Integer()
+    backorder_of_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    shipped_at = fields.DateTime(allow_none=True)
+    lines = fields.List(fields.Nested(ShipmentLineSchema))

@@ -144,7 +144,17 @@ def release_order_line_reservations(uow: UnitOfWork, sales_order_id: int) -> lis
                                   Reservation.work_order_id.is_(None),
                                   Reservation.state == ReservationState.ACTIVE)
         .order_by(Reservation.product_id, Reservation.id)))
-    return _release(uow, found)
+    return _release_and_allocate(uow, found)
+
+
+def _release_and_allocate(uow: UnitOfWork, reservations: list[Reservation]) -> list[Reservation]:
+    """Release locks, then hand the freed stock to the demand still waiting for it."""
+    released = _release(uow, reservations)
+    if released:
+        from inventory.allocation import allocate_freed
+
+        allocate_freed(uow, [(r.product_id, r.warehouse_id) for r in released])
+    return released
 
 
 def release_work_order_reservations(uow: UnitOfWork, work_order_ids: Iterable[int]) -> list[Reservation]:
@@ -155,16 +165,69 @@ def release_work_order_reservations(uow: UnitOfWork, work_order_ids: Iterable[in
         select(Reservation).where(Reservation.work_order_id.in_(ids),
                                   Reservation.state == ReservationState.ACTIVE)
         .order_by(Reservation.product_id, Reservation.id)))
-    return _release(uow, found)
+    return _release_and_allocate(uow, found)
+
+
+def consume_reserved(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decimal, kind: MoveKind,
+                     sales_order_line_id: int | None = None, work_order_component_id: int | None = None,
+                     reference: str | None = None, reason: str | None = None) -> StockMove:
+    """Take `qty` of the stock a demand holds out of the warehouse: its reservations (oldest first)
+    are consumed (the last one split when only part of it goes) and a move out is posted at the
+    running average cost. More than the demand holds is refused (409 `not_reserved`)."""
+    holder = (Reservation.work_order_component_id == work_order_component_id
+              if work_order_component_id is not None
+              else (Reservation.sales_order_line_id == sales_order_line_id) & Reservation.work_order_id.is_(None))
+    balance = _balance_for_update(uow, product_id, warehouse_id)
+    held = list(uow.session.scalars(
+        select(Reservation).where(holder, Reservation.product_id == product_id,
+                                  Reservation.warehouse_id == warehouse_id,
+                                  Reservation.state == ReservationState.ACTIVE).order_by(Reservation.id)))
+    total = sum((r.qty for r in held), ZERO)
+    if qty > total:
+        raise DomainError(f"Only {total} is reserved; {qty} cannot be taken out.", code="not_reserved",
+                          details={"product_id": product_id, "reserved": str(total), "qty": str(qty)})
+    now, left = utcnow(), qty
+    for reservation in held:
+        if left <= 0:
+            break
+        reservation.consume(at=now)
+        if reservation.qty > left:
+            uow.session.add(Reservation(
+                product_id=product_id, warehouse_id=warehouse_id, qty=reservation.qty - left,
+                state=ReservationState.ACTIVE.value, sales_order_id=reservation.sales_order_id,
+                sales_order_line_id=reservation.sales_order_line_id, work_order_id=reservation.work_order_id,
+                work_order_component_id=reservation.work_order_component_id))
+        left -= min(left, reservation.qty)
+    balance.reserved -= qty
+    if work_order_component_id is None and sales_order_line_id is not None:
+        crm_services.note_lines_reserved(uow, {sales_order_line_id: -qty})
+    move, _balance = post_move(uow, product_id=product_id, warehouse_id=warehouse_id, qty=-qty, kind=kind,
+                               reference=reference, reason=reason)
+    return move
 
 
 # --------------------------------------------------------------------------- moves
 
 
+def average_cost(session: Session, product_id: int, warehouse_id: int) -> Decimal:
+    """The running average unit cost of what came in (moves in with a cost), else the standard cost."""
+    qty, value = session.execute(
+        select(func.sum(StockMove.qty), func.sum(StockMove.qty * StockMove.unit_cost))
+        .where(StockMove.product_id == product_id, StockMove.warehouse_id == warehouse_id,
+               StockMove.qty > 0, StockMove.unit_cost.is_not(None))).one()
+    if qty and Decimal(qty) > 0 and value is not None:
+        return (Decimal(value) / Decimal(qty)).quantize(Decimal("0.0001"))
+    product = session.get(Product, product_id)
+    return product.standard_cost if product is not None else ZERO
+
+
 def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decimal, kind: MoveKind,
-              reason: str | None = None, reference: str | None = None) -> tuple[StockMove, StockBalance]:
+              reason: str | None = None, reference: str | None = None,
+              unit_cost: Decimal | None = None) -> tuple[StockMove, StockBalance]:
     """Append a move to the ledger and apply it to the balance in the same transaction.
-    Stock may not fall below what is reserved (nor below zero)."""
+    Stock may not fall below what is reserved (nor below zero). Every move carries a unit cost:
+    the caller's (purchase price, rolled-up cost), else the running average cost (standard cost
+    when nothing has come in with a cost yet)."""
     if qty == 0:
         raise InvalidInput({"qty": ["A stock move cannot be zero."]})
     balance = _balance_for_update(uow, product_id, warehouse_id)
@@ -173,8 +236,10 @@ def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decim
             "This would leave less stock on hand than is reserved.", code="insufficient_stock",
             details={"product_id": product_id, "warehouse_id": warehouse_id, "on_hand": str(balance.on_hand),
                      "reserved": str(balance.reserved), "available": str(balance.available), "qty": str(qty)})
+    if unit_cost is None:
+        unit_cost = average_cost(uow.session, product_id, warehouse_id)
     move = StockMove(product_id=product_id, warehouse_id=warehouse_id, qty=qty, kind=kind.value, reason=reason,
-                     reference=reference, created_by_id=uow.actor.id if uow.actor else None)
+                     reference=reference, unit_cost=unit_cost, created_by_id=uow.actor.id if uow.actor else None)
     uow.session.add(move)
     balance.on_hand += qty
     return move, balance
@@ -198,10 +263,15 @@ def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
         errors["reason"] = ["Say why the stock is adjusted."]
     if errors:
         raise InvalidInput(errors)
-    move, _balance = post_move(uow, product_id=product.id,
-                               warehouse_id=warehouse_id or default_warehouse_id(uow.session),
+    warehouse_id = warehouse_id or default_warehouse_id(uow.session)
+    move, _balance = post_move(uow, product_id=product.id, warehouse_id=warehouse_id,
                                qty=data["qty"], kind=MoveKind.ADJUSTMENT, reason=data["reason"].strip(),
-                               reference=data.get("reference"))
+                               reference=data.get("reference"),
+                               unit_cost=product.standard_cost if data["qty"] > 0 else None)
+    if data["qty"] > 0:
+        from inventory.allocation import allocate
+
+        allocate(uow, product_id=product.id, warehouse_id=warehouse_id)
     uow.commit()
     return move
 

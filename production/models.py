@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     UniqueConstraint,
     text,
@@ -107,6 +108,10 @@ class WorkOrder(Audited, Base):
     sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"), index=True)
     sales_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order_line.id"), index=True)
     parent_work_order_id: Mapped[int | None] = mapped_column(ForeignKey("production_work_order.id"), index=True)
+    # the value of the components issued to it (work in progress), rolled up into the finished goods
+    material_cost: Mapped[Decimal] = mapped_column(Numeric(18, 4), default=ZERO)
+    # why it was released although not every component was reserved (a manager's override)
+    release_override: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[Timestamp]
 
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
@@ -126,6 +131,15 @@ class WorkOrder(Audited, Base):
 
     def complete(self) -> None:
         self._move(W.DONE)
+
+    @property
+    def qty_open(self) -> Decimal:
+        """What is still to be completed."""
+        return self.qty - (self.qty_done or ZERO)
+
+    @property
+    def components_reserved(self) -> bool:
+        return all(c.shortfall <= 0 for c in self.components)
 
     def cancel(self) -> None:
         self._move(W.CANCELLED)
@@ -150,3 +164,8 @@ class WorkOrderComponent(Base):
     qty_issued: Mapped[Quantity] = mapped_column(default=ZERO)
 
     work_order: Mapped[WorkOrder] = relationship(back_populates="components")
+
+    @property
+    def shortfall(self) -> Decimal:
+        """What is needed and neither reserved nor issued yet."""
+        return max(self.qty_required - (self.qty_reserved or ZERO) - (self.qty_issued or ZERO), ZERO)

@@ -69,4 +69,15 @@ class WorkOrderSchema(Schema):
     sales_order_id = fields.Integer(allow_none=True)
     sales_order_line_id = fields.Integer(allow_none=True)
     parent_work_order_id = fields.Integer(allow_none=True)
+    material_cost = DecimalText(4)
+    release_override = fields.String(allow_none=True)
     components = fields.List(fields.Nested(WorkOrderComponentSchema))
+
+
+class ReleaseWorkOrderSchema(StrictInputSchema):
+    override_reason = text(200, metadata={
+        "description": "release although not every component is reserved (production manager: admin)"})
+
+
+class CompleteWorkOrderSchema(StrictInputSchema):
+    qty = positive_qty(required=True, metadata={"description": "finished quantity (partial allowed)"})

@@ -1,4 +1,4 @@
-"""The `purchasing` module: purchase plans (purchase orders arrive with their issue)."""
+"""The `purchasing` module: supplier prices, purchase plans, purchase orders and goods receipt."""
 
 from flask import Flask
 
@@ -16,6 +16,14 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from purchasing import handlers
 
     register("purchase_plan", {"read": EVERYONE, "update": frozenset({R.PURCHASING, R.ADMIN})})
+    register("supplier_price", {
+        "read": frozenset({R.PURCHASING, R.PRODUCTION, R.FINANCE, R.WAREHOUSE, R.MANAGEMENT, R.ADMIN}),
+        "update": frozenset({R.PURCHASING, R.ADMIN})})
+    register("purchase_order", {
+        "read": frozenset({R.PURCHASING, R.WAREHOUSE, R.PRODUCTION, R.FINANCE, R.MANAGEMENT, R.ADMIN}),
+        "create": frozenset({R.PURCHASING, R.ADMIN}), "update": frozenset({R.PURCHASING, R.ADMIN})})
+    # goods are received by the warehouse (and purchasing may book a receipt for it)
+    register("goods_receipt", {"create": frozenset({R.WAREHOUSE, R.PURCHASING, R.ADMIN})})
     events.subscribe(MaterialShortagesFound, handlers.plan_material_shortages)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_plans)
     events.subscribe(WorkOrdersCancelled, handlers.cancel_work_order_plans)
