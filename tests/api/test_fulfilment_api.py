@@ -3,6 +3,8 @@ shipments and the order's progress; shapes (decimals as strings), refusals and r
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from tests.api.test_sales_orders import build_through_the_api, order
 from tests.conftest import api_as
 
@@ -134,3 +136,33 @@ def test_releasing_without_reserved_components_needs_the_managers_override(clien
     released = ok(admin.post(f"/work-orders/{pump_wo['id']}/release", json={"override_reason": "urgent"}))
     assert (released["state"], released["release_override"]) == ("released", "urgent")
     assert producer.post(f"/work-orders/{pump_wo['id']}/start").status_code == 409
+
+
+def test_ordering_from_plans_twice_with_one_idempotency_key_creates_the_orders_once(client, db):
+    _admin, _rep, _p, _s, _sales_order = confirmed_pump_order(client, db)
+    buyer = api_as(client, db, "purchasing")
+    headers = {"Idempotency-Key": "plans-2026-12-01"}
+    first = ok(buyer.post("/purchase-orders/from-plans", json={}, headers=headers), 201)
+    again = ok(buyer.post("/purchase-orders/from-plans", json={}, headers=headers), 201)
+    assert again == first
+    listed = ok(buyer.get("/purchase-orders"))
+    assert listed["total"] == 2 and {po["state"] for po in listed["items"]} == {"draft"}
+    assert {po["number"] for po in listed["items"]} == {po["number"] for po in first["items"]}
+
+
+def test_a_line_bought_for_the_order_shows_the_purchase_order_date(client, db):
+    admin, rep, p, s, customer = build_through_the_api(client, db)
+    buyer = api_as(client, db, "purchasing")
+    ok(buyer.post("/supplier-prices", json={"supplier_id": s["S1"], "product_id": p["MOTOR"], "price": "800",
+                                            "lead_time_days": 6}))
+    sales_order = order(rep, customer, p["MOTOR"], 5)  # 3 in stock, 2 to buy
+    ok(rep.post(f"/sales-orders/{sales_order['id']}/confirm"))
+    planned = ok(rep.get(f"/sales-orders/{sales_order['id']}"))["lines"][0]
+    assert (planned["reserved_qty"], planned["to_come_qty"], planned["expected_date"]) == (
+        "3.0000", "2.0000", "2026-12-31")  # not ordered yet: the plan's need-by date
+    (po,) = ok(buyer.post("/purchase-orders/from-plans", json={}), 201)["items"]
+    line = ok(rep.get(f"/sales-orders/{sales_order['id']}"))["lines"][0]
+    assert line["expected_date"] == po["lines"][0]["expected_date"]
+    assert po["lines"][0]["expected_date"] == (date.fromisoformat(po["order_date"]) + timedelta(days=6)).isoformat()
+    assert rep.get("/purchase-orders").status_code == 403
+    assert rep.get("/supplier-prices").status_code == 403
