@@ -117,6 +117,24 @@ def guard(action: str, resource: str) -> None:
         abort(403)
 
 
+def refusal(exc: DomainError) -> str:
+    """A refused command in one flash message: the service's sentence, then each field's reason."""
+    reasons: list[str] = []
+
+    def collect(value) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                collect(item)
+        elif value:
+            reasons.append(str(value))
+
+    collect(exc.fields)
+    return " ".join([exc.message, *reasons])
+
+
 def parse_form(fields: list[Field], form, *, editing: bool) -> dict:
     """Turn form text into schema input: empty means none, checkboxes mean true/false."""
     data: dict[str, Any] = {}

@@ -171,7 +171,17 @@ def _load(order_id: int):
 @login_required
 def order_detail(order_id: int):
     guard("read", "sales_order")
-    return render_template("crm/order_detail.html", order=_load(order_id))
+    order = _load(order_id)
+    return render_template("crm/order_detail.html", order=order, bars={line.id: _bar(line) for line in order.lines})
+
+
+def _bar(line) -> dict[str, str]:
+    """The widths (percent of the ordered quantity) of a line's progress bar: shipped, reserved in
+    stock, still to come."""
+    if not line.qty:
+        return {"shipped": "0", "reserved": "0", "to_come": "0"}
+    parts = {"shipped": line.shipped_qty or 0, "reserved": line.reserved_qty or 0, "to_come": line.to_come_qty}
+    return {name: f"{min(max(value / line.qty * 100, 0), 100):.1f}" for name, value in parts.items()}
 
 
 # --------------------------------------------------------------------------- entry

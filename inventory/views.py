@@ -1,28 +1,49 @@
 """The web UI of the warehouse: the stock-and-locks page (search a product: its balance in
-each warehouse and who holds its locks) and the locks fragment of the sales order page.
+each warehouse and who holds its locks), the locks fragment of the sales order page, and shipping:
+the orders ready to ship, their pick lists (shipments in draft, backorders among them), shipping a
+pick list and its printed delivery note. Goods receipt books against purchase orders, so its pages
+live in purchasing.
 
 Work orders live downstream in production, so a lock held by a work order names it through
 production's own small link fragment (htmx), not by reading production's tables here."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from decimal import Decimal
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import exists, select
 
 from core import queries as core_queries
 from core import services as core_services
-from core.errors import NotFound
-from core.models import Product
-from core.permissions import can
-from core.views import NAV_EXTRA, guard
+from core.errors import DomainError, Forbidden, NotFound
+from core.models import Product, Warehouse
+from core.pdf import DEFAULT_COMPANY
+from core.permissions import can, scoped
+from core.views import NAV_EXTRA, guard, refusal
 from core.web import get_session, get_uow
-from inventory import queries
+from crm.models import OrderState, SalesOrder, SalesOrderLine
+from inventory import queries, shipping
+from inventory.documents import DeliveryLineData, DeliveryNoteData, render_delivery_note
+from inventory.models import Shipment, ShipmentState
 
 bp = Blueprint("inventory_web", __name__, template_folder="templates", url_prefix="/inventory")
 
 if not any(entry[0] == "inventory_web.stock" for entry in NAV_EXTRA):
     NAV_EXTRA.append(("inventory_web.stock", _l("Stock and locks"), ("read", "stock")))
+if not any(entry[0] == "inventory_web.shipping_desk" for entry in NAV_EXTRA):
+    NAV_EXTRA.append(("inventory_web.shipping_desk", _l("Shipping"), ("create", "shipment")))
+
+SHIPMENT_STATE_LABELS = {ShipmentState.DRAFT: _l("To pick"), ShipmentState.SHIPPED: _l("Shipped"),
+                         ShipmentState.CANCELLED: _l("Cancelled")}
+
+
+@bp.app_context_processor
+def _shipment_labels():
+    return {"shipment_state_label": lambda state: SHIPMENT_STATE_LABELS.get(state, state)}
 
 
 @bp.route("/stock")
@@ -59,3 +80,128 @@ def reservations_fragment():
     locks = queries.active_locks(get_session(), current_user,
                                  sales_order_id=request.args.get("sales_order_id", type=int))
     return render_template("inventory/_order_locks.html", locks=locks)
+
+
+# --------------------------------------------------------------------------- shipping
+
+
+@bp.route("/shipping")
+@login_required
+def shipping_desk():
+    """Orders with stock reserved and not shipped, and the pick lists waiting to be shipped."""
+    guard("create", "shipment")
+    session = get_session()
+    reserved = exists().where(SalesOrderLine.order_id == SalesOrder.id, SalesOrderLine.reserved_qty > 0)
+    ready = list(session.scalars(
+        scoped(current_user, "sales_order", select(SalesOrder))
+        .where(SalesOrder.state.in_([OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPED.value]), reserved)
+        .order_by(SalesOrder.requested_date, SalesOrder.id).limit(200)))
+    picking = queries.shipments(session, current_user, state=ShipmentState.DRAFT.value, per_page=200).items
+    orders = {o.id: o for o in session.scalars(select(SalesOrder).where(
+        SalesOrder.id.in_({s.sales_order_id for s in picking})))} if picking else {}
+    pending = {s.sales_order_id: s for s in picking}
+    shipped = queries.shipments(session, current_user, state=ShipmentState.SHIPPED.value, per_page=10).items
+    orders.update({o.id: o for o in session.scalars(select(SalesOrder).where(
+        SalesOrder.id.in_({s.sales_order_id for s in shipped})))} if shipped else {})
+    return render_template("inventory/shipping.html", ready=ready, picking=picking, shipped=shipped, orders=orders,
+                           pending=pending)
+
+
+@bp.route("/shipments", methods=["POST"])
+@login_required
+def shipment_create():
+    """A pick list of everything reserved for the order."""
+    guard("create", "shipment")
+    try:
+        shipment = shipping.create_shipment(get_uow(), {"sales_order_id": request.form.get("sales_order_id",
+                                                                                            type=int)})
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+        return redirect(url_for("inventory_web.shipping_desk"), 303)
+    flash(_("Pick list %(number)s is ready.", number=shipment.number), "success")
+    return redirect(url_for("inventory_web.shipment_detail", shipment_id=shipment.id), 303)
+
+
+def _load_shipment(shipment_id: int) -> Shipment:
+    try:
+        return shipping.get_shipment(get_uow(), shipment_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
+@bp.route("/shipments/<int:shipment_id>")
+@login_required
+def shipment_detail(shipment_id: int):
+    guard("read", "shipment")
+    shipment = _load_shipment(shipment_id)
+    session = get_session()
+    order = session.get(SalesOrder, shipment.sales_order_id)
+    backorder = session.scalar(select(Shipment).where(Shipment.backorder_of_id == shipment.id))
+    return render_template("inventory/shipment_detail.html", shipment=shipment, order=order,
+                           lines={line.id: line for line in order.lines}, backorder=backorder,
+                           origin=session.get(Shipment, shipment.backorder_of_id) if shipment.backorder_of_id else None)
+
+
+@bp.route("/shipments/<int:shipment_id>/ship", methods=["POST"])
+@login_required
+def shipment_ship(shipment_id: int):
+    guard("update", "shipment")
+    try:
+        shipment = shipping.ship_shipment(get_uow(), shipment_id)
+        flash(_("Shipment %(number)s has left the warehouse.", number=shipment.number), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+    return redirect(url_for("inventory_web.shipment_detail", shipment_id=shipment_id), 303)
+
+
+@bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
+@login_required
+def shipment_cancel(shipment_id: int):
+    guard("update", "shipment")
+    try:
+        shipment = shipping.cancel_shipment(get_uow(), shipment_id)
+        flash(_("Pick list %(number)s is dropped; the stock stays reserved for the order.", number=shipment.number),
+              "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+    return redirect(url_for("inventory_web.shipping_desk"), 303)
+
+
+def delivery_note_data(shipment: Shipment, order: SalesOrder, warehouse: Warehouse | None,
+                       backorder: Shipment | None) -> DeliveryNoteData:
+    """The shipment as the printed delivery note needs it (plain data, no ORM objects). What is to
+    follow is the order line's quantity not shipped yet (after this shipment, when it is a draft)."""
+    lines = {line.id: line for line in order.lines}
+    items = []
+    for item in shipment.lines:
+        line = lines[item.sales_order_line_id]
+        after = line.open_qty - (item.qty if shipment.state == ShipmentState.DRAFT else Decimal(0))
+        items.append(DeliveryLineData(position=item.position, sku=item.product.sku, name=item.product.name,
+                                      uom=item.product.uom, qty=item.qty, qty_ordered=line.qty,
+                                      qty_backordered=max(after, Decimal(0))))
+    return DeliveryNoteData(
+        number=shipment.number, state=str(SHIPMENT_STATE_LABELS.get(shipment.state, shipment.state)),
+        sales_order=order.number, customer_code=order.customer.code, customer_name=order.customer.name,
+        warehouse=f"{warehouse.code} — {warehouse.name}" if warehouse else "", lines=items,
+        shipped_on=shipment.shipped_at.date() if shipment.shipped_at else None,
+        backorder=backorder.number if backorder else "",
+        company=current_app.config.get("COMPANY_NAME", DEFAULT_COMPANY))
+
+
+@bp.route("/shipments/<int:shipment_id>.pdf")
+@login_required
+def delivery_note_pdf(shipment_id: int):
+    guard("read", "shipment")
+    shipment = _load_shipment(shipment_id)
+    session = get_session()
+    order = session.get(SalesOrder, shipment.sales_order_id)
+    backorder = session.scalar(select(Shipment).where(Shipment.backorder_of_id == shipment.id))
+    data = delivery_note_data(shipment, order, session.get(Warehouse, shipment.warehouse_id), backorder)
+    return Response(render_delivery_note(data), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{shipment.number}.pdf"'})

@@ -1,22 +1,36 @@
 """The web UI of production: the work order list (filterable by sales order), the work order
-fragment of the sales order page, and a work order's link for pages upstream that only know its id."""
+fragment of the sales order page, a work order's link for pages upstream that only know its id, and
+the shop floor's board: work orders by state with their components' availability, the release,
+start, complete and cancel buttons, and the printed work order sheet."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from core.errors import NotFound
-from core.views import NAV_EXTRA, guard
+from core.errors import DomainError, Forbidden, NotFound
+from core.models import Product, Warehouse
+from core.pdf import DEFAULT_COMPANY
+from core.permissions import can
+from core.views import NAV_EXTRA, guard, refusal
 from core.web import get_session, get_uow
-from production import queries, services
-from production.models import WorkOrderState
+from crm.models import SalesOrder
+from inventory.models import StockBalance
+from production import execution, queries, services
+from production.documents import ComponentData, WorkOrderData, render_work_order_sheet
+from production.models import WorkOrder, WorkOrderState
 
 bp = Blueprint("production_web", __name__, template_folder="templates", url_prefix="/production")
 
 if not any(entry[0] == "production_web.work_orders" for entry in NAV_EXTRA):
     NAV_EXTRA.append(("production_web.work_orders", _l("Work orders"), ("read", "work_order")))
+if not any(entry[0] == "production_web.board" for entry in NAV_EXTRA):
+    NAV_EXTRA.append(("production_web.board", _l("Production board"), ("update", "work_order")))
 
 STATE_LABELS = {
     WorkOrderState.PLANNED: _l("Planned"), WorkOrderState.RELEASED: _l("Released"),
@@ -64,3 +78,120 @@ def work_order_link(work_order_id: int):
     except NotFound:
         abort(404)
     return render_template("production/_work_order_link.html", wo=work_order)
+
+
+# --------------------------------------------------------------------------- the shop floor's board
+
+BOARD_STATES = (WorkOrderState.PLANNED, WorkOrderState.RELEASED, WorkOrderState.IN_PROGRESS)
+
+
+def _availability(session, work_orders: list[WorkOrder]) -> tuple[dict[int, Product], dict[tuple[int, int], Decimal]]:
+    """The components' products and what of each is available (on hand, not locked) in each warehouse."""
+    product_ids = {c.product_id for wo in work_orders for c in wo.components} | {wo.product_id for wo in work_orders}
+    if not product_ids:
+        return {}, {}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    available = {(b.product_id, b.warehouse_id): b.on_hand - b.reserved
+                 for b in session.scalars(select(StockBalance).where(StockBalance.product_id.in_(product_ids)))}
+    return products, available
+
+
+@bp.route("/board")
+@login_required
+def board():
+    guard("read", "work_order")
+    session = get_session()
+    rows = {state: queries.work_orders(session, current_user, state=state.value, per_page=100).items
+            for state in BOARD_STATES}
+    columns = {state: [wo for wo, _n in items] for state, items in rows.items()}
+    numbers = {wo.sales_order_id: n for items in rows.values() for wo, n in items if n}
+    products, available = _availability(session, [wo for column in columns.values() for wo in column])
+    return render_template("production/board.html", columns=columns, products=products, available=available,
+                           order_numbers=numbers, can_override=can(current_user, "update", execution.OVERRIDE))
+
+
+def _act(work_order_id: int, act, success: str):
+    guard("update", "work_order")
+    try:
+        work_order = act(get_uow())
+        flash(success % {"number": work_order.number}, "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+    return redirect(url_for("production_web.board"), 303)
+
+
+@bp.route("/work-orders/<int:work_order_id>/release", methods=["POST"])
+@login_required
+def work_order_release(work_order_id: int):
+    reason = request.form.get("override_reason", "").strip() or None
+    return _act(work_order_id, lambda uow: execution.release_work_order(uow, work_order_id, override_reason=reason),
+                _("Work order %(number)s is released to the shop floor."))
+
+
+@bp.route("/work-orders/<int:work_order_id>/start", methods=["POST"])
+@login_required
+def work_order_start(work_order_id: int):
+    return _act(work_order_id, lambda uow: execution.start_work_order(uow, work_order_id),
+                _("Work order %(number)s is started; its components are issued."))
+
+
+@bp.route("/work-orders/<int:work_order_id>/complete", methods=["POST"])
+@login_required
+def work_order_complete(work_order_id: int):
+    raw = request.form.get("qty", "").strip().replace(",", "")
+    try:
+        qty = Decimal(raw)
+    except InvalidOperation:
+        guard("update", "work_order")
+        flash(_("“%(value)s” is not a quantity.", value=raw), "error")
+        return redirect(url_for("production_web.board"), 303)
+    return _act(work_order_id, lambda uow: execution.complete_work_order(uow, work_order_id, qty=qty),
+                _("Finished goods of work order %(number)s are in stock and reserved for their order."))
+
+
+@bp.route("/work-orders/<int:work_order_id>/cancel", methods=["POST"])
+@login_required
+def work_order_cancel(work_order_id: int):
+    return _act(work_order_id, lambda uow: execution.cancel_work_order(uow, work_order_id),
+                _("Work order %(number)s is cancelled; its stock locks are released."))
+
+
+def work_order_data(work_order: WorkOrder, *, products: dict[int, Product], warehouse: Warehouse | None,
+                    sales_order: str = "", parent: str = "") -> WorkOrderData:
+    """The work order as the printed sheet needs it (plain data, no ORM objects)."""
+    components = []
+    for c in work_order.components:
+        product = products.get(c.product_id)
+        components.append(ComponentData(sku=product.sku if product else str(c.product_id),
+                                        name=product.name if product else "", uom=product.uom if product else "",
+                                        qty_required=c.qty_required, qty_reserved=c.qty_reserved or Decimal(0),
+                                        qty_issued=c.qty_issued or Decimal(0)))
+    return WorkOrderData(
+        number=work_order.number, state=str(STATE_LABELS.get(work_order.state, work_order.state)),
+        sku=work_order.product.sku, name=work_order.product.name, uom=work_order.product.uom, qty=work_order.qty,
+        qty_done=work_order.qty_done or Decimal(0), start_date=work_order.start_date, due_date=work_order.due_date,
+        warehouse=f"{warehouse.code} — {warehouse.name}" if warehouse else "", components=components,
+        sales_order=sales_order, parent_work_order=parent,
+        company=current_app.config.get("COMPANY_NAME", DEFAULT_COMPANY))
+
+
+@bp.route("/work-orders/<int:work_order_id>.pdf")
+@login_required
+def work_order_pdf(work_order_id: int):
+    guard("read", "work_order")
+    session = get_session()
+    try:
+        work_order = services.get_work_order(get_uow(), work_order_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    products, _available = _availability(session, [work_order])
+    order = session.get(SalesOrder, work_order.sales_order_id) if work_order.sales_order_id else None
+    parent = session.get(WorkOrder, work_order.parent_work_order_id) if work_order.parent_work_order_id else None
+    data = work_order_data(work_order, products=products, warehouse=session.get(Warehouse, work_order.warehouse_id),
+                           sales_order=order.number if order else "", parent=parent.number if parent else "")
+    return Response(render_work_order_sheet(data), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{work_order.number}.pdf"'})
