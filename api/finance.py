@@ -1,17 +1,35 @@
-"""Credit control: a customer's exposure, and finance's approval of one order over the limit."""
+"""Finance: credit control (a customer's exposure, approval of one order over the limit), invoices,
+payments and their allocation, receivable aging and the customer summary."""
 
 from __future__ import annotations
 
+from datetime import date
+
+from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 
-from core.web import get_uow
-from finance import services
-from finance.schemas import ApproveCreditSchema, CreditApprovalSchema, CreditStatusSchema
+from core.web import get_session, get_uow
+from finance import invoicing, payments, queries, services
+from finance.schemas import (
+    AgingSchema,
+    AllocateSchema,
+    AllocationResultSchema,
+    AllocationSchema,
+    ApproveCreditSchema,
+    CreateInvoiceSchema,
+    CreatePaymentSchema,
+    CreditApprovalSchema,
+    CreditStatusSchema,
+    CustomerSummarySchema,
+    InvoiceSchema,
+    PaymentSchema,
+)
 
-from . import idempotent
+from . import idempotent, page_body, page_schema
 
-blp = Blueprint("finance", __name__, description="Credit control")
+blp = Blueprint("finance", __name__, description="Credit control, invoices, payments and receivables")
 
 
 @blp.route("/customers/<int:customer_id>/credit")
@@ -32,3 +50,137 @@ class CreditApproval(MethodView):
         """Approve this draft order over the customer's credit limit (finance), with a reason.
         The order can then be confirmed as long as its total does not grow."""
         return services.approve_credit(get_uow(), order_id, reason=data["reason"])
+
+
+# --------------------------------------------------------------------------- invoices, payments, aging, summary
+
+
+class InvoiceArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    customer_id = fields.Integer()
+    sales_order_id = fields.Integer()
+    state = fields.String(metadata={"description": "draft, posted, partially_paid, paid, cancelled or open"})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "open and past due today"})
+    q = fields.String()
+
+
+class PaymentArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    customer_id = fields.Integer()
+    unapplied = fields.Boolean(load_default=False, metadata={"description": "only payments with money left"})
+
+
+class AgingArgs(Schema):
+    as_of = fields.Date(load_default=None, metadata={"description": "the day the ages are counted to (today)"})
+    customer_id = fields.Integer()
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    @blp.arguments(InvoiceArgs, location="query")
+    @blp.response(200, page_schema(InvoiceSchema))
+    def get(self, args):
+        """Invoices, newest first, by customer, order, state (`open`: posted or partly paid) or overdue."""
+        overdue = date.today() if args.pop("overdue") else None
+        return page_body(queries.invoices(get_session(), g.actor, overdue_on=overdue, **args))
+
+    @idempotent
+    @blp.arguments(CreateInvoiceSchema)
+    @blp.response(201, InvoiceSchema)
+    @blp.alt_response(409, description="`nothing_to_invoice` or `not_invoiceable`")
+    def post(self, data):
+        """A draft invoice of what the sales order shipped and is not invoiced yet (`post: true` posts it).
+        The due date follows the customer's payment terms."""
+        return invoicing.create_invoice(get_uow(), data)
+
+
+@blp.route("/invoices/<int:invoice_id>")
+class InvoiceDetail(MethodView):
+    @blp.response(200, InvoiceSchema)
+    def get(self, invoice_id):
+        return invoicing.get_invoice(get_uow(), invoice_id)
+
+
+@blp.route("/invoices/<int:invoice_id>/post")
+class InvoicePost(MethodView):
+    @blp.response(200, InvoiceSchema)
+    @blp.alt_response(409, description="The invoice is not a draft")
+    def post(self, invoice_id):
+        """Post a draft: it becomes receivable and the order's invoiced amount grows."""
+        return invoicing.post_invoice(get_uow(), invoice_id)
+
+
+@blp.route("/invoices/<int:invoice_id>/cancel")
+class InvoiceCancel(MethodView):
+    @blp.response(200, InvoiceSchema)
+    @blp.alt_response(409, description="Only a draft is discarded; a posted invoice needs a credit note")
+    def post(self, invoice_id):
+        """Discard a draft invoice; its shipped quantities can be invoiced again."""
+        return invoicing.discard_invoice(get_uow(), invoice_id)
+
+
+@blp.route("/payments")
+class Payments(MethodView):
+    @blp.arguments(PaymentArgs, location="query")
+    @blp.response(200, page_schema(PaymentSchema))
+    def get(self, args):
+        """Customer payments, newest first (`unapplied=true`: those with money still to apply)."""
+        return page_body(queries.payments(get_session(), g.actor, **args))
+
+    @idempotent
+    @blp.arguments(CreatePaymentSchema)
+    @blp.response(201, PaymentSchema)
+    def post(self, data):
+        """Record a customer receipt: `customer_id`, `amount` (> 0), `date`, `method`, `reference`."""
+        return payments.record_payment(get_uow(), data)
+
+
+@blp.route("/payments/<int:payment_id>")
+class PaymentDetail(MethodView):
+    @blp.response(200, PaymentSchema)
+    def get(self, payment_id):
+        return payments.get_payment(get_uow(), payment_id)
+
+
+@blp.route("/payments/<int:payment_id>/allocate")
+class PaymentAllocate(MethodView):
+    @blp.arguments(AllocateSchema)
+    @blp.response(200, AllocationResultSchema)
+    @blp.alt_response(409, description="`over_allocation` or `nothing_to_allocate`; nothing was allocated")
+    def post(self, data, payment_id):
+        """Apply the payment: `allocations: [{invoice_id, amount}]`, or `{"auto": true}` (invoice numbers
+        in the reference first, then oldest due first). The rest stays as unapplied credit."""
+        made = payments.allocate(get_uow(), payment_id, allocations=data.get("allocations"), auto=data["auto"])
+        return {"payment": payments.get_payment(get_uow(), payment_id), "allocations": made}
+
+
+@blp.route("/payments/<int:payment_id>/allocations/<int:allocation_id>/undo")
+class AllocationUndo(MethodView):
+    @blp.response(201, AllocationSchema)
+    @blp.alt_response(409, description="`already_undone` or `is_reversal`")
+    def post(self, payment_id, allocation_id):
+        """Undo one allocation with a reversing row; the invoice reopens and the money is unapplied again."""
+        return payments.undo_allocation(get_uow(), payment_id, allocation_id)
+
+
+@blp.route("/receivables/aging")
+class Aging(MethodView):
+    @blp.arguments(AgingArgs, location="query")
+    @blp.response(200, AgingSchema)
+    def get(self, args):
+        """Open receivable per customer in the buckets `current`, `1_30`, `31_60`, `61_90`, `over_90`
+        (days past due on `as_of`)."""
+        as_of = args.get("as_of") or date.today()
+        rows, totals = queries.aging(get_session(), g.actor, as_of=as_of, customer_id=args.get("customer_id"))
+        return {"as_of": as_of, "items": [row.as_dict() for row in rows], "totals": totals.as_dict()}
+
+
+@blp.route("/customers/<int:customer_id>/summary")
+class CustomerSummary(MethodView):
+    @blp.response(200, CustomerSummarySchema)
+    def get(self, customer_id):
+        """The customer's exposure block: receivable, unbilled, exposure, credit limit, available credit,
+        overdue, unapplied credit, and each order's shipment and payment status."""
+        return queries.customer_summary(get_session(), g.actor, customer_id)

@@ -173,3 +173,23 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal]) ->
         line.shipped_qty = (line.shipped_qty or Decimal(0)) + qty
     order.note_shipping_progress()
     return order
+
+
+def note_invoiced(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
+    """Finance reports a posted invoice (gross; negative for a credit): the order's `invoiced_amount`
+    grows, so that part leaves the unbilled exposure. No commit: it runs inside the caller's transaction."""
+    order = uow.session.get(SalesOrder, order_id)
+    if order is None:
+        raise NotFound("sales order", order_id)
+    order.invoiced_amount = (order.invoiced_amount or Decimal(0)) + amount
+    return order
+
+
+def note_paid(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
+    """Finance reports money applied to the order's invoices (negative when an allocation is undone):
+    `paid_amount` and so `payment_status` follow. No commit: it runs inside the caller's transaction."""
+    order = uow.session.get(SalesOrder, order_id)
+    if order is None:
+        raise NotFound("sales order", order_id)
+    order.paid_amount = (order.paid_amount or Decimal(0)) + amount
+    return order

@@ -1,4 +1,4 @@
-"""The `finance` module: credit control (invoices, payments and the journal arrive with their issues)."""
+"""The `finance` module: credit control, invoices, payments and their allocation, receivable aging."""
 
 from flask import Flask
 
@@ -17,6 +17,11 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
     register("credit_approval", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN}),
                                  "create": frozenset({R.FINANCE, R.ADMIN})})
+    books = frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})
+    clerks = frozenset({R.FINANCE, R.ADMIN})
+    for resource in ("invoice", "payment"):
+        register(resource, {"read": books, "create": clerks, "update": clerks})
+    register("receivable", {"read": books})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
 
     from finance import views

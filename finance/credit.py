@@ -3,10 +3,9 @@
     exposure = receivable (open invoices, gross, not yet paid)
              + unbilled   (confirmed orders not yet invoiced, gross)
 
-Until invoices exist `receivable` is zero and every confirmed order counts in
-full as unbilled; when the finance documents arrive, `receivable` sums the open
-invoices and crm's `invoiced_amount` (reported back by invoicing) moves the
-invoiced part of each order out of `unbilled`, so nothing is counted twice.
+`receivable` sums the open amounts of the posted invoices, and crm's
+`invoiced_amount` (reported back when an invoice is posted) moves the invoiced
+part of each order out of `unbilled`, so nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 from core.models import Customer
 from core.money import CENT, ZERO
 from crm.models import OPEN_STATES, SalesOrder
+from finance.models import OPEN_INVOICE_STATES, Invoice
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,10 @@ class CreditStatus:
 
 
 def receivable(session: Session, customer_id: int) -> Decimal:
-    """Open receivable, gross. There are no invoices yet, so nothing is receivable."""
-    return ZERO.quantize(CENT)
+    """Open receivable, gross: what the customer's posted invoices still have open."""
+    stmt = select(func.coalesce(func.sum(Invoice.total - Invoice.paid_amount), 0)).where(
+        Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES))
+    return Decimal(session.scalar(stmt) or 0).quantize(CENT)
 
 
 def unbilled(session: Session, customer_id: int, *, excluding_order_id: int | None = None) -> Decimal:

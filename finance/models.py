@@ -1,14 +1,19 @@
-"""Credit control records (invoices, payments and the journal arrive with their issues)."""
+"""Finance records: credit approvals, invoices, payments and their allocations."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Money, Timestamp
-from core.models import Audited
+from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
+from core.errors import check_transition
+from core.models import AppendOnly, Audited, Customer, Product
+from core.money import ZERO
 
 
 class CreditApproval(Audited, Base):
@@ -25,3 +30,148 @@ class CreditApproval(Audited, Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     approved_at: Mapped[Timestamp]
     used_at: Mapped[datetime | None]
+
+
+# --------------------------------------------------------------------------- invoices and payments
+
+
+class InvoiceState(StrEnum):
+    DRAFT = "draft"
+    POSTED = "posted"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+I = InvoiceState  # noqa: E741
+
+#: Posted invoices that still count as receivable (their open amount may be zero only when paid).
+OPEN_INVOICE_STATES = (I.POSTED.value, I.PARTIALLY_PAID.value)
+
+
+class Invoice(Audited, Base):
+    """A customer invoice. Its `paid_amount` is the sum of its payment allocations (reversals
+    included); the state follows it. A posted invoice is never cancelled here: that needs a
+    credit note (not built yet); only a draft can be discarded."""
+
+    __tablename__ = "finance_invoice"
+    __table_args__ = (Index("ix_finance_invoice_customer_state", "customer_id", "state"),)
+
+    TRANSITIONS: ClassVar[dict[InvoiceState, set[InvoiceState]]] = {
+        I.DRAFT: {I.POSTED, I.CANCELLED},
+        I.POSTED: {I.PARTIALLY_PAID, I.PAID},
+        I.PARTIALLY_PAID: {I.PAID, I.POSTED},
+        I.PAID: {I.PARTIALLY_PAID, I.POSTED},
+        I.CANCELLED: set(),
+    }
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"))
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default=I.DRAFT.value, index=True)
+    invoice_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    untaxed: Mapped[Money] = mapped_column(default=ZERO)
+    tax: Mapped[Money] = mapped_column(default=ZERO)
+    total: Mapped[Money] = mapped_column(default=ZERO)
+    paid_amount: Mapped[Money] = mapped_column(default=ZERO)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+    posted_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def open_amount(self) -> Decimal:
+        if self.state not in OPEN_INVOICE_STATES:
+            return ZERO
+        return self.total - (self.paid_amount or ZERO)
+
+    def days_overdue(self, on: date) -> int:
+        return max((on - self.due_date).days, 0)
+
+    def move_to(self, target: InvoiceState) -> None:
+        if target != self.state:
+            check_transition("invoice", self.state, target, self.TRANSITIONS)
+            self.state = target.value
+
+    def follow_payments(self) -> None:
+        """The state after the paid amount changed."""
+        paid = self.paid_amount or ZERO
+        self.move_to(I.POSTED if paid <= 0 else I.PAID if paid >= self.total else I.PARTIALLY_PAID)
+
+
+class InvoiceLine(Audited, Base):
+    __tablename__ = "finance_invoice_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sales_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order_line.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("core_product.id"))
+    qty: Mapped[Quantity]
+    unit_price: Mapped[UnitPrice]
+    discount: Mapped[Rate] = mapped_column(default=ZERO)
+    tax_rate: Mapped[Rate]
+    untaxed: Mapped[Money]
+    tax: Mapped[Money]
+    total: Mapped[Money]
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+
+
+class PaymentMethod(StrEnum):
+    BANK_TRANSFER = "bank_transfer"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CARD = "card"
+    OTHER = "other"
+
+
+class Payment(Audited, Base):
+    """A customer receipt. `allocated_amount` is the sum of its allocations (reversals included);
+    what is left is the customer's unapplied credit."""
+
+    __tablename__ = "finance_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    amount: Mapped[Money]
+    allocated_amount: Mapped[Money] = mapped_column(default=ZERO)
+    payment_date: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.BANK_TRANSFER.value)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    allocations: Mapped[list[PaymentAllocation]] = relationship(
+        back_populates="payment", order_by="PaymentAllocation.id", lazy="selectin")
+
+    @property
+    def unapplied(self) -> Decimal:
+        return self.amount - (self.allocated_amount or ZERO)
+
+
+class PaymentAllocation(AppendOnly, Audited, Base):
+    """Append-only: a part of a payment applied to an invoice. Undoing one writes a reversing row
+    (negative amount, `reverses_id` pointing at the original); a row is never edited."""
+
+    __tablename__ = "finance_payment_allocation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("finance_payment.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id"), index=True)
+    amount: Mapped[Money]
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("finance_payment_allocation.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+
+    payment: Mapped[Payment] = relationship(back_populates="allocations")
+    invoice: Mapped[Invoice] = relationship(lazy="joined", innerjoin=True)

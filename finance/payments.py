@@ -1,0 +1,215 @@
+"""Customer payments and their allocation to invoices: the only code that changes them.
+
+Allocations are append-only: undoing one writes a reversing row. Every allocation locks the
+payment row first, then the invoice rows in id order, and checks the amounts on the locked rows,
+so two clerks allocating one payment at once are serialized and can never over-allocate it.
+What a payment does not cover stays as the customer's unapplied credit, to be applied later."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from core.errors import DomainError, InvalidInput, NotFound
+from core.models import Customer
+from core.money import ZERO, round_money, to_decimal
+from core.numbering import next_number
+from core.permissions import require
+from core.uow import UnitOfWork
+from crm import services as crm_services
+from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation, PaymentMethod
+
+RESOURCE = "payment"
+INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{5}", re.IGNORECASE)
+
+
+def _authorize(uow: UnitOfWork, action: str) -> None:
+    if uow.actor is not None:
+        require(uow.actor, action, RESOURCE)
+
+
+def get_payment(uow: UnitOfWork, payment_id: int, *, for_update: bool = False) -> Payment:
+    _authorize(uow, "read")
+    lock = {"of": Payment.__table__} if for_update else None
+    payment = uow.session.get(Payment, payment_id, with_for_update=lock, populate_existing=for_update)
+    if payment is None:
+        raise NotFound("payment", payment_id)
+    return payment
+
+
+def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Payment:
+    """A customer receipt: customer, amount (> 0), date, method and reference."""
+    _authorize(uow, "create")
+    errors: dict[str, list[str]] = {}
+    customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") is not None else None
+    if customer is None:
+        errors["customer_id"] = [f"No customer with id {data.get('customer_id')}."]
+    amount = None
+    try:
+        amount = to_decimal(data.get("amount")) if data.get("amount") is not None else None
+    except (TypeError, ValueError):
+        pass
+    if amount is None or not amount.is_finite():
+        errors["amount"] = ["Give the amount received as a number."]
+    elif amount <= 0:
+        errors["amount"] = ["The amount received must be more than zero."]
+    elif round_money(amount) != amount:
+        errors["amount"] = ["The amount has at most two decimals."]
+    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
+    if method not in {m.value for m in PaymentMethod}:
+        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
+    reference = (data.get("reference") or "").strip() or None
+    if reference and len(reference) > 200:
+        errors["reference"] = ["The reference has at most 200 characters."]
+    if errors:
+        raise InvalidInput(errors, message="The payment was not recorded.")
+    payment_date = data.get("date") or data.get("payment_date") or on or date.today()
+    payment = Payment(number=next_number(uow.session, "PAY", on=payment_date), customer_id=customer.id,
+                      amount=amount, allocated_amount=ZERO, payment_date=payment_date, method=method,
+                      reference=reference, created_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(payment)
+    uow.commit()
+    return payment
+
+
+def _lock_invoices(uow: UnitOfWork, ids) -> dict[int, Invoice]:
+    """Lock the invoices in id order (one order for every client: no deadlock) and read them fresh."""
+    found = {}
+    for invoice_id in sorted(set(ids)):
+        invoice = uow.session.get(Invoice, invoice_id, with_for_update={"of": Invoice.__table__},
+                                  populate_existing=True)
+        if invoice is not None:
+            found[invoice_id] = invoice
+    return found
+
+
+def _auto_plan(uow: UnitOfWork, payment: Payment) -> list[tuple[Invoice, Decimal]]:
+    """The customer's open invoices named in the payment's reference first (in the order named),
+    then the others, oldest due first; each takes what is left of the payment, up to its open amount."""
+    candidates = list(uow.session.scalars(
+        select(Invoice.id).where(Invoice.customer_id == payment.customer_id,
+                                 Invoice.state.in_(OPEN_INVOICE_STATES))))
+    invoices = _lock_invoices(uow, candidates)
+    named = [n.upper() for n in INVOICE_NUMBER.findall(payment.reference or "")]
+    rank = {number: index for index, number in enumerate(dict.fromkeys(named))}
+    ordered = sorted(
+        (i for i in invoices.values() if i.state in OPEN_INVOICE_STATES and i.open_amount > 0),
+        key=lambda i: (0, rank[i.number], i.id) if i.number in rank else (1, i.due_date, i.id))
+    plan, left = [], payment.unapplied
+    for invoice in ordered:
+        if left <= 0:
+            break
+        amount = min(left, invoice.open_amount)
+        plan.append((invoice, amount))
+        left -= amount
+    return plan
+
+
+def _manual_plan(uow: UnitOfWork, payment: Payment, allocations: list[dict]) -> list[tuple[Invoice, Decimal]]:
+    if not allocations:
+        raise InvalidInput({"allocations": ["Name at least one invoice and amount, or ask for auto."]})
+    invoices = _lock_invoices(uow, [a.get("invoice_id") for a in allocations if isinstance(a.get("invoice_id"), int)])
+    invalid: dict[str, dict[str, list[str]]] = {}
+    over: dict[str, dict[str, list[str]]] = {}
+    asked: dict[int, Decimal] = defaultdict(Decimal)
+    plan = []
+    for index, item in enumerate(allocations):
+        invoice = invoices.get(item.get("invoice_id"))
+        amount = item.get("amount")
+        if invoice is None:
+            invalid[str(index)] = {"invoice_id": [f"No invoice with id {item.get('invoice_id')}."]}
+            continue
+        if invoice.customer_id != payment.customer_id:
+            invalid[str(index)] = {"invoice_id": [f"Invoice {invoice.number} belongs to another customer."]}
+            continue
+        if not isinstance(amount, Decimal) or amount <= 0 or round_money(amount) != amount:
+            invalid[str(index)] = {"amount": ["The amount must be more than zero, with at most two decimals."]}
+            continue
+        if invoice.state not in OPEN_INVOICE_STATES:
+            over[str(index)] = {"invoice_id": [f"Invoice {invoice.number} is {invoice.state}; only a posted, "
+                                               f"unpaid invoice takes payments."]}
+            continue
+        asked[invoice.id] += amount
+        if asked[invoice.id] > invoice.open_amount:
+            over[str(index)] = {"amount": [f"Invoice {invoice.number} has only {invoice.open_amount} open."]}
+            continue
+        plan.append((invoice, amount))
+    if invalid:
+        raise InvalidInput({"allocations": invalid}, message="The allocation was not made.")
+    if over:
+        raise DomainError("An invoice cannot take that much; nothing was allocated.", code="over_allocation",
+                          fields={"allocations": over})
+    total = sum((amount for _, amount in plan), ZERO)
+    if total > payment.unapplied:
+        raise DomainError(f"Payment {payment.number} has only {payment.unapplied} unapplied, not {total}; "
+                          f"nothing was allocated.", code="over_allocation",
+                          fields={"allocations": [f"At most {payment.unapplied} can be allocated."]},
+                          details={"unapplied": str(payment.unapplied), "asked": str(total)})
+    return plan
+
+
+def allocate(uow: UnitOfWork, payment_id: int, *, allocations: list[dict] | None = None,
+             auto: bool = False) -> list[PaymentAllocation]:
+    """Apply the payment to invoices, by hand (`allocations`: [{invoice_id, amount}]) or automatically.
+    Refusals change nothing: 422 for unknown or foreign invoices, 409 `over_allocation` for more than
+    the payment's unapplied amount or an invoice's open amount, 409 `nothing_to_allocate`."""
+    _authorize(uow, "update")
+    payment = get_payment(uow, payment_id, for_update=True)
+    if auto:
+        plan = _auto_plan(uow, payment)
+        if not plan:
+            reason = ("nothing of it is unapplied" if payment.unapplied <= 0
+                      else "the customer has no open invoice")
+            raise DomainError(f"Payment {payment.number} cannot be allocated: {reason}.", code="nothing_to_allocate")
+    else:
+        plan = _manual_plan(uow, payment, allocations or [])
+    made = [_apply(uow, payment, invoice, amount) for invoice, amount in plan]
+    _report_paid(uow, [(invoice, amount) for invoice, amount in plan])
+    uow.commit()
+    return made
+
+
+def _apply(uow: UnitOfWork, payment: Payment, invoice: Invoice, amount: Decimal,
+           reverses: PaymentAllocation | None = None) -> PaymentAllocation:
+    row = PaymentAllocation(payment=payment, invoice_id=invoice.id, invoice=invoice, amount=amount,
+                            reverses_id=reverses.id if reverses else None,
+                            created_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(row)
+    invoice.paid_amount = (invoice.paid_amount or ZERO) + amount
+    invoice.follow_payments()
+    payment.allocated_amount = (payment.allocated_amount or ZERO) + amount
+    return row
+
+
+def _report_paid(uow: UnitOfWork, applied: list[tuple[Invoice, Decimal]]) -> None:
+    """The orders learn what was paid on their invoices, one call per order in id order."""
+    per_order: dict[int, Decimal] = defaultdict(Decimal)
+    for invoice, amount in applied:
+        if invoice.sales_order_id is not None:
+            per_order[invoice.sales_order_id] += amount
+    for order_id in sorted(per_order):
+        crm_services.note_paid(uow, order_id, per_order[order_id])
+
+
+def undo_allocation(uow: UnitOfWork, payment_id: int, allocation_id: int) -> PaymentAllocation:
+    """Undo one allocation with a reversing row: the money returns to the payment's unapplied
+    amount and the invoice reopens. An allocation is undone once; a reversal is not undone."""
+    _authorize(uow, "update")
+    payment = get_payment(uow, payment_id, for_update=True)
+    original = uow.session.get(PaymentAllocation, allocation_id)
+    if original is None or original.payment_id != payment.id:
+        raise NotFound("allocation", allocation_id)
+    if original.reverses_id is not None:
+        raise DomainError("This row reverses another allocation and cannot be undone itself.",
+                          code="is_reversal")
+    if uow.session.scalar(select(PaymentAllocation.id).where(PaymentAllocation.reverses_id == original.id)):
+        raise DomainError("This allocation was already undone.", code="already_undone")
+    invoice = _lock_invoices(uow, [original.invoice_id])[original.invoice_id]
+    reversal = _apply(uow, payment, invoice, -original.amount, reverses=original)
+    _report_paid(uow, [(invoice, -original.amount)])
+    uow.commit()
+    return reversal

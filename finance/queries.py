@@ -1,0 +1,161 @@
+"""Read-only finance views: invoice and payment lists, orders to invoice, receivable aging and
+the customer summary (the exposure block that sales reads too)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound
+from core.models import Customer, User
+from core.money import ZERO
+from core.permissions import require, require_record
+from core.queries import Page, paginate
+from crm.models import SalesOrder
+from finance.credit import credit_status
+from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines
+from finance.models import OPEN_INVOICE_STATES, Invoice, Payment
+
+BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+
+
+def bucket_for(days_overdue: int) -> str:
+    if days_overdue <= 0:
+        return "current"
+    if days_overdue <= 30:
+        return "1_30"
+    if days_overdue <= 60:
+        return "31_60"
+    if days_overdue <= 90:
+        return "61_90"
+    return "over_90"
+
+
+def invoices(session: Session, actor: User, *, customer_id=None, state=None, sales_order_id=None,
+             overdue_on: date | None = None, q: str | None = None, page: int = 1, per_page: int = 25) -> Page:
+    """Invoices, newest first; `state=open` means posted or partially paid; `overdue_on`: open and due before."""
+    require(actor, "read", "invoice")
+    stmt = select(Invoice)
+    if customer_id:
+        stmt = stmt.where(Invoice.customer_id == customer_id)
+    if sales_order_id:
+        stmt = stmt.where(Invoice.sales_order_id == sales_order_id)
+    if state == "open":
+        stmt = stmt.where(Invoice.state.in_(OPEN_INVOICE_STATES))
+    elif state:
+        stmt = stmt.where(Invoice.state == state)
+    if overdue_on is not None:
+        stmt = stmt.where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < overdue_on)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.join(Customer, Customer.id == Invoice.customer_id).where(
+            or_(Invoice.number.ilike(like), Customer.name.ilike(like), Customer.code.ilike(like)))
+    return paginate(session, stmt.order_by(Invoice.id.desc()), page, per_page)
+
+
+def payments(session: Session, actor: User, *, customer_id=None, unapplied: bool | None = None,
+             page: int = 1, per_page: int = 25) -> Page:
+    require(actor, "read", "payment")
+    stmt = select(Payment)
+    if customer_id:
+        stmt = stmt.where(Payment.customer_id == customer_id)
+    if unapplied:
+        stmt = stmt.where(Payment.amount > Payment.allocated_amount)
+    return paginate(session, stmt.order_by(Payment.id.desc()), page, per_page)
+
+
+def open_invoices_of(session: Session, customer_id: int) -> list[Invoice]:
+    """A customer's open invoices, oldest due first (the allocation form)."""
+    return list(session.scalars(select(Invoice).where(
+        Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES))
+        .order_by(Invoice.due_date, Invoice.id)))
+
+
+def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> list[tuple[SalesOrder, Decimal]]:
+    """Orders with shipped goods not invoiced yet, and the gross amount an invoice would bill."""
+    require(actor, "create", "invoice")
+    orders = session.scalars(select(SalesOrder).where(
+        SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed")
+        .order_by(SalesOrder.id).limit(limit * 5))
+    result = []
+    for order in orders:
+        amount = sum((b.total for b in billable_lines(session, order)), ZERO)
+        if amount > 0:
+            result.append((order, amount))
+        if len(result) >= limit:
+            break
+    return result
+
+
+@dataclass
+class AgingRow:
+    customer_id: int
+    customer_code: str
+    customer_name: str
+    buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.buckets.values(), ZERO)
+
+    def as_dict(self) -> dict:
+        return {"customer_id": self.customer_id, "customer_code": self.customer_code,
+                "customer_name": self.customer_name, **self.buckets, "total": self.total}
+
+
+def aging(session: Session, actor: User, *, as_of: date, customer_id: int | None = None) -> tuple[list[AgingRow],
+                                                                                                  AgingRow]:
+    """Open receivable per customer by days past due on `as_of` (invoices dated up to `as_of`,
+    with their open amounts today), and the totals row."""
+    require(actor, "read", "receivable")
+    stmt = (select(Invoice.customer_id, Customer.code, Customer.name, Invoice.due_date,
+                   func.sum(Invoice.total - Invoice.paid_amount))
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.invoice_date <= as_of)
+            .group_by(Invoice.customer_id, Customer.code, Customer.name, Invoice.due_date))
+    if customer_id:
+        stmt = stmt.where(Invoice.customer_id == customer_id)
+    rows: dict[int, AgingRow] = {}
+    totals = AgingRow(0, "", "")
+    for cid, code, name, due, amount in session.execute(stmt):
+        amount = Decimal(amount or 0)
+        if amount == 0:
+            continue
+        row = rows.setdefault(cid, AgingRow(cid, code, name))
+        bucket = bucket_for((as_of - due).days)
+        row.buckets[bucket] += amount
+        totals.buckets[bucket] += amount
+    return sorted(rows.values(), key=lambda r: r.customer_code), totals
+
+
+def customer_summary(session: Session, actor: User | None, customer_id: int, *, today: date | None = None) -> dict:
+    """The 360 view of API.md: receivable, unbilled, exposure, credit limit, available credit,
+    overdue (open amount past due today), unapplied credit, and the orders with their progress."""
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    if actor is not None:
+        require_record(actor, "read", "customer", customer)
+        require(actor, "read", "credit")
+    today = today or date.today()
+    status = credit_status(session, customer)
+    overdue = session.scalar(select(func.coalesce(func.sum(Invoice.total - Invoice.paid_amount), 0)).where(
+        Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today))
+    unapplied = session.scalar(select(func.coalesce(func.sum(Payment.amount - Payment.allocated_amount), 0))
+                               .where(Payment.customer_id == customer_id))
+    orders = session.scalars(select(SalesOrder).where(SalesOrder.customer_id == customer_id)
+                             .order_by(SalesOrder.id.desc()))
+    return {
+        "customer_id": customer.id, "receivable": status.receivable, "unbilled": status.unbilled,
+        "exposure": status.exposure, "credit_limit": status.credit_limit,
+        "available_credit": status.available_credit, "credit_hold": status.credit_hold,
+        "overdue": Decimal(overdue or 0), "unapplied_credit": Decimal(unapplied or 0),
+        "orders": [{"id": o.id, "number": o.number, "state": o.state, "total": o.total,
+                    "shipment_status": o.shipment_status, "invoice_status": o.invoice_status,
+                    "invoiced_amount": o.invoiced_amount, "paid_amount": o.paid_amount,
+                    "payment_status": o.payment_status} for o in orders],
+    }
