@@ -144,6 +144,8 @@ def work_order_complete(work_order_id: int):
     try:
         qty = Decimal(raw)
     except InvalidOperation:
+        qty = None
+    if qty is None or not qty.is_finite():
         guard("update", "work_order")
         flash(_("“%(value)s” is not a quantity.", value=raw), "error")
         return redirect(url_for("production_web.board"), 303)

@@ -176,11 +176,13 @@ def _receipt_lines(form) -> tuple[list[dict], list[str]]:
     """The quantities typed on the receive form (`qty-<product id>`); empty or 0 means not this time."""
     lines, errors = [], []
     for key, raw in form.items():
-        if not key.startswith("qty-") or not raw.strip():
+        if not key.startswith("qty-") or not key.removeprefix("qty-").isdigit() or not raw.strip():
             continue
         try:
             qty = Decimal(raw.strip().replace(",", ""))
         except InvalidOperation:
+            qty = None
+        if qty is None or not qty.is_finite():
             errors.append(_("“%(value)s” is not a quantity.", value=raw.strip()))
             continue
         if qty != 0:

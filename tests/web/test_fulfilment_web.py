@@ -265,3 +265,25 @@ def test_another_reps_order_has_no_expected_dates_for_me(client, db):
     sign_in(client, make_user(db, "sales_rep"))
 
     assert client.get(f"/purchasing/expected-dates/fragment?sales_order_id={order.id}").status_code in (403, 404)
+
+
+def test_a_quantity_that_is_not_a_number_is_refused_on_the_receive_and_complete_forms(client, db):
+    example, order, _rep = confirmed_example(db)
+    uow = uow_for(db)
+    po = purchasing.create_orders_from_plans(uow, open_plan_ids(db, order.id))[0]
+    purchasing.confirm_purchase_order(uow, po.id)
+    line = po.lines[0]
+    housing = work_orders_of(db, example, order.id)["HOUSING"]
+    sign_in(client, make_user(db, "admin"))
+    token = csrf_token(client, "/production/board")
+
+    receipt = client.post(f"/purchasing/orders/{po.id}/receive",
+                          data={"csrf_token": token, f"qty-{line.product_id}": "NaN"}, follow_redirects=True)
+    completion = client.post(f"/production/work-orders/{housing.id}/complete",
+                             data={"csrf_token": token, "qty": "lots"}, follow_redirects=True)
+
+    assert "“NaN” is not a quantity." in receipt.get_data(as_text=True)
+    assert "“lots” is not a quantity." in completion.get_data(as_text=True)
+    db.refresh(line)
+    db.refresh(housing)
+    assert line.qty_received == 0 and housing.qty_done == 0
