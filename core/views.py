@@ -236,6 +236,21 @@ MASTER = {m.endpoint: m for m in (CUSTOMERS, PRODUCTS, SUPPLIERS)}
 #: Each module's `views.py` adds its own; core imports none of them.
 NAV_EXTRA: list[tuple[str, Any, tuple[str, str]]] = []
 
+# Panels other modules add to a master-data detail page, loaded with htmx from their own blueprint:
+# resource -> [(endpoint, title, (action, resource) needed, name of the id parameter)].
+DETAIL_PANELS: dict[str, list[tuple[str, Any, tuple[str, str], str]]] = {}
+
+
+def add_detail_panel(resource: str, endpoint: str, title: Any, permission: tuple[str, str], param: str) -> None:
+    panels = DETAIL_PANELS.setdefault(resource, [])
+    if all(existing[0] != endpoint for existing in panels):
+        panels.append((endpoint, title, permission, param))
+
+
+def detail_panels(resource: str) -> list[tuple[str, Any, str]]:
+    return [(endpoint, title, param) for endpoint, title, permission, param in DETAIL_PANELS.get(resource, [])
+            if can(current_user, *permission)]
+
 
 def nav_items() -> list[tuple[str, Any]]:
     """The menu: only what the signed-in role may use."""
@@ -338,6 +353,7 @@ def _detail(m: MasterData, ident: int):
     history = queries.audit_entries(get_session(), current_user, entity=m.model.__name__, entity_id=str(ident),
                                     per_page=20).items if can(current_user, "read", "audit") else []
     return render_template("core/detail.html", m=m, record=record, history=history,
+                           panels=detail_panels(m.resource),
                            can_edit=m.can_edit(current_user))
 
 

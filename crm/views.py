@@ -21,7 +21,7 @@ from core import queries as core_queries
 from core.errors import DomainError, Forbidden, NotFound
 from core.formatting import money, plain
 from core.permissions import can
-from core.views import NAV_EXTRA, guard
+from core.views import NAV_EXTRA, add_detail_panel, guard
 from core.web import get_session, get_uow
 from crm import queries, schemas, services
 from crm.models import OrderState
@@ -30,6 +30,8 @@ bp = Blueprint("crm_web", __name__, template_folder="templates", url_prefix="/sa
 
 if not any(entry[0] == "crm_web.orders" for entry in NAV_EXTRA):
     NAV_EXTRA.append(("crm_web.orders", _l("Sales orders"), ("read", "sales_order")))
+# the customer page lists the customer's orders with their shipment and payment status
+add_detail_panel("customer", "crm_web.orders", _l("Sales orders"), ("read", "sales_order"), "customer_id")
 
 STATE_LABELS = {
     OrderState.DRAFT: _l("Draft"), OrderState.CONFIRMED: _l("Confirmed"),
