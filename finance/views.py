@@ -1,16 +1,27 @@
-"""The web UI of credit control on the sales order page: the customer's limit, exposure and
-available credit (a fragment), and finance's approval of one order over the limit."""
+"""The web UI of finance: credit control on the sales order page (the customer's limit, exposure and
+available credit as a fragment, and finance's approval of one order over the limit); receivables,
+invoicing shipped orders, payment entry and allocation, and the aging table."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from core.views import guard
+from core.formatting import money
+from core.models import Customer
+from core.money import to_decimal
+from core.views import NAV_EXTRA, guard, refusal
 from core.web import get_session, get_uow
-from finance import services
+from finance import invoicing, queries, services
+from finance import payments as payment_services
+from finance.models import InvoiceState, PaymentAllocation, PaymentMethod
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
 
@@ -56,3 +67,205 @@ def approve_credit():
         get_session().rollback()
         flash(exc.message, "error")
     return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+
+
+# --------------------------------------------------------------------------- receivables, invoices, payments, aging
+
+for _entry in (("finance_web.receivables", _l("Receivables"), ("read", "invoice")),
+               ("finance_web.payments_page", _l("Payments"), ("read", "payment")),
+               ("finance_web.aging", _l("Aging"), ("read", "receivable"))):
+    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
+        NAV_EXTRA.append(_entry)
+
+INVOICE_STATE_LABELS = {
+    InvoiceState.DRAFT: _l("Draft"), InvoiceState.POSTED: _l("Posted"),
+    InvoiceState.PARTIALLY_PAID: _l("Partially paid"), InvoiceState.PAID: _l("Paid"),
+    InvoiceState.CANCELLED: _l("Cancelled"),
+}
+METHOD_LABELS = {
+    PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash"),
+    PaymentMethod.CHEQUE: _l("Cheque"), PaymentMethod.CARD: _l("Card"), PaymentMethod.OTHER: _l("Other"),
+}
+BUCKET_LABELS = {"current": _l("Not yet due"), "1_30": _l("1–30 days"), "31_60": _l("31–60 days"),
+                 "61_90": _l("61–90 days"), "over_90": _l("Over 90 days")}
+
+
+@bp.app_context_processor
+def _finance_labels():
+    return {"invoice_state_label": lambda state: INVOICE_STATE_LABELS.get(state, state),
+            "payment_method_label": lambda method: METHOD_LABELS.get(method, method)}
+
+
+def _day(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.values.get(name, "").strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/receivables")
+@login_required
+def receivables():
+    """Invoices with filters: search (number or customer), state, overdue only."""
+    guard("read", "invoice")
+    state = request.args.get("state") or None
+    overdue = request.args.get("overdue") == "1"
+    q = request.args.get("q") or None
+    page = queries.invoices(get_session(), current_user, state=state, q=q,
+                            overdue_on=date.today() if overdue else None,
+                            page=request.args.get("page", 1, type=int))
+    return render_template("finance/receivables.html", page=page, state=state, overdue=overdue, q=q,
+                           states=INVOICE_STATE_LABELS, today=date.today())
+
+
+@bp.route("/to-invoice")
+@login_required
+def to_invoice():
+    """Orders with shipped goods not invoiced yet, each with a button to invoice them."""
+    guard("create", "invoice")
+    return render_template("finance/to_invoice.html", rows=queries.orders_to_invoice(get_session(), current_user))
+
+
+@bp.route("/invoices", methods=["POST"])
+@login_required
+def create_invoice():
+    guard("create", "invoice")
+    data = {"sales_order_id": request.form.get("sales_order_id", type=int), "post": bool(request.form.get("post")),
+            "invoice_date": _day("invoice_date")}
+    try:
+        invoice = invoicing.create_invoice(get_uow(), data)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+        return redirect(url_for("finance_web.to_invoice"), 303)
+    flash(_("Invoice %(number)s created for %(total)s.", number=invoice.number, total=money(invoice.total)),
+          "success")
+    return redirect(url_for("finance_web.invoice_detail", invoice_id=invoice.id), 303)
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@login_required
+def invoice_detail(invoice_id: int):
+    guard("read", "invoice")
+    try:
+        invoice = invoicing.get_invoice(get_uow(), invoice_id)
+    except NotFound:
+        abort(404)
+    allocations = get_session().scalars(select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice.id)
+                                        .order_by(PaymentAllocation.id)).all()
+    return render_template("finance/invoice.html", invoice=invoice, allocations=allocations)
+
+
+@bp.route("/invoices/<int:invoice_id>/<any(post, discard):action>", methods=["POST"])
+@login_required
+def invoice_action(invoice_id: int, action: str):
+    guard("update", "invoice")
+    try:
+        if action == "post":
+            invoice = invoicing.post_invoice(get_uow(), invoice_id)
+            flash(_("Invoice %(number)s posted.", number=invoice.number), "success")
+        else:
+            invoice = invoicing.discard_invoice(get_uow(), invoice_id)
+            flash(_("Draft invoice %(number)s discarded.", number=invoice.number), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+    return redirect(url_for("finance_web.invoice_detail", invoice_id=invoice_id), 303)
+
+
+@bp.route("/payments", methods=["GET", "POST"])
+@login_required
+def payments_page():
+    """Payments, newest first, and the form that records a new one."""
+    guard("read", "payment")
+    form = {}
+    errors: dict = {}
+    if request.method == "POST":
+        guard("create", "payment")
+        form = request.form.to_dict()
+        data = {"customer_id": request.form.get("customer_id", type=int), "amount": form.get("amount", "").strip()
+                or None, "date": _day("date"), "method": form.get("method") or None,
+                "reference": form.get("reference")}
+        try:
+            payment = payment_services.record_payment(get_uow(), data)
+            flash(_("Payment %(number)s recorded: %(amount)s.", number=payment.number, amount=money(payment.amount)),
+                  "success")
+            return redirect(url_for("finance_web.payment_detail", payment_id=payment.id), 303)
+        except DomainError as exc:
+            get_session().rollback()
+            errors = exc.fields
+            flash(refusal(exc), "error")
+    page = queries.payments(get_session(), current_user, customer_id=request.args.get("customer_id", type=int),
+                            unapplied=request.args.get("unapplied") == "1", page=request.args.get("page", 1, type=int))
+    customers = get_session().scalars(select(Customer).order_by(Customer.code)).all()
+    return render_template("finance/payments.html", page=page, customers=customers, form=form, errors=errors,
+                           methods=METHOD_LABELS, today=date.today()), 422 if errors else 200
+
+
+
+@bp.route("/payments/<int:payment_id>")
+@login_required
+def payment_detail(payment_id: int):
+    """A payment, its allocations (with undo), and the customer's open invoices to allocate to."""
+    guard("read", "payment")
+    try:
+        payment = payment_services.get_payment(get_uow(), payment_id)
+    except NotFound:
+        abort(404)
+    undone = {row.reverses_id for row in payment.allocations if row.reverses_id}
+    return render_template("finance/payment.html", payment=payment, undone=undone,
+                           open_invoices=queries.open_invoices_of(get_session(), payment.customer_id))
+
+
+@bp.route("/payments/<int:payment_id>/allocate", methods=["POST"])
+@login_required
+def allocate(payment_id: int):
+    """By hand (an amount per invoice) or automatically."""
+    guard("update", "payment")
+    try:
+        if request.form.get("auto"):
+            made = payment_services.allocate(get_uow(), payment_id, auto=True)
+        else:
+            wanted = []
+            for key, value in request.form.items():
+                if key.startswith("amount-") and value.strip():
+                    try:
+                        amount = to_decimal(value.replace(",", ""))
+                    except ValueError:
+                        amount = None
+                    wanted.append({"invoice_id": int(key.removeprefix("amount-")), "amount": amount})
+            made = payment_services.allocate(get_uow(), payment_id, allocations=wanted)
+        flash(_("Allocated %(amount)s to %(count)s invoice(s).",
+                amount=money(sum((row.amount for row in made), Decimal(0))), count=len(made)), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+    return redirect(url_for("finance_web.payment_detail", payment_id=payment_id), 303)
+
+
+@bp.route("/payments/<int:payment_id>/allocations/<int:allocation_id>/undo", methods=["POST"])
+@login_required
+def undo_allocation(payment_id: int, allocation_id: int):
+    guard("update", "payment")
+    try:
+        reversal = payment_services.undo_allocation(get_uow(), payment_id, allocation_id)
+        flash(_("Allocation undone: %(amount)s is unapplied again.", amount=money(-reversal.amount)), "success")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+    return redirect(url_for("finance_web.payment_detail", payment_id=payment_id), 303)
+
+
+@bp.route("/aging")
+@login_required
+def aging():
+    guard("read", "receivable")
+    as_of = _day("as_of") or date.today()
+    rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
+    return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS)
