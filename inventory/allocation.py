@@ -12,7 +12,7 @@ downstream, in production, which registers a *demand source* for them in its `in
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +33,9 @@ class WaitingDemand:
     holder: Holder
     qty: Decimal
     need_by: date
+    # the loaded row, kept referenced while allocating so that reporting back to it finds it in
+    # the session instead of querying (and flushing) once per line
+    record: object | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def sales_order_demand(session: Session, product_id: int, warehouse_id: int) -> 
                SalesOrderLine.qty > SalesOrderLine.reserved_qty + SalesOrderLine.shipped_qty)
         .execution_options(populate_existing=True))  # read after the balance lock: what others committed
     return [WaitingDemand(Holder(sales_order_id=line.order_id, sales_order_line_id=line.id),
-                          line.qty - line.reserved_qty - line.shipped_qty, requested)
+                          line.qty - line.reserved_qty - line.shipped_qty, requested, record=line)
             for line, requested in rows]
 
 
