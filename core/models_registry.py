@@ -3,8 +3,8 @@
 
 import importlib
 
-MODEL_MODULES = ("core.models", "crm.models", "crm.leads.models", "crm.pipeline.models", "inventory.models",
-                 "production.models", "purchasing.models", "finance.models")
+MODEL_MODULES = ("core.models", "crm.models", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
+                 "inventory.models", "production.models", "purchasing.models", "finance.models")
 
 
 def load_all_models() -> None:

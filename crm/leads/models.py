@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Timestamp
+from core.db import Base, Rate, Timestamp
 from core.errors import check_transition
 from core.models import Audited, User
 
@@ -199,4 +200,6 @@ class LeadPolicy(Audited, Base):
     rep_capacity: Mapped[int] = mapped_column(Integer, default=50)      # open leads a rep may hold
     claim_limit: Mapped[int] = mapped_column(Integer, default=10)       # open leads held, above which claims stop
     web_form_per_hour: Mapped[int] = mapped_column(Integer, default=5)  # captures per address per hour
+    # quotes: a line discount above this fraction needs a sales manager's approval
+    discount_approval_threshold: Mapped[Rate] = mapped_column(default=Decimal("0.10"))
     last_rotation_user_id: Mapped[int | None] = mapped_column(Integer)

@@ -51,3 +51,13 @@ def opportunities(session: Session, actor: User, *, state: str | None = None, cu
 def my_opportunities(session: Session, actor: User) -> list[Opportunity]:
     stmt = select(Opportunity).where(Opportunity.owner_id == actor.id, Opportunity.state == "open")
     return list(session.scalars(stmt.order_by(Opportunity.id.desc())))
+
+
+def quotes_of(session: Session, actor: User, opportunity_id: int) -> list:
+    from core.permissions import can
+    from crm.quotes.models import Quote
+
+    if not can(actor, "read", "quote"):
+        return []
+    stmt = scoped(actor, "quote", select(Quote).where(Quote.opportunity_id == opportunity_id))
+    return list(session.scalars(stmt.order_by(Quote.number, Quote.version.desc())))

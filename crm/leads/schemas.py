@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import InputSchema, StrictInputSchema, money, text
+from core.schemas import DecimalText, InputSchema, StrictInputSchema, money, text
 from crm.leads.models import BehaviourEvent
 from crm.pipeline.models import ActivityKind, LostReason
 
@@ -213,6 +213,7 @@ class LeadPolicySchema(Schema):
     rep_capacity = fields.Integer()
     claim_limit = fields.Integer()
     web_form_per_hour = fields.Integer()
+    discount_approval_threshold = DecimalText(4)
 
 
 class UpdateLeadPolicySchema(StrictInputSchema):
@@ -221,3 +222,60 @@ class UpdateLeadPolicySchema(StrictInputSchema):
     rep_capacity = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
     claim_limit = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
     web_form_per_hour = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))
+    discount_approval_threshold = DecimalText(4, validate=[validate.Range(max=1, error="A fraction between 0 and 1.")])
+
+
+class QuoteLineInputSchema(StrictInputSchema):
+    product_id = fields.Integer(required=True, strict=False)
+    qty = DecimalText(4, required=True, validate=[validate.Range(min=0, min_inclusive=False,
+                                                                 error="Must be greater than 0.")])
+    unit_price = DecimalText(4, allow_none=True)
+    discount = DecimalText(4, allow_none=True, validate=[
+        validate.Range(max=1, error="A discount is a fraction between 0 and 1.")])
+
+
+class CreateQuoteSchema(StrictInputSchema):
+    opportunity_id = fields.Integer(allow_none=True, strict=False)
+    customer_id = fields.Integer(allow_none=True, strict=False)
+    valid_until = fields.Date(allow_none=True)
+    note = text(4000)
+    lines = fields.List(fields.Nested(QuoteLineInputSchema), required=True,
+                        validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."))
+
+
+class UpdateQuoteSchema(StrictInputSchema):
+    valid_until = fields.Date(allow_none=True)
+    note = text(4000)
+    lines = fields.List(fields.Nested(QuoteLineInputSchema),
+                        validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."))
+
+
+class QuoteLineSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    product_id = fields.Integer()
+    sku = fields.Function(lambda line: line.product.sku)
+    qty = DecimalText(4)
+    unit_price = DecimalText(4)
+    discount = DecimalText(4)
+    tax_rate = DecimalText(4)
+    untaxed = money()
+    tax = money()
+    total = money()
+
+
+class QuoteSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    version = fields.Integer()
+    opportunity_id = fields.Integer(allow_none=True)
+    customer_id = fields.Integer()
+    state = fields.String()
+    valid_until = fields.Date(allow_none=True)
+    currency = fields.String()
+    untaxed = money()
+    tax = money()
+    total = money()
+    approved_by_id = fields.Integer(allow_none=True)
+    sales_order_id = fields.Integer(allow_none=True)
+    lines = fields.List(fields.Nested(QuoteLineSchema))

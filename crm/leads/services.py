@@ -7,6 +7,7 @@ system, e.g. the public web form and the recycling task)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -68,7 +69,8 @@ def lead_policy(uow: UnitOfWork, *, lock: bool = False) -> LeadPolicy:
     found = uow.session.scalar(select(LeadPolicy).order_by(LeadPolicy.id).with_for_update(of=LeadPolicy)
                                if lock else select(LeadPolicy).order_by(LeadPolicy.id))
     if found is None:
-        found = LeadPolicy(grade_a_min=60, grade_b_min=30, rep_capacity=50, claim_limit=10, web_form_per_hour=5)
+        found = LeadPolicy(grade_a_min=60, grade_b_min=30, rep_capacity=50, claim_limit=10, web_form_per_hour=5,
+                           discount_approval_threshold=Decimal("0.10"))
         uow.session.add(found)
         uow.session.flush()
     return found
@@ -88,7 +90,8 @@ def update_policy(uow: UnitOfWork, data: dict[str, Any]) -> LeadPolicy:
     _authorize(uow, "update", resource=SETTINGS)
     policy = lead_policy(uow, lock=True)
     merged = {k: data.get(k, getattr(policy, k)) for k in
-              ("grade_a_min", "grade_b_min", "rep_capacity", "claim_limit", "web_form_per_hour")}
+              ("grade_a_min", "grade_b_min", "rep_capacity", "claim_limit", "web_form_per_hour",
+               "discount_approval_threshold")}
     if merged["grade_a_min"] <= merged["grade_b_min"]:
         raise InvalidInput({"grade_a_min": ["Grade A must need more points than grade B."]})
     for key, value in merged.items():

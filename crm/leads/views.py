@@ -10,14 +10,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, Forbidden, NotFound
 from core.views import NAV_EXTRA, guard
 from core.web import get_session, get_uow
 from crm.leads import conversion, queries, services
-from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, WebFormLeadSchema
+from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import ActivityKind, LostReason
+from crm.quotes import services as quotes
 
 bp = Blueprint("crm_leads_web", __name__, template_folder="templates", url_prefix="/leads")
 public_bp = Blueprint("crm_public_web", __name__, template_folder="templates", url_prefix="/contact-us")
@@ -36,6 +38,7 @@ LOST_LABELS = {LostReason.PRICE: _l("Price"), LostReason.COMPETITOR: _l("Went to
                LostReason.TIMING: _l("Timing"), LostReason.OTHER: _l("Other")}
 STAGE_LABELS = {"qualification": _l("Qualification"), "needs_analysis": _l("Needs analysis"),
                 "quote": _l("Quote"), "negotiation": _l("Negotiation"), "won": _l("Won"), "lost": _l("Lost")}
+QUOTE_ROWS = 3
 FIELD_LABELS = {"amount": _l("Amount"), "budget": _l("Budget"), "decision_maker": _l("Decision maker"),
                 "expected_close_date": _l("Expected close date"), "contact_id": _l("Contact")}
 
@@ -175,7 +178,13 @@ def opportunity_detail(opportunity_id: int):
     return render_template("leads/opportunity_detail.html", opportunity=opportunity,
                            stages=opportunity.stage.pipeline.stages, field_labels=FIELD_LABELS,
                            lost_reasons=LOST_LABELS, kinds=KIND_LABELS,
-                           activities=pipeline.activities_of(uow, opportunity_id=opportunity.id))
+                           activities=pipeline.activities_of(uow, opportunity_id=opportunity.id),
+                           quotes=lead_queries_quotes(opportunity.id), quote_rows=range(QUOTE_ROWS),
+                           products=core_queries.products(get_session(), current_user, per_page=200).items)
+
+
+def lead_queries_quotes(opportunity_id: int):
+    return queries.quotes_of(get_session(), current_user, opportunity_id)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/move", methods=["POST"])
@@ -251,3 +260,82 @@ def web_form():
         get_session().rollback()
         return render_template("leads/web_form.html", values=values, errors=exc.fields), 422
     return render_template("leads/web_form_thanks.html")
+
+
+# --------------------------------------------------------------------------- quotes
+
+QUOTE_STATE_LABELS = {"draft": _l("Draft"), "pending_approval": _l("Waiting for approval"),
+                      "approved": _l("Approved"), "accepted": _l("Accepted"), "rejected": _l("Rejected"),
+                      "superseded": _l("Superseded")}
+QUOTE_ACTIONS = {
+    "submit": (quotes.submit_quote, _l("Quote %(label)s submitted.")),
+    "approve": (quotes.approve_quote, _l("Quote %(label)s approved.")),
+    "send-back": (quotes.send_back_quote, _l("Quote %(label)s sent back to draft.")),
+    "accept": (quotes.accept_quote, _l("Quote %(label)s accepted: a draft sales order was created.")),
+    "reject": (quotes.reject_quote, _l("Quote %(label)s marked as declined.")),
+    "new-version": (quotes.new_version, _l("New version %(label)s created.")),
+}
+
+
+@bp.app_context_processor
+def _quote_labels():
+    return {"quote_state_label": lambda s: QUOTE_STATE_LABELS.get(s, s)}
+
+
+@bp.route("/opportunities/<int:opportunity_id>/quotes", methods=["POST"])
+@login_required
+def quote_new(opportunity_id: int):
+    guard("create", "quote")
+    lines = []
+    for key in range(QUOTE_ROWS):
+        row = {f: request.form.get(f"lines-{key}-{f}", "").strip() for f in ("product_id", "qty", "discount")}
+        if row["product_id"] or row["qty"]:
+            lines.append({k: v for k, v in row.items() if v})
+    try:
+        data = CreateQuoteSchema().load({"opportunity_id": opportunity_id, "lines": lines})
+        quote = quotes.create_quote(get_uow(), data)
+        flash(_("Quote %(label)s created as a draft.", label=quote.label), "success")
+        return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
+    except ValidationError as exc:
+        flash(_("Not created: %(reason)s", reason=exc.messages), "error")
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_("Not created: %(reason)s", reason=exc.fields or exc.message), "error")
+    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+
+
+@bp.route("/quotes/<int:quote_id>")
+@login_required
+def quote_detail(quote_id: int):
+    guard("read", "quote")
+    try:
+        quote = quotes.get_quote(get_uow(), quote_id)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+    return render_template("leads/quote_detail.html", quote=quote)
+
+
+@bp.route("/quotes/<int:quote_id>/<action>", methods=["POST"])
+@login_required
+def quote_action(quote_id: int, action: str):
+    guard("read", "quote")
+    if action not in QUOTE_ACTIONS:
+        abort(404)
+    call, message = QUOTE_ACTIONS[action]
+    try:
+        quote = call(get_uow(), quote_id)
+        flash(message % {"label": quote.label}, "success")
+        return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        if exc.code == "approval_required":
+            flash(_("Not accepted: a discount above the threshold waits for a sales manager's approval."), "error")
+        else:
+            flash(exc.message, "error")
+    return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote_id), 303)

@@ -57,6 +57,22 @@ def _opportunity_in_scope(actor, action, opportunity) -> bool:
     return True
 
 
+def _quote_scope(actor, action):
+    """Quotes follow their customer's data scope, as sales orders do."""
+    from core.models import Customer
+    from core.permissions import SCOPES
+    from crm.quotes.models import Quote
+
+    clause = SCOPES["customer"][0](actor, action)
+    return None if clause is None else Quote.customer_id.in_(select(Customer.id).where(clause))
+
+
+def _quote_in_scope(actor, action, quote) -> bool:
+    from core.permissions import SCOPES
+
+    return SCOPES["customer"][1](actor, action, quote.customer)
+
+
 def init_app(app: Flask) -> None:
     register("lead", {
         "read": SALES | {R.MANAGEMENT, R.ADMIN},
@@ -73,6 +89,13 @@ def init_app(app: Flask) -> None:
         "create": SALES | {R.ADMIN},
         "update": SALES | {R.ADMIN},
     }, scope=(_opportunity_scope, _opportunity_in_scope))
+
+    register("quote", {
+        "read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
+        "create": SALES | {R.ADMIN},
+        "update": SALES | {R.ADMIN},
+    }, scope=(_quote_scope, _quote_in_scope))
+    register("quote_approval", {"update": frozenset({R.SALES_MANAGER, R.ADMIN})})
 
     from crm.leads import tasks, views  # noqa: F401  (tasks: registers crm.recycle_overdue_leads)
 

@@ -155,3 +155,31 @@ def test_a_signed_in_user_of_another_department_can_still_use_the_public_form(cl
 
     assert answer.status_code == 200
     assert db.scalar(select(Lead).where(Lead.company == "Neighbour Works")).source == "web_form"
+
+
+def test_a_rep_quotes_from_the_opportunity_page_and_an_unapproved_discount_cannot_be_accepted(client, db):
+    from core import services as core_services
+    from crm.quotes.models import Quote
+
+    scoring(db)
+    rep = make_user(db, "sales_rep")
+    product = core_services.create_product(uow_for(db), {"sku": "WQ-PUMP", "name": "Pump", "kind": "buy",
+                                                          "list_price": "1000"})
+    lead = lead_for(db, "Quote Pumps")
+    sign_in(client, rep)
+    token = csrf_token(client, f"/leads/{lead.id}")
+    where = client.post(f"/leads/{lead.id}/convert", data={"csrf_token": token}).headers["Location"]
+    assert "New quote" in client.get(where).get_data(as_text=True)
+    opportunity_id = int(where.rsplit("/", 1)[1])
+
+    created = client.post(f"/leads/opportunities/{opportunity_id}/quotes", data={
+        "csrf_token": token, "lines-0-product_id": str(product.id), "lines-0-qty": "3", "lines-0-discount": "0.3"})
+    quote_page = created.headers["Location"]
+    client.post(f"{quote_page}/submit", data={"csrf_token": token})
+    refused = client.post(f"{quote_page}/accept", data={"csrf_token": token}, follow_redirects=True)
+
+    assert "waits for a sales manager" in text_of(refused.get_data(as_text=True))
+    assert 'data-state="pending_approval"' in refused.get_data(as_text=True)
+    db.expire_all()
+    quote = db.scalar(select(Quote).where(Quote.opportunity_id == opportunity_id))
+    assert (quote.state, quote.sales_order_id, str(quote.untaxed)) == ("pending_approval", None, "2100.00")

@@ -4,6 +4,8 @@ Revision ID: b59e41093608
 Revises: 1377fc9d0ab5
 Create Date: 2026-11-22 14:07:39.056022
 """
+from decimal import Decimal
+
 from alembic import op
 import sqlalchemy as sa
 import core.db
@@ -25,15 +27,17 @@ def upgrade() -> None:
     sa.Column('claim_limit', sa.Integer(), nullable=False),
     sa.Column('web_form_per_hour', sa.Integer(), nullable=False),
     sa.Column('last_rotation_user_id', sa.Integer(), nullable=True),
+    sa.Column('discount_approval_threshold', sa.Numeric(precision=6, scale=4), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_lead_policy'))
     )
     # the one policy row with its defaults (crm.leads.services.lead_policy), so that parallel first
     # captures share it and lock it for the round-robin pointer
     policy = sa.table('crm_lead_policy', sa.column('id', sa.Integer), sa.column('grade_a_min', sa.Integer),
                       sa.column('grade_b_min', sa.Integer), sa.column('rep_capacity', sa.Integer),
-                      sa.column('claim_limit', sa.Integer), sa.column('web_form_per_hour', sa.Integer))
+                      sa.column('claim_limit', sa.Integer), sa.column('web_form_per_hour', sa.Integer),
+                      sa.column('discount_approval_threshold', sa.Numeric(6, 4)))
     op.bulk_insert(policy, [{'id': 1, 'grade_a_min': 60, 'grade_b_min': 30, 'rep_capacity': 50, 'claim_limit': 10,
-                             'web_form_per_hour': 5}])
+                             'web_form_per_hour': 5, 'discount_approval_threshold': Decimal('0.10')}])
     op.create_table('crm_pipeline',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=120), nullable=False),
@@ -189,11 +193,74 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_crm_activity_opportunity_id'), ['opportunity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_crm_activity_user_id'), ['user_id'], unique=False)
 
+    op.create_table('crm_quote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=20), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('opportunity_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('untaxed', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('tax', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('total', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', core.db.AwareDateTime(timezone=True), nullable=True),
+    sa.Column('sales_order_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', core.db.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['core_user.id'], name=op.f('fk_crm_quote_approved_by_id_core_user')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['core_user.id'], name=op.f('fk_crm_quote_created_by_id_core_user')),
+    sa.ForeignKeyConstraint(['customer_id'], ['core_customer.id'], name=op.f('fk_crm_quote_customer_id_core_customer')),
+    sa.ForeignKeyConstraint(['opportunity_id'], ['crm_opportunity.id'], name=op.f('fk_crm_quote_opportunity_id_crm_opportunity')),
+    sa.ForeignKeyConstraint(['sales_order_id'], ['crm_sales_order.id'], name=op.f('fk_crm_quote_sales_order_id_crm_sales_order')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_quote')),
+    sa.UniqueConstraint('number', 'version', name=op.f('uq_crm_quote_number'))
+    )
+    with op.batch_alter_table('crm_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_crm_quote_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_crm_quote_number'), ['number'], unique=False)
+        batch_op.create_index(batch_op.f('ix_crm_quote_opportunity_id'), ['opportunity_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_crm_quote_state'), ['state'], unique=False)
+
+    op.create_table('crm_quote_line',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('quote_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('qty', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('unit_price', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('discount', sa.Numeric(precision=6, scale=4), nullable=False),
+    sa.Column('tax_rate', sa.Numeric(precision=6, scale=4), nullable=False),
+    sa.Column('untaxed', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('tax', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.Column('total', sa.Numeric(precision=18, scale=2), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['core_product.id'], name=op.f('fk_crm_quote_line_product_id_core_product')),
+    sa.ForeignKeyConstraint(['quote_id'], ['crm_quote.id'], name=op.f('fk_crm_quote_line_quote_id_crm_quote'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_crm_quote_line'))
+    )
+    with op.batch_alter_table('crm_quote_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_crm_quote_line_quote_id'), ['quote_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('crm_quote_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_crm_quote_line_quote_id'))
+
+    op.drop_table('crm_quote_line')
+    with op.batch_alter_table('crm_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_crm_quote_state'))
+        batch_op.drop_index(batch_op.f('ix_crm_quote_opportunity_id'))
+        batch_op.drop_index(batch_op.f('ix_crm_quote_number'))
+        batch_op.drop_index(batch_op.f('ix_crm_quote_customer_id'))
+
+    op.drop_table('crm_quote')
+
     with op.batch_alter_table('crm_activity', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_crm_activity_user_id'))
         batch_op.drop_index(batch_op.f('ix_crm_activity_opportunity_id'))

@@ -1,0 +1,84 @@
+"""Quotes: versions, approval of discounts over the threshold, acceptance into a draft sales order."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from core.permissions import scoped
+from core.queries import paginate
+from core.web import get_session, get_uow
+from crm.leads.schemas import CreateQuoteSchema, QuoteSchema, UpdateQuoteSchema
+from crm.quotes import services
+from crm.quotes.models import Quote
+
+from . import idempotent, page_body, page_schema
+
+blp = Blueprint("quotes", __name__, description="Quotes")
+
+
+class QuoteListArgs(Schema):
+    opportunity_id = fields.Integer()
+    customer_id = fields.Integer()
+    state = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+@blp.route("/quotes")
+class Quotes(MethodView):
+    @blp.arguments(QuoteListArgs, location="query")
+    @blp.response(200, page_schema(QuoteSchema))
+    def get(self, args):
+        """The quotes the caller may see."""
+        stmt = scoped(g.actor, "quote", select(Quote))
+        for name in ("opportunity_id", "customer_id", "state"):
+            if args.get(name) is not None:
+                stmt = stmt.where(getattr(Quote, name) == args[name])
+        return page_body(paginate(get_session(), stmt.order_by(Quote.id.desc()), args["page"], args["per_page"]))
+
+    @idempotent
+    @blp.arguments(CreateQuoteSchema)
+    @blp.response(201, QuoteSchema)
+    def post(self, data):
+        """Version 1 of a quote; unit prices default to list prices."""
+        return services.create_quote(get_uow(), data)
+
+
+@blp.route("/quotes/<int:quote_id>")
+class QuoteItem(MethodView):
+    @blp.response(200, QuoteSchema)
+    def get(self, quote_id):
+        """One quote with its lines."""
+        return services.get_quote(get_uow(), quote_id)
+
+    @blp.arguments(UpdateQuoteSchema)
+    @blp.response(200, QuoteSchema)
+    def patch(self, data, quote_id):
+        """Change a draft; `lines` replace all lines."""
+        return services.update_quote(get_uow(), quote_id, data)
+
+
+def _action(name: str, doc: str, call):
+    class Action(MethodView):
+        @blp.response(200, QuoteSchema)
+        @blp.alt_response(409, description="Not allowed in the quote's state (`approval_required` when a "
+                                           "discount over the threshold is not approved yet)")
+        def post(self, quote_id):
+            return call(get_uow(), quote_id)
+
+    Action.post.__doc__ = doc
+    Action.__name__ = f"Quote{name.title().replace('-', '')}"
+    blp.route(f"/quotes/<int:quote_id>/{name}")(Action)
+
+
+_action("submit", "Ready the draft: approved at once, or waiting for a manager above the discount threshold.",
+        services.submit_quote)
+_action("approve", "A sales manager approves the discount.", services.approve_quote)
+_action("send-back", "A sales manager sends the quote back to draft.", services.send_back_quote)
+_action("accept", "The customer accepted: a draft sales order with the same lines.", services.accept_quote)
+_action("reject", "The customer declined.", services.reject_quote)
+_action("new-version", "A new draft version with the same lines; this one is superseded.", services.new_version)
