@@ -5,6 +5,7 @@ data kinds share one set of list/detail/form views driven by `MasterData`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +134,23 @@ def refusal(exc: DomainError) -> str:
 
     collect(exc.fields)
     return " ".join([exc.message, *reasons])
+
+
+def act(call: Callable[[], Any], success: Callable[[Any], str], target: str,
+        refuse: Callable[[DomainError], str] = refusal):
+    """One button of a page: run one service command (`call`), flash `success(record)` or, when the
+    service refuses, `refuse(exc)` as an error (nothing of it kept), and go back to `target` with 303.
+    An unknown record is a 404. The view keeps its own permission guard."""
+    try:
+        record = call()
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refuse(exc), "error")
+    else:
+        flash(success(record), "success")
+    return redirect(target, 303)
 
 
 def parse_form(fields: list[Field], form, *, editing: bool) -> dict:

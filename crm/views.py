@@ -21,7 +21,7 @@ from core import queries as core_queries
 from core.errors import DomainError, Forbidden, NotFound
 from core.formatting import money, plain
 from core.permissions import can
-from core.views import NAV_EXTRA, add_detail_panel, guard
+from core.views import NAV_EXTRA, act, add_detail_panel, guard
 from core.web import get_session, get_uow
 from crm import queries, schemas, services
 from crm.models import OrderState
@@ -281,36 +281,27 @@ def order_line():
 @login_required
 def order_confirm(order_id: int):
     guard("update", "sales_order")
-    try:
-        order = services.confirm_order(get_uow(), order_id)
-        flash(_("Sales order %(number)s is confirmed: stock is reserved and the shortfall is planned.",
-                number=order.number), "success")
-    except NotFound:
-        abort(404)
-    except Forbidden as exc:
-        flash(exc.message, "error")
-    except DomainError as exc:
-        flash(_refusal(exc), "error")
-    return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+    return act(lambda: services.confirm_order(get_uow(), order_id),
+               lambda order: _("Sales order %(number)s is confirmed: stock is reserved and the shortfall is "
+                               "planned.", number=order.number),
+               url_for("crm_web.order_detail", order_id=order_id), refuse=_refusal)
 
 
 @bp.route("/<int:order_id>/cancel", methods=["POST"])
 @login_required
 def order_cancel(order_id: int):
     guard("update", "sales_order")
-    try:
-        order = services.cancel_order(get_uow(), order_id)
-        flash(_("Sales order %(number)s is cancelled; its stock locks and plans are released.",
-                number=order.number), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+    return act(lambda: services.cancel_order(get_uow(), order_id),
+               lambda order: _("Sales order %(number)s is cancelled; its stock locks and plans are released.",
+                               number=order.number),
+               url_for("crm_web.order_detail", order_id=order_id), refuse=lambda exc: exc.message)
 
 
 def _refusal(exc: DomainError) -> str:
-    """A credit refusal in plain words: the limit, the exposure, this order and what is missing."""
+    """A credit refusal in plain words: the limit, the exposure, this order and what is missing
+    (a refusal for want of rights is the service's own sentence)."""
+    if isinstance(exc, Forbidden):
+        return exc.message
     d = {k: money(v) if k in ("credit_limit", "exposure", "order_total", "shortfall") and v is not None else v
          for k, v in exc.details.items()}
     if exc.code == "credit_limit_exceeded":

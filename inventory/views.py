@@ -23,7 +23,7 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
-from core.views import NAV_EXTRA, guard, refusal
+from core.views import NAV_EXTRA, act, guard, refusal
 from core.web import get_session, get_uow
 from crm.models import OrderState, SalesOrder, SalesOrderLine
 from inventory import queries, shipping
@@ -148,29 +148,19 @@ def shipment_detail(shipment_id: int):
 @login_required
 def shipment_ship(shipment_id: int):
     guard("update", "shipment")
-    try:
-        shipment = shipping.ship_shipment(get_uow(), shipment_id)
-        flash(_("Shipment %(number)s has left the warehouse.", number=shipment.number), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(refusal(exc), "error")
-    return redirect(url_for("inventory_web.shipment_detail", shipment_id=shipment_id), 303)
+    return act(lambda: shipping.ship_shipment(get_uow(), shipment_id),
+               lambda shipment: _("Shipment %(number)s has left the warehouse.", number=shipment.number),
+               url_for("inventory_web.shipment_detail", shipment_id=shipment_id))
 
 
 @bp.route("/shipments/<int:shipment_id>/cancel", methods=["POST"])
 @login_required
 def shipment_cancel(shipment_id: int):
     guard("update", "shipment")
-    try:
-        shipment = shipping.cancel_shipment(get_uow(), shipment_id)
-        flash(_("Pick list %(number)s is dropped; the stock stays reserved for the order.", number=shipment.number),
-              "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(refusal(exc), "error")
-    return redirect(url_for("inventory_web.shipping_desk"), 303)
+    return act(lambda: shipping.cancel_shipment(get_uow(), shipment_id),
+               lambda shipment: _("Pick list %(number)s is dropped; the stock stays reserved for the order.",
+                                  number=shipment.number),
+               url_for("inventory_web.shipping_desk"))
 
 
 def delivery_note_data(shipment: Shipment, order: SalesOrder, warehouse: Warehouse | None,

@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
-from core.views import NAV_EXTRA, guard, refusal
+from core.views import NAV_EXTRA, act, guard
 from core.web import get_session, get_uow
 from crm.models import SalesOrder
 from inventory.models import StockBalance
@@ -110,16 +110,10 @@ def board():
                            order_numbers=numbers, can_override=can(current_user, "update", execution.OVERRIDE))
 
 
-def _act(work_order_id: int, act, success: str):
+def _act(work_order_id: int, command, success: str):
     guard("update", "work_order")
-    try:
-        work_order = act(get_uow())
-        flash(success % {"number": work_order.number}, "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(refusal(exc), "error")
-    return redirect(url_for("production_web.board"), 303)
+    return act(lambda: command(get_uow()), lambda work_order: success % {"number": work_order.number},
+                    url_for("production_web.board"))
 
 
 @bp.route("/work-orders/<int:work_order_id>/release", methods=["POST"])

@@ -18,7 +18,7 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.models import Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
-from core.views import NAV_EXTRA, guard, refusal
+from core.views import NAV_EXTRA, act, guard, refusal
 from core.web import get_session, get_uow
 from crm import services as crm_services
 from purchasing import queries, services
@@ -146,30 +146,20 @@ def order_detail(order_id: int):
 @login_required
 def order_confirm(order_id: int):
     guard("update", "purchase_order")
-    try:
-        order = services.confirm_purchase_order(get_uow(), order_id)
-        flash(_("Purchase order %(number)s is confirmed and can be sent to the supplier.", number=order.number),
-              "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(refusal(exc), "error")
-    return redirect(url_for("purchasing_web.order_detail", order_id=order_id), 303)
+    return act(lambda: services.confirm_purchase_order(get_uow(), order_id),
+               lambda order: _("Purchase order %(number)s is confirmed and can be sent to the supplier.",
+                               number=order.number),
+               url_for("purchasing_web.order_detail", order_id=order_id))
 
 
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
 @login_required
 def order_cancel(order_id: int):
     guard("update", "purchase_order")
-    try:
-        order = services.cancel_purchase_order(get_uow(), order_id)
-        flash(_("Purchase order %(number)s is cancelled; its plan lines are open again.", number=order.number),
-              "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        flash(refusal(exc), "error")
-    return redirect(url_for("purchasing_web.order_detail", order_id=order_id), 303)
+    return act(lambda: services.cancel_purchase_order(get_uow(), order_id),
+               lambda order: _("Purchase order %(number)s is cancelled; its plan lines are open again.",
+                               number=order.number),
+               url_for("purchasing_web.order_detail", order_id=order_id))
 
 
 def _receipt_lines(form) -> tuple[list[dict], list[str]]:
@@ -196,21 +186,18 @@ def order_receive(order_id: int):
     """Book a goods receipt: the quantities that arrived, per line (partial receipts allowed)."""
     guard("create", "goods_receipt")
     lines, errors = _receipt_lines(request.form)
+    back = url_for("purchasing_web.order_detail", order_id=order_id)
     if errors:
         flash(" ".join(errors), "error")
     elif not lines:
         flash(_("Enter the quantity that arrived on at least one line."), "error")
     else:
-        try:
-            order = services.receive_purchase_order(get_uow(), order_id, lines,
-                                                    tolerance=current_app.config["SETTINGS"].receipt_tolerance)
-            flash(_("Receipt booked on %(number)s; the goods are in stock and allocated to the waiting orders.",
-                    number=order.number), "success")
-        except NotFound:
-            abort(404)
-        except DomainError as exc:
-            flash(refusal(exc), "error")
-    return redirect(url_for("purchasing_web.order_detail", order_id=order_id), 303)
+        return act(lambda: services.receive_purchase_order(get_uow(), order_id, lines,
+                                                           tolerance=current_app.config["SETTINGS"].receipt_tolerance),
+                   lambda order: _("Receipt booked on %(number)s; the goods are in stock and allocated to the "
+                                   "waiting orders.", number=order.number),
+                   back)
+    return redirect(back, 303)
 
 
 def purchase_order_data(order: PurchaseOrder, warehouse: Warehouse | None) -> PurchaseOrderData:

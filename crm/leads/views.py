@@ -13,7 +13,7 @@ from marshmallow import ValidationError
 from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, Forbidden, NotFound
-from core.views import NAV_EXTRA, guard
+from core.views import NAV_EXTRA, act, guard
 from core.web import get_session, get_uow
 from crm.leads import conversion, queries, services
 from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
@@ -191,22 +191,20 @@ def lead_queries_quotes(opportunity_id: int):
 @login_required
 def opportunity_move(opportunity_id: int):
     guard("update", "opportunity")
-    try:
-        opportunity = pipeline.move_opportunity(
-            get_uow(), opportunity_id, stage_id=request.form.get("stage_id", type=int),
-            lost_reason=request.form.get("lost_reason") or None)
-        flash(_("Opportunity %(number)s is now in the stage %(stage)s.", number=opportunity.number,
-                stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name)), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        if exc.code == "exit_rule":
-            flash(_("Not moved: fill in %(fields)s first.",
-                    fields=", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields)), "error")
-        else:
-            flash(_("Not moved: %(reason)s", reason=exc.message), "error")
-    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+    return act(lambda: pipeline.move_opportunity(get_uow(), opportunity_id,
+                                                 stage_id=request.form.get("stage_id", type=int),
+                                                 lost_reason=request.form.get("lost_reason") or None),
+               lambda opportunity: _("Opportunity %(number)s is now in the stage %(stage)s.",
+                                     number=opportunity.number,
+                                     stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name)),
+               url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), refuse=_move_refusal)
+
+
+def _move_refusal(exc: DomainError) -> str:
+    if exc.code == "exit_rule":
+        return _("Not moved: fill in %(fields)s first.",
+                 fields=", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields))
+    return _("Not moved: %(reason)s", reason=exc.message)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/edit", methods=["POST"])
