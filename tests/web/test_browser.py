@@ -1,85 +1,41 @@
 """A sales rep's first customer, through the real pages in headless Chromium.
 
-The real app is served by werkzeug on a free 127.0.0.1 port in a background
-thread, against a fresh migrated SQLite database of its own (the browser needs
-real commits, so the rolled-back test transaction cannot be used)."""
+The real app serves a fresh SQLite database of its own on a free port (the
+set-up in `tests/web/live.py`)."""
 
 from __future__ import annotations
 
-import os
 import re
-import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from core import services
-from core.app import create_app
-from core.web import system_uow
-from tests.conftest import IN_CI, PASSWORD, fresh_database, settings_for
+from tests.conftest import PASSWORD
+from tests.web.live import LiveApp, chromium, live_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
+@pytest.fixture
+def live_suite(tmp_path: Path) -> Iterator[LiveApp]:
+    username = f"rep-{uuid.uuid4().hex[:6]}"
 
-def require_chromium() -> None:
-    if not os.access(CHROMIUM, os.X_OK):
-        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium fonts-noto-cjk)"
-        if IN_CI:
-            pytest.fail(f"CI must run the browser tests: {reason}")
-        pytest.skip(reason)
+    def seed(uow) -> str:
+        services.create_user(uow, {"username": username, "password": PASSWORD, "role": "sales_rep",
+                                   "full_name": "Li Na"})
+        return username
 
-
-@dataclass
-class LiveSuite:
-    url: str
-    username: str
+    with live_app(tmp_path, seed) as live:
+        yield live
 
 
 @pytest.fixture
-def live_suite(tmp_path: Path) -> Iterator[LiveSuite]:
-    require_chromium()
-    with fresh_database(tmp_path, postgres=False) as database_url:
-        app = create_app(settings_for(database_url, tmp_path / "instance"))
-        username = f"rep-{uuid.uuid4().hex[:6]}"
-        with app.app_context():
-            session = app.extensions["db"].sessionmaker()
-            services.create_user(system_uow(session), {"username": username, "password": PASSWORD,
-                                                       "role": "sales_rep", "full_name": "Li Na"})
-            session.close()
-        server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: the OS picks a free one
-        thread = threading.Thread(target=server.serve_forever, name="live-suite", daemon=True)
-        thread.start()
-        try:
-            yield LiveSuite(url=f"http://127.0.0.1:{server.server_port}", username=username)
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
-            app.extensions["db"].engine.dispose()
-
-
-@pytest.fixture
-def page(live_suite: LiveSuite):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=live_suite.url, locale="en-US", viewport={"width": 1280, "height": 800})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+def page(live_suite: LiveApp):
+    with chromium(live_suite.url, height=800) as page:
+        yield page
 
 
 def test_a_sales_rep_creates_a_customer_and_reads_the_list_in_chinese(live_suite, page, tmp_path):
@@ -92,7 +48,7 @@ def test_a_sales_rep_creates_a_customer_and_reads_the_list_in_chinese(live_suite
     # sign in through the login page
     page.goto("/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Username").fill(live_suite.username)
+    page.get_by_label("Username").fill(live_suite.seeded)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Li Na")

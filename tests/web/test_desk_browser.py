@@ -2,68 +2,40 @@
 rep's desk with a deadline, the rep logs a call, converts the lead, and the opportunity refuses to
 reach the quote stage until budget and decision maker are filled in.
 
-Same set-up as `test_orders_browser.py`: the real app on a free port, a fresh SQLite database."""
+The set-up of `tests/web/live.py`: the real app on a free port, a fresh SQLite database."""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from core import services
-from core.app import create_app
-from core.web import system_uow
 from crm.leads import services as leads
-from tests.conftest import fresh_database, settings_for
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
-from tests.web.test_orders_browser import sign_in
+from tests.web.live import chromium, live_app, sign_in
 
 pytestmark = pytest.mark.browser
 
 
+def seed(uow) -> None:
+    services.create_user(uow, {"username": "li.na", "password": "secret-pass-1", "role": "sales_rep",
+                               "full_name": "Li Na"})
+    leads.create_scoring_rule(uow, {"field": "industry", "value": "manufacturing", "points": 40,
+                                    "label": "Manufacturing"})
+
+
 @pytest.fixture
 def live_url(tmp_path: Path) -> Iterator[str]:
-    require_chromium()
-    with fresh_database(tmp_path, postgres=False) as database_url:
-        app = create_app(settings_for(database_url, tmp_path / "instance"))
-        with app.app_context():
-            session = app.extensions["db"].sessionmaker()
-            uow = system_uow(session)
-            services.create_user(uow, {"username": "li.na", "password": "secret-pass-1", "role": "sales_rep",
-                                       "full_name": "Li Na"})
-            leads.create_scoring_rule(uow, {"field": "industry", "value": "manufacturing", "points": 40,
-                                            "label": "Manufacturing"})
-            session.close()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-desk", daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}"
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
-            app.extensions["db"].engine.dispose()
+    with live_app(tmp_path, seed) as live:
+        yield live.url
 
 
 @pytest.fixture
 def page(live_url: str):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=live_url, locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
+    with chromium(live_url) as page:
+        yield page
 
 
 def test_a_web_lead_reaches_the_reps_desk_and_becomes_an_opportunity(page, tmp_path):

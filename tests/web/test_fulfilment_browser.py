@@ -1,92 +1,53 @@
 """The fulfilment of an order in headless Chromium: purchasing orders what the order lacks, the
 warehouse receives the goods and ships the order, and the sales rep sees it shipped.
 
-Same set-up as `test_orders_browser.py`: the real app on a free 127.0.0.1 port in a background
-thread, a fresh migrated SQLite database of its own, the worked example of issue 3. The order is
+The set-up of `tests/web/live.py`: the real app on a free port, a fresh SQLite database of its own,
+the worked example of issue 3. The order is
 for 15 gaskets, a bought product: 10 are in stock and reserved on confirmation, 5 are planned
 for purchase from supplier S1."""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from core import services
-from core.app import create_app
-from core.web import system_uow
 from crm import services as crm
-from tests.conftest import PASSWORD, fresh_database, settings_for
+from tests.conftest import PASSWORD
 from tests.flows.worked_example import REQUESTED, build_worked_example
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.web.live import LiveApp, chromium, live_app, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-@dataclass
-class LiveSuite:
-    url: str
-    order_number: str
+def seed(uow) -> str:
+    """The users and the worked example, and a confirmed order for 15 gaskets: its number."""
+    rep = services.create_user(uow, {"username": "wang.fang", "password": PASSWORD, "role": "sales_rep",
+                                     "full_name": "Wang Fang"})
+    for username, role in (("zhao.lei", "warehouse"), ("huang.lei", "purchasing")):
+        services.create_user(uow, {"username": username, "password": PASSWORD, "role": role,
+                                   "full_name": username})
+    example = build_worked_example(uow, owner_id=rep.id)
+    order = crm.create_order(uow, {"customer_id": example.customer_id, "requested_date": REQUESTED,
+                                   "lines": [{"product_id": example.products["GASKET"], "qty": Decimal(15)}]})
+    crm.confirm_order(uow, order.id)
+    return order.number
 
 
 @pytest.fixture
-def live_suite(tmp_path: Path) -> Iterator[LiveSuite]:
-    require_chromium()
-    with fresh_database(tmp_path, postgres=False) as database_url:
-        app = create_app(settings_for(database_url, tmp_path / "instance"))
-        with app.app_context():
-            session = app.extensions["db"].sessionmaker()
-            uow = system_uow(session)
-            rep = services.create_user(uow, {"username": "wang.fang", "password": PASSWORD, "role": "sales_rep",
-                                             "full_name": "Wang Fang"})
-            for username, role in (("zhao.lei", "warehouse"), ("huang.lei", "purchasing")):
-                services.create_user(uow, {"username": username, "password": PASSWORD, "role": role,
-                                           "full_name": username})
-            example = build_worked_example(uow, owner_id=rep.id)
-            order = crm.create_order(uow, {"customer_id": example.customer_id, "requested_date": REQUESTED,
-                                           "lines": [{"product_id": example.products["GASKET"], "qty": Decimal(15)}]})
-            crm.confirm_order(uow, order.id)
-            number = order.number
-            session.close()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-suite", daemon=True)
-        thread.start()
-        try:
-            yield LiveSuite(url=f"http://127.0.0.1:{server.server_port}", order_number=number)
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
-            app.extensions["db"].engine.dispose()
+def live_suite(tmp_path: Path) -> Iterator[LiveApp]:
+    with live_app(tmp_path, seed) as live:
+        yield live
 
 
 @pytest.fixture
-def page(live_suite: LiveSuite):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=live_suite.url, locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+def page(live_suite: LiveApp):
+    with chromium(live_suite.url) as page:
+        yield page
 
 
 def test_purchasing_orders_the_warehouse_receives_and_ships_and_the_rep_sees_it_shipped(live_suite, page, tmp_path):
@@ -94,7 +55,7 @@ def test_purchasing_orders_the_warehouse_receives_and_ships_and_the_rep_sees_it_
 
     topbar = page.locator("header.topbar")
     alert = page.get_by_role("alert")
-    number = live_suite.order_number
+    number = live_suite.seeded
 
     # purchasing turns the open plan line into a purchase order and confirms it
     sign_in(page, "huang.lei")

@@ -1,27 +1,22 @@
 """A sales rep enters and confirms an order in headless Chromium, and the warehouse user
 finds the stock lock it took on the stock-and-locks page.
 
-Same set-up as `test_browser.py`: the real app served by werkzeug on a free 127.0.0.1 port in
-a background thread, against a fresh migrated SQLite database of its own (the browser needs
-real commits), here loaded with the worked example of issue 3."""
+The set-up of `tests/web/live.py`: the real app on a free port against a fresh SQLite database of its
+own, here loaded with the worked example of issue 3."""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from core import services
-from core.app import create_app
-from core.web import system_uow
-from tests.conftest import PASSWORD, fresh_database, settings_for
+from tests.conftest import PASSWORD
 from tests.flows.worked_example import build_worked_example
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.web.live import chromium, live_app, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -33,53 +28,24 @@ class LiveSuite:
     warehouse: str
 
 
+def seed(uow) -> None:
+    rep = services.create_user(uow, {"username": "wang.fang", "password": PASSWORD, "role": "sales_rep",
+                                     "full_name": "Wang Fang"})
+    services.create_user(uow, {"username": "zhao.lei", "password": PASSWORD, "role": "warehouse",
+                               "full_name": "Zhao Lei"})
+    build_worked_example(uow, owner_id=rep.id)
+
+
 @pytest.fixture
 def live_suite(tmp_path: Path) -> Iterator[LiveSuite]:
-    require_chromium()
-    with fresh_database(tmp_path, postgres=False) as database_url:
-        app = create_app(settings_for(database_url, tmp_path / "instance"))
-        with app.app_context():
-            session = app.extensions["db"].sessionmaker()
-            uow = system_uow(session)
-            rep = services.create_user(uow, {"username": "wang.fang", "password": PASSWORD, "role": "sales_rep",
-                                             "full_name": "Wang Fang"})
-            services.create_user(uow, {"username": "zhao.lei", "password": PASSWORD, "role": "warehouse",
-                                       "full_name": "Zhao Lei"})
-            build_worked_example(uow, owner_id=rep.id)
-            session.close()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-suite", daemon=True)
-        thread.start()
-        try:
-            yield LiveSuite(url=f"http://127.0.0.1:{server.server_port}", rep="wang.fang", warehouse="zhao.lei")
-        finally:
-            server.shutdown()
-            thread.join()
-            server.server_close()
-            app.extensions["db"].engine.dispose()
+    with live_app(tmp_path, seed) as live:
+        yield LiveSuite(url=live.url, rep="wang.fang", warehouse="zhao.lei")
 
 
 @pytest.fixture
 def page(live_suite: LiveSuite):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(base_url=live_suite.url, locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    with chromium(live_suite.url) as page:
+        yield page
 
 
 def test_a_rep_confirms_an_order_and_the_warehouse_sees_its_lock(live_suite, page, tmp_path):
