@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_smorest import Api as BaseApi
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
@@ -106,6 +106,14 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
 
 
 _PAGE_SCHEMAS: dict[str, type[Schema]] = {}
+
+
+class PageArgs(Schema):
+    """The query arguments of every paged list: `page` from 1, `per_page` up to 200 (25 unless a
+    list says otherwise). A list's own filters subclass it."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 def idempotent(view):

@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from core import queries
 from core.schemas import AuditEntrySchema
 from core.web import get_session
 
-from . import page_body, page_schema
+from . import PageArgs, page_body, page_schema
 
 blp = Blueprint("audit", __name__, description="Audit log")
 
 
-class AuditArgs(Schema):
+class AuditArgs(PageArgs):
     entity = fields.String()
     entity_id = fields.String()
     user_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from core.web import get_session, get_uow
 from inventory import queries, services, shipping
@@ -18,14 +18,9 @@ from inventory.schemas import (
     StockMoveSchema,
 )
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("inventory", __name__, description="Stock, adjustments, reservations and shipments")
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class StockArgs(PageArgs):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from core.queries import Page
 from core.web import get_session, get_uow
@@ -26,19 +26,17 @@ from crm.leads.schemas import (
     UpdateLeadPolicySchema,
 )
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("leads", __name__, description="Leads: capture, scoring, assignment, the public pool, conversion")
 
 
-class LeadListArgs(Schema):
+class LeadListArgs(PageArgs):
     q = fields.String(metadata={"description": "search in company, contact and number"})
     status = fields.String()
     grade = fields.String(validate=validate.OneOf(["A", "B", "C"]))
     owner_id = fields.Integer()
     is_duplicate = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class StrictConvertLeadSchema(ConvertLeadSchema):

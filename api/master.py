@@ -6,7 +6,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from core import queries, services
 from core.imports import IMPORTERS, ImportReportSchema, read_table, run_import
@@ -26,15 +26,13 @@ from core.schemas import (
 )
 from core.web import get_session, get_uow
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("master", __name__, description="Customers, suppliers, products and warehouses")
 
 
-class ListArgs(Schema):
+class ListArgs(PageArgs):
     q = fields.String(metadata={"description": "search in codes and names"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class CustomerListArgs(ListArgs):

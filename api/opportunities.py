@@ -21,17 +21,15 @@ from crm.leads.schemas import (
 )
 from crm.pipeline import services
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("opportunities", __name__, description="Opportunities and activities")
 
 
-class OpportunityListArgs(Schema):
+class OpportunityListArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
     customer_id = fields.Integer()
     owner_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class ActivityListArgs(Schema):

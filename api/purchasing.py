@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core.permissions import scoped
@@ -22,14 +22,9 @@ from purchasing.schemas import (
     SupplierPriceSchema,
 )
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("purchasing", __name__, description="Purchase plans, supplier prices, purchase orders, receipts")
-
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class SupplierPriceArgs(PageArgs):
@@ -46,14 +41,12 @@ class PurchaseOrderListSchema(Schema):
     items = fields.List(fields.Nested(PurchaseOrderSchema))
 
 
-class PlanArgs(Schema):
+class PlanArgs(PageArgs):
     sales_order_id = fields.Integer()
     work_order_id = fields.Integer()
     product_id = fields.Integer()
     supplier_id = fields.Integer()
     state = fields.String(metadata={"description": "open, ordered or cancelled"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 @blp.route("/purchase-plans")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 from sqlalchemy import select
 
 from core.permissions import scoped
@@ -15,17 +15,15 @@ from crm.leads.schemas import CreateQuoteSchema, QuoteSchema, UpdateQuoteSchema
 from crm.quotes import services
 from crm.quotes.models import Quote
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("quotes", __name__, description="Quotes")
 
 
-class QuoteListArgs(Schema):
+class QuoteListArgs(PageArgs):
     opportunity_id = fields.Integer()
     customer_id = fields.Integer()
     state = fields.String()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 @blp.route("/quotes")

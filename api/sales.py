@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields
 
 from core.schemas import qty as quantity
 from core.web import get_session, get_uow
@@ -19,18 +19,16 @@ from crm.schemas import (
 )
 from purchasing.queries import expected_dates
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("sales", __name__, description="Sales orders")
 
 
-class SalesOrderListArgs(Schema):
+class SalesOrderListArgs(PageArgs):
     q = fields.String(metadata={"description": "search in order numbers"})
     customer_id = fields.Integer()
     state = fields.String()
     warehouse_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
 
 
 class SalesOrderLineProgressSchema(SalesOrderLineSchema):
