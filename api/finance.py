@@ -8,7 +8,7 @@ from datetime import date
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from core.web import get_session, get_uow
 from finance import invoicing, payments, queries, services
@@ -27,7 +27,7 @@ from finance.schemas import (
     PaymentSchema,
 )
 
-from . import idempotent, page_body, page_schema
+from . import PageArgs, idempotent, page_body, page_schema
 
 blp = Blueprint("finance", __name__, description="Credit control, invoices, payments and receivables")
 
@@ -55,9 +55,7 @@ class CreditApproval(MethodView):
 # --------------------------------------------------------------------------- invoices, payments, aging, summary
 
 
-class InvoiceArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+class InvoiceArgs(PageArgs):
     customer_id = fields.Integer()
     sales_order_id = fields.Integer()
     state = fields.String(metadata={"description": "draft, posted, partially_paid, paid, cancelled or open"})
@@ -65,9 +63,7 @@ class InvoiceArgs(Schema):
     q = fields.String()
 
 
-class PaymentArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+class PaymentArgs(PageArgs):
     customer_id = fields.Integer()
     unapplied = fields.Boolean(load_default=False, metadata={"description": "only payments with money left"})
 
