@@ -45,3 +45,10 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
         migrate.upgrade(engine)
         assert migrate.pending_changes(engine) == []
         engine.dispose()
+
+
+def test_parallel_lines_of_migrations_are_merged_into_one_head():
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()
+    assert len(heads) == 1, f"merge the heads {heads} with a merge revision before landing"
