@@ -136,6 +136,16 @@ def refusal(exc: DomainError) -> str:
     return " ".join([exc.message, *reasons])
 
 
+def load_or_abort(getter, *args):
+    """Read one record through its service for a page: unknown → 404, not for this user → 403."""
+    try:
+        return getter(get_uow(), *args)
+    except NotFound:
+        abort(404)
+    except Forbidden:
+        abort(403)
+
+
 def act(call: Callable[[], Any], success: Callable[[Any], str], target: str,
         refuse: Callable[[DomainError], str] = refusal):
     """One button of a page: run one service command (`call`), flash `success(record)` or, when the

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from core import queries as core_queries
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError, Forbidden
 from core.formatting import money, plain
 from core.permissions import can
-from core.views import NAV_EXTRA, act, add_detail_panel, guard
+from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm import queries, schemas, services
 from crm.models import OrderState
@@ -161,12 +161,7 @@ def orders():
 
 
 def _load(order_id: int):
-    try:
-        return services.get_order(get_uow(), order_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return load_or_abort(services.get_order, order_id)
 
 
 @bp.route("/<int:order_id>")

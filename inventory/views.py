@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -19,11 +19,11 @@ from sqlalchemy import exists, select
 
 from core import queries as core_queries
 from core import services as core_services
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
-from core.views import NAV_EXTRA, act, guard, refusal
+from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from crm.models import OrderState, SalesOrder, SalesOrderLine
 from inventory import queries, shipping
@@ -123,12 +123,7 @@ def shipment_create():
 
 
 def _load_shipment(shipment_id: int) -> Shipment:
-    try:
-        return shipping.get_shipment(get_uow(), shipment_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return load_or_abort(shipping.get_shipment, shipment_id)
 
 
 @bp.route("/shipments/<int:shipment_id>")

@@ -18,7 +18,7 @@ from core.errors import DomainError, Forbidden, NotFound
 from core.models import Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
-from core.views import NAV_EXTRA, act, guard, refusal
+from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from crm import services as crm_services
 from purchasing import queries, services
@@ -82,12 +82,7 @@ def _order_labels():
 
 
 def _load_order(order_id: int) -> PurchaseOrder:
-    try:
-        return services.get_purchase_order(get_uow(), order_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return load_or_abort(services.get_purchase_order, order_id)
 
 
 @bp.route("/plans/order", methods=["POST"])
