@@ -190,13 +190,14 @@ def init_app(app: Flask, csrf) -> Api:
         purchasing,
         quotes,
         sales,
+        tickets,
     )
 
     app.before_request(authenticate_request)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     for module in (auth, master, audit, sales, inventory, production, purchasing, finance, leads, opportunities,
-                   quotes):
+                   quotes, tickets):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

@@ -4,6 +4,7 @@
 import importlib
 
 MODEL_MODULES = ("core.models", "crm.models", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
+                 "crm.tickets.models",
                  "inventory.models", "production.models", "purchasing.models", "finance.models")
 
 

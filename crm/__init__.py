@@ -39,3 +39,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from crm.leads import wiring
 
     wiring.init_app(app)
+
+    from crm.tickets import wiring as tickets
+
+    tickets.init_app(app)

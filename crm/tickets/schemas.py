@@ -1,0 +1,58 @@
+"""Ticket payloads for the API and the web forms."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.db import utcnow
+from crm.tickets.models import TicketPriority, TicketStatus
+
+PRIORITIES = [p.value for p in TicketPriority]
+STATUSES = [s.value for s in TicketStatus]
+
+
+class TicketSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    customer_id = fields.Integer()
+    sales_order_id = fields.Integer(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    subject = fields.String()
+    description = fields.String(allow_none=True)
+    priority = fields.String()
+    status = fields.String()
+    assignee_id = fields.Integer(allow_none=True)
+    due_at = fields.DateTime()
+    overdue = fields.Method("_overdue")
+    resolution = fields.String(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    satisfaction = fields.Integer(allow_none=True)
+    created_by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+    def _overdue(self, ticket) -> bool:
+        return ticket.is_overdue(utcnow())
+
+
+class CreateTicketSchema(Schema):
+    customer_id = fields.Integer(required=True)
+    sales_order_id = fields.Integer(allow_none=True)
+    product_id = fields.Integer(allow_none=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(allow_none=True)
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    assignee_id = fields.Integer(allow_none=True)
+
+
+class UpdateTicketSchema(Schema):
+    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    assignee_id = fields.Integer(allow_none=True)
+
+
+class ResolveTicketSchema(Schema):
+    resolution = fields.String(load_default=None, allow_none=True)
+
+
+class SatisfactionSchema(Schema):
+    score = fields.Integer(required=True)
