@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.web import get_session, get_uow
-from finance import invoicing, payments, queries, services
+from finance import holds, invoicing, payments, queries, services
 from finance.schemas import (
     AgingSchema,
     AllocateSchema,
@@ -24,6 +24,7 @@ from finance.schemas import (
     CreditStatusSchema,
     CustomerSummarySchema,
     InvoiceSchema,
+    LiftCreditHoldSchema,
     PaymentSchema,
 )
 
@@ -38,6 +39,21 @@ class CustomerCredit(MethodView):
     def get(self, customer_id):
         """Limit, hold, receivable, unbilled orders, exposure and available credit."""
         return services.customer_credit(get_uow(), customer_id)
+
+
+@blp.route("/customers/<int:customer_id>/credit-hold/lift")
+class LiftCreditHold(MethodView):
+    @idempotent
+    @blp.arguments(LiftCreditHoldSchema)
+    @blp.response(200, CreditStatusSchema)
+    def post(self, data, customer_id):
+        """Lift the customer's credit hold (finance), with a reason; audited. The invoices overdue past
+        `CREDIT_HOLD_OVERDUE_DAYS` now are excused: the daily automatic hold comes back only when another
+        invoice goes overdue that long. Lifting a customer not on hold changes nothing."""
+        uow = get_uow()
+        holds.lift_credit_hold(uow, customer_id, reason=data["reason"],
+                               days=current_app.config["SETTINGS"].credit_hold_overdue_days)
+        return services.customer_credit(uow, customer_id)
 
 
 @blp.route("/sales-orders/<int:order_id>/credit-approval")

@@ -17,6 +17,7 @@ else looks at `os.environ`.
 | `CELERY_QUEUE` | the queue that web and workers share | `suite` |
 | `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
 | `RECEIPT_TOLERANCE` | over-receipt allowed on a purchase order line, a fraction of the ordered quantity | `0` |
+| `CREDIT_HOLD_OVERDUE_DAYS` | days past due after which an open invoice puts its customer on credit hold | `30` |
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Settings:
     celery_queue: str = "suite"
     locales: tuple[str, ...] = ("en", "zh_CN")
     receipt_tolerance: Decimal = Decimal("0")
+    credit_hold_overdue_days: int = 30
 
     @property
     def eager_tasks(self) -> bool:
@@ -82,6 +84,7 @@ class Settings:
             instance_path=instance,
             celery_queue=env.get("CELERY_QUEUE") or "suite",
             receipt_tolerance=Decimal(env.get("RECEIPT_TOLERANCE") or "0"),
+            credit_hold_overdue_days=_int(env, "CREDIT_HOLD_OVERDUE_DAYS", 30),
         )
         values.update(overrides)
         if not values["secret_key"]:

@@ -264,6 +264,10 @@ MASTER = {m.endpoint: m for m in (CUSTOMERS, PRODUCTS, SUPPLIERS)}
 #: Each module's `views.py` adds its own; core imports none of them.
 NAV_EXTRA: list[tuple[str, Any, tuple[str, str]]] = []
 
+#: Alerts other modules show on the home page: each is called with the signed-in user and returns
+#: (message, url) or None. Finance adds its overdue invoices; core imports none of them.
+HOME_ALERTS: list[Callable[[Any], tuple[str, str] | None]] = []
+
 # Panels other modules add to a master-data detail page, loaded with htmx from their own blueprint:
 # resource -> [(endpoint, title, (action, resource) needed, name of the id parameter)].
 DETAIL_PANELS: dict[str, list[tuple[str, Any, tuple[str, str], str]]] = {}
@@ -355,7 +359,8 @@ def home():
     on_hold = None
     if can(current_user, "update", "customer_credit"):
         on_hold = s.scalar(select(func.count()).select_from(Customer).where(Customer.credit_hold.is_(True)))
-    return render_template("core/home.html", tiles=tiles, notes=notes, on_hold=on_hold,
+    alerts = [alert for alert in (make(current_user) for make in HOME_ALERTS) if alert]
+    return render_template("core/home.html", tiles=tiles, notes=notes, on_hold=on_hold, alerts=alerts,
                            role_label=ROLE_LABELS.get(current_user.role, current_user.role))
 
 

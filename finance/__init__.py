@@ -24,6 +24,6 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("receivable", {"read": books})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
 
-    from finance import views
+    from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)

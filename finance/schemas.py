@@ -23,6 +23,11 @@ class CreditApprovalSchema(Schema):
     used_at = fields.DateTime(allow_none=True)
 
 
+class LiftCreditHoldSchema(StrictInputSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000,
+                                                                   error="Give a reason of 1 to 2000 characters."))
+
+
 class CreditStatusSchema(Schema):
     customer_id = fields.Integer()
     credit_limit = money()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -17,11 +17,12 @@ from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.formatting import money
 from core.models import Customer
 from core.money import to_decimal
-from core.views import NAV_EXTRA, guard, refusal
+from core.permissions import can
+from core.views import HOME_ALERTS, NAV_EXTRA, guard, refusal
 from core.web import get_session, get_uow
-from finance import invoicing, queries, services
+from finance import holds, invoicing, queries, services
 from finance import payments as payment_services
-from finance.models import InvoiceState, PaymentAllocation, PaymentMethod
+from finance.models import OPEN_INVOICE_STATES, Invoice, InvoiceState, PaymentAllocation, PaymentMethod
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
 
@@ -269,3 +270,77 @@ def aging():
     as_of = _day("as_of") or date.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
     return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS)
+
+
+# --------------------------------------------------------------------------- credit holds and overdue alerts
+
+
+def _overdue_days() -> int:
+    return current_app.config["SETTINGS"].credit_hold_overdue_days
+
+
+def _own_only(user) -> bool:
+    """Sales see the overdue invoices of their own customers; finance, management and admin see all."""
+    return not can(user, "read", "invoice")
+
+
+def overdue_alert(user) -> tuple[str, str] | None:
+    """The home page alert: open invoices past due (a sales rep's: of the customers they own)."""
+    if not can(user, "read", "credit"):
+        return None
+    count = holds.overdue_count(get_session(), today=date.today(), owner_id=user.id if _own_only(user) else None)
+    if not count:
+        return None
+    return (_("Overdue invoices: %(count)s", count=count),
+            url_for("finance_web.overdue"))
+
+
+if overdue_alert not in HOME_ALERTS:
+    HOME_ALERTS.append(overdue_alert)
+if not any(existing[0] == "finance_web.credit_holds" for existing in NAV_EXTRA):
+    NAV_EXTRA.append(("finance_web.credit_holds", _l("Credit holds"), ("read", "credit_approval")))
+
+
+@bp.route("/overdue")
+@login_required
+def overdue():
+    """Open invoices past due, oldest due first (a sales rep's: of the customers they own)."""
+    guard("read", "credit")
+    today = date.today()
+    stmt = (select(Invoice).join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today,
+                   Invoice.total > Invoice.paid_amount).order_by(Invoice.due_date, Invoice.id))
+    if _own_only(current_user):
+        stmt = stmt.where(Customer.owner_id == current_user.id)
+    return render_template("finance/overdue.html", invoices=get_session().scalars(stmt.limit(500)).all(),
+                           today=today, hold_days=_overdue_days())
+
+
+@bp.route("/credit-holds")
+@login_required
+def credit_holds():
+    """Customers on credit hold, each with the overdue invoices past the limit and a form to lift the hold."""
+    guard("read", "credit_approval")
+    session = get_session()
+    overdue_by_customer = holds.overdue_past(session, today=date.today(), days=0)
+    return render_template("finance/credit_holds.html", customers=holds.customers_on_hold(session),
+                           overdue=overdue_by_customer, hold_days=_overdue_days())
+
+
+@bp.route("/credit-holds/<int:customer_id>/lift", methods=["POST"])
+@login_required
+def lift_credit_hold(customer_id: int):
+    guard("update", "customer_credit")
+    try:
+        customer = holds.lift_credit_hold(get_uow(), customer_id, reason=request.form.get("reason", ""),
+                                          days=_overdue_days())
+        flash(_("Credit hold lifted for %(name)s.", name=customer.name), "success")
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        get_session().rollback()
+        if "reason" in exc.fields:
+            flash(_("Give a reason for lifting the hold; the customer stays on hold."), "error")
+        else:
+            flash(refusal(exc), "error")
+    return redirect(url_for("finance_web.credit_holds"), 303)
