@@ -181,6 +181,7 @@ def init_app(app: Flask, csrf) -> Api:
     from api import (
         audit,
         auth,
+        customers_admin,
         finance,
         inventory,
         leads,
@@ -197,7 +198,7 @@ def init_app(app: Flask, csrf) -> Api:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     for module in (auth, master, audit, sales, inventory, production, purchasing, finance, leads, opportunities,
-                   quotes, tickets):
+                   quotes, tickets, customers_admin):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

@@ -33,3 +33,20 @@ class SalesOrderCancelled(Event):
     order_id: int
     customer_id: int
     was_confirmed: bool
+
+
+@dataclass(frozen=True)
+class OwnerHandedOver(Event):
+    """A leaving rep's customers, open leads and open opportunities moved to another rep."""
+
+    from_user_id: int
+    to_user_id: int
+    customer_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class CustomersMerged(Event):
+    """Every document of `drop_id` now belongs to `keep_id`; downstream modules re-point theirs."""
+
+    keep_id: int
+    drop_id: int

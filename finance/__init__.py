@@ -11,7 +11,7 @@ R = Role
 
 def init_app(app: Flask, events: EventRegistry) -> None:
     """Register this module's permissions and event subscriptions."""
-    from crm.events import SalesOrderConfirmed
+    from crm.events import CustomersMerged, SalesOrderConfirmed
     from finance import handlers
 
     register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
@@ -23,6 +23,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         register(resource, {"read": books, "create": clerks, "update": clerks})
     register("receivable", {"read": books})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
+    events.subscribe(CustomersMerged, handlers.follow_merged_customer)
 
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 

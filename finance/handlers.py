@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from core.uow import UnitOfWork
-from crm.events import SalesOrderConfirmed
+from crm.events import CustomersMerged, SalesOrderConfirmed
 from finance import services
 
 
 def check_credit(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
     """A refusal raises, and the whole confirmation (reservations, plans) rolls back."""
     services.check_order_credit(uow, order_id=event.order_id, customer_id=event.customer_id, total=event.total)
+
+
+def follow_merged_customer(uow: UnitOfWork, event: CustomersMerged) -> None:
+    """Invoices, payments and credit approvals of a merged-away customer follow the kept one."""
+    services.repoint_customer(uow, keep_id=event.keep_id, drop_id=event.drop_id)

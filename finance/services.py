@@ -14,7 +14,7 @@ from core.permissions import require, require_record
 from core.uow import UnitOfWork
 from crm.models import OrderState, SalesOrder
 from finance.credit import CreditStatus, credit_status
-from finance.models import CreditApproval
+from finance.models import CreditApproval, Invoice, Payment
 
 
 def customer_credit(uow: UnitOfWork, customer_id: int) -> CreditStatus:
@@ -90,3 +90,11 @@ def check_order_credit(uow: UnitOfWork, *, order_id: int, customer_id: int, tota
         f"Credit limit exceeded: exposure {details['exposure']} plus this order {details['order_total']} "
         f"is over the limit {details['credit_limit']} by {details['shortfall']}.",
         code="credit_limit_exceeded", details=details)
+
+
+def repoint_customer(uow: UnitOfWork, *, keep_id: int, drop_id: int) -> None:
+    """Reaction to a customer merge (crm checked who may merge): the dropped customer's invoices,
+    payments and credit approvals now belong to the kept one; each row is audited. The caller commits."""
+    for model in (Invoice, Payment, CreditApproval):
+        for row in uow.session.scalars(select(model).where(model.customer_id == drop_id).order_by(model.id)):
+            row.customer_id = keep_id
