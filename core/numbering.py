@@ -16,20 +16,7 @@ from core.models import NumberSequence
 
 
 def next_number(session: Session, prefix: str, *, on: date) -> str:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = NumberSequence.__table__
-    stmt = (
-        insert(table)
-        .values(prefix=prefix, year=on.year, last_value=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.prefix, table.c.year],
-            set_={"last_value": table.c.last_value + 1},
-        )
-        .returning(table.c.last_value)
-    )
-    value = session.execute(stmt).scalar_one()
-    return f"{prefix}-{on.year}-{value:05d}"
+    return next_numbers(session, prefix, on=on, count=1)[0]
 
 
 def current_value(session: Session, prefix: str, year: int) -> int:

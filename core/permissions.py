@@ -131,6 +131,18 @@ def require_record(actor: User, action: str, resource: str, record) -> None:
         raise Forbidden(f"This {resource} belongs to another sales owner.")
 
 
+def authorize(actor: User | None, action: str, resource: str, record=None) -> None:
+    """The check every service makes before it acts: a system act (no actor: the CLI, the demo
+    loader, a beat task) may do anything; a user needs the role's right and, for one record, the
+    record in the user's data scope."""
+    if actor is None:
+        return
+    if record is None:
+        require(actor, action, resource)
+    else:
+        require_record(actor, action, resource, record)
+
+
 def allowed_owner(actor: User, owner: User | None) -> bool:
     """Whom a sales user may name as a customer's owner."""
     if actor.role == R.SALES_REP:

@@ -12,19 +12,14 @@ from sqlalchemy import select
 from core.auth import hash_password
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product, ProductKind, Role, Supplier, UoM, User, Warehouse
-from core.permissions import allowed_owner, require, require_record
+from core.permissions import allowed_owner, authorize, require, require_record
 from core.uow import UnitOfWork
 
 CREDIT_FIELDS = ("credit_limit", "credit_hold")
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str, record=None) -> None:
-    if uow.actor is None:  # system act (CLI, demo loader, migrations)
-        return
-    if record is None:
-        require(uow.actor, action, resource)
-    else:
-        require_record(uow.actor, action, resource, record)
+    authorize(uow.actor, action, resource, record)
 
 
 def _unique(uow: UnitOfWork, model, column: str, value: Any, current_id: int | None, label: str) -> dict:

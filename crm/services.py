@@ -15,7 +15,7 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product, Warehouse
 from core.numbering import next_number
-from core.permissions import SCOPES, require, require_record
+from core.permissions import SCOPES, authorize
 from core.uow import UnitOfWork
 from crm.models import SalesOrder, SalesOrderLine
 
@@ -23,12 +23,7 @@ RESOURCE = "sales_order"
 
 
 def _authorize(uow: UnitOfWork, action: str, order: SalesOrder | None = None) -> None:
-    if uow.actor is None:
-        return
-    if order is None:
-        require(uow.actor, action, RESOURCE)
-    else:
-        require_record(uow.actor, action, RESOURCE, order)
+    authorize(uow.actor, action, RESOURCE, order)
 
 
 def get_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> SalesOrder:

@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.errors import DomainError, InvalidInput, NotFound, check_transition
 from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm import services as crm_services
 from crm.models import OrderState, SalesOrder, SalesOrderLine, line_amounts
@@ -33,8 +33,7 @@ BILLABLE_ORDER_STATES = (OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPE
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, RESOURCE)
+    authorize(uow.actor, action, RESOURCE)
 
 
 def get_invoice(uow: UnitOfWork, invoice_id: int, *, for_update: bool = False) -> Invoice:

@@ -18,7 +18,7 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Customer
 from core.money import ZERO, round_money, to_decimal
 from core.numbering import next_number
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm import services as crm_services
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation, PaymentMethod
@@ -28,8 +28,7 @@ INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{5}", re.IGNORECASE)
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, RESOURCE)
+    authorize(uow.actor, action, RESOURCE)
 
 
 def get_payment(uow: UnitOfWork, payment_id: int, *, for_update: bool = False) -> Payment:

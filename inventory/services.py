@@ -21,15 +21,14 @@ from core.db import utcnow
 from core.errors import DomainError, InvalidInput
 from core.models import Product, ProductKind, Warehouse
 from core.money import ZERO
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm import services as crm_services
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, resource)
+    authorize(uow.actor, action, resource)
 
 
 def default_warehouse_id(session: Session) -> int:

@@ -14,7 +14,7 @@ from core.db import utcnow
 from core.errors import DomainError, InvalidInput, NotFound
 from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm import services as crm_services
 from crm.models import OPEN_STATES, SalesOrder, SalesOrderLine
@@ -25,8 +25,7 @@ RESOURCE = "shipment"
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, RESOURCE)
+    authorize(uow.actor, action, RESOURCE)
 
 
 def get_shipment(uow: UnitOfWork, shipment_id: int, *, for_update: bool = False) -> Shipment:

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session, aliased
 
 from core.errors import InvalidInput, NotFound
 from core.models import Product, ProductKind
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from production.models import Bom, BomLine, WorkOrder
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, resource)
+    authorize(uow.actor, action, resource)
 
 
 # --------------------------------------------------------------------------- BOM trees

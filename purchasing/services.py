@@ -15,7 +15,7 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Product, ProductKind, Supplier
 from core.money import ZERO
 from core.numbering import next_numbers
-from core.permissions import require
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from inventory import services as inventory
 from inventory.allocation import allocate
@@ -81,8 +81,7 @@ def cancel_plans(uow: UnitOfWork, *, sales_order_id: int | None = None,
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    if uow.actor is not None:
-        require(uow.actor, action, resource)
+    authorize(uow.actor, action, resource)
 
 
 def set_supplier_price(uow: UnitOfWork, data: dict) -> SupplierPrice:

@@ -16,7 +16,7 @@ from core.db import utcnow
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.models import Contact, Customer, Role, User
 from core.numbering import next_number
-from core.permissions import require, require_record
+from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.leads import clock, scoring
 from crm.leads.matching import normalize_company, normalize_email, normalize_phone
@@ -49,12 +49,7 @@ class RateLimited(DomainError):
 
 
 def _authorize(uow: UnitOfWork, action: str, lead: Lead | None = None, resource: str = RESOURCE) -> None:
-    if uow.actor is None:
-        return
-    if lead is None:
-        require(uow.actor, action, resource)
-    else:
-        require_record(uow.actor, action, resource, lead)
+    authorize(uow.actor, action, resource, lead)
 
 
 def _now(now: datetime | None) -> datetime:

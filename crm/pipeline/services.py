@@ -16,7 +16,7 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Contact, Customer
 from core.numbering import next_number
-from core.permissions import SCOPES, require, require_record
+from core.permissions import SCOPES, authorize, require, require_record
 from core.uow import UnitOfWork
 from crm.leads.models import Lead
 from crm.leads.services import get_lead, note_follow_up
@@ -37,12 +37,7 @@ EDITABLE = ("name", "amount", "budget", "decision_maker", "expected_close_date",
 
 
 def _authorize(uow: UnitOfWork, action: str, record=None) -> None:
-    if uow.actor is None:
-        return
-    if record is None:
-        require(uow.actor, action, RESOURCE)
-    else:
-        require_record(uow.actor, action, RESOURCE, record)
+    authorize(uow.actor, action, RESOURCE, record)
 
 
 def default_pipeline(uow: UnitOfWork) -> Pipeline:

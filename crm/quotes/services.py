@@ -17,7 +17,7 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product
 from core.numbering import next_number
-from core.permissions import SCOPES, require, require_record
+from core.permissions import SCOPES, authorize, require
 from core.uow import UnitOfWork
 from crm import services as orders
 from crm.leads.services import lead_policy
@@ -28,12 +28,7 @@ RESOURCE = "quote"
 
 
 def _authorize(uow: UnitOfWork, action: str, quote: Quote | None = None) -> None:
-    if uow.actor is None:
-        return
-    if quote is None:
-        require(uow.actor, action, RESOURCE)
-    else:
-        require_record(uow.actor, action, RESOURCE, quote)
+    authorize(uow.actor, action, RESOURCE, quote)
 
 
 def get_quote(uow: UnitOfWork, quote_id: int, *, for_update: bool = False) -> Quote:

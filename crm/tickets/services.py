@@ -14,7 +14,7 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product, Role, User
 from core.numbering import next_number
-from core.permissions import SCOPES, require, require_record
+from core.permissions import SCOPES, authorize
 from core.uow import UnitOfWork
 from crm.models import SalesOrder
 from crm.tickets.models import Ticket, TicketPriority, sla_due
@@ -24,12 +24,7 @@ WORKERS = frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
 
 
 def _authorize(uow: UnitOfWork, action: str, ticket: Ticket | None = None) -> None:
-    if uow.actor is None:
-        return
-    if ticket is None:
-        require(uow.actor, action, RESOURCE)
-    else:
-        require_record(uow.actor, action, RESOURCE, ticket)
+    authorize(uow.actor, action, RESOURCE, ticket)
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: int, *, for_update: bool = False) -> Ticket:
