@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.models import User
 from core.permissions import scoped
 from core.queries import Page, paginate
-from inventory.models import Reservation, StockBalance, StockMove
+from crm.models import OrderState, SalesOrder, SalesOrderLine
+from inventory.models import Reservation, Shipment, StockBalance, StockMove
 
 
 def _filtered(stmt, model, **filters):
@@ -83,3 +84,28 @@ def shipments(session: Session, actor: User, *, page: int = 1, per_page: int = 2
     stmt = _filtered(scoped(actor, "shipment", select(Shipment)), Shipment, sales_order_id=sales_order_id,
                      state=state)
     return paginate(session, stmt.order_by(Shipment.id.desc()), page, per_page)
+
+
+# --------------------------------------------------------------------------- the shipping desk
+
+
+def orders_ready_to_ship(session: Session, actor: User, *, limit: int = 200) -> list[SalesOrder]:
+    """Open orders with stock reserved for them, the one wanted first on top."""
+    reserved = exists().where(SalesOrderLine.order_id == SalesOrder.id, SalesOrderLine.reserved_qty > 0)
+    return list(session.scalars(
+        scoped(actor, "sales_order", select(SalesOrder))
+        .where(SalesOrder.state.in_([OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPED.value]), reserved)
+        .order_by(SalesOrder.requested_date, SalesOrder.id).limit(limit)))
+
+
+def orders_of(session: Session, shipments: list) -> dict[int, SalesOrder]:
+    """The sales orders of some shipments, in one query."""
+    ids = {s.sales_order_id for s in shipments}
+    if not ids:
+        return {}
+    return {o.id: o for o in session.scalars(select(SalesOrder).where(SalesOrder.id.in_(ids)))}
+
+
+def backorder_of(session: Session, shipment_id: int) -> Shipment | None:
+    """The pick list that took over what a partial shipment left behind, if any."""
+    return session.scalar(select(Shipment).where(Shipment.backorder_of_id == shipment_id))

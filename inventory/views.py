@@ -15,17 +15,16 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import exists, select
 
 from core import queries as core_queries
 from core import services as core_services
 from core.errors import DomainError, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can, scoped
+from core.permissions import can
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.models import OrderState, SalesOrder, SalesOrderLine
+from crm.models import SalesOrder
 from inventory import queries, shipping
 from inventory.documents import DeliveryLineData, DeliveryNoteData, render_delivery_note
 from inventory.models import Shipment, ShipmentState
@@ -91,18 +90,11 @@ def shipping_desk():
     """Orders with stock reserved and not shipped, and the pick lists waiting to be shipped."""
     guard("create", "shipment")
     session = get_session()
-    reserved = exists().where(SalesOrderLine.order_id == SalesOrder.id, SalesOrderLine.reserved_qty > 0)
-    ready = list(session.scalars(
-        scoped(current_user, "sales_order", select(SalesOrder))
-        .where(SalesOrder.state.in_([OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPED.value]), reserved)
-        .order_by(SalesOrder.requested_date, SalesOrder.id).limit(200)))
+    ready = queries.orders_ready_to_ship(session, current_user)
     picking = queries.shipments(session, current_user, state=ShipmentState.DRAFT.value, per_page=200).items
-    orders = {o.id: o for o in session.scalars(select(SalesOrder).where(
-        SalesOrder.id.in_({s.sales_order_id for s in picking})))} if picking else {}
     pending = {s.sales_order_id: s for s in picking}
     shipped = queries.shipments(session, current_user, state=ShipmentState.SHIPPED.value, per_page=10).items
-    orders.update({o.id: o for o in session.scalars(select(SalesOrder).where(
-        SalesOrder.id.in_({s.sales_order_id for s in shipped})))} if shipped else {})
+    orders = queries.orders_of(session, picking + shipped)
     return render_template("inventory/shipping.html", ready=ready, picking=picking, shipped=shipped, orders=orders,
                            pending=pending)
 
@@ -133,7 +125,7 @@ def shipment_detail(shipment_id: int):
     shipment = _load_shipment(shipment_id)
     session = get_session()
     order = session.get(SalesOrder, shipment.sales_order_id)
-    backorder = session.scalar(select(Shipment).where(Shipment.backorder_of_id == shipment.id))
+    backorder = queries.backorder_of(session, shipment.id)
     return render_template("inventory/shipment_detail.html", shipment=shipment, order=order,
                            lines={line.id: line for line in order.lines}, backorder=backorder,
                            origin=session.get(Shipment, shipment.backorder_of_id) if shipment.backorder_of_id else None)
@@ -186,7 +178,7 @@ def delivery_note_pdf(shipment_id: int):
     shipment = _load_shipment(shipment_id)
     session = get_session()
     order = session.get(SalesOrder, shipment.sales_order_id)
-    backorder = session.scalar(select(Shipment).where(Shipment.backorder_of_id == shipment.id))
+    backorder = queries.backorder_of(session, shipment.id)
     data = delivery_note_data(shipment, order, session.get(Warehouse, shipment.warehouse_id), backorder)
     return Response(render_delivery_note(data), mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{shipment.number}.pdf"'})
