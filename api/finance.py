@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 
 from core.web import get_session, get_uow
 from finance import holds, invoicing, payments, queries, services
+from finance import views as finance_views
 from finance.schemas import (
     AgingSchema,
     AllocateSchema,
@@ -196,3 +197,36 @@ class CustomerSummary(MethodView):
         """The customer's exposure block: receivable, unbilled, exposure, credit limit, available credit,
         overdue, unapplied credit, and each order's shipment and payment status."""
         return queries.customer_summary(get_session(), g.actor, customer_id)
+
+
+class StatementArgs(Schema):
+    start = fields.Date(data_key="from", load_default=None,
+                        metadata={"description": "first day of the period (default: the first of `to`'s month)"})
+    end = fields.Date(data_key="to", load_default=None, metadata={"description": "last day of the period (today)"})
+
+
+def _binary(content_type: str, description: str) -> dict:
+    return {"responses": {"200": {"description": description,
+                                  "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}}}
+
+
+@blp.route("/receivables/aging.xlsx")
+class AgingWorkbook(MethodView):
+    @blp.arguments(AgingArgs, location="query")
+    @blp.doc(**_binary(finance_views.XLSX, "The aging report as an Excel workbook"))
+    def get(self, args):
+        """The aging report of `GET /receivables/aging` as an Excel workbook: a row per customer with the
+        buckets, total, sales of the last 90 days and DSO, and a totals row."""
+        as_of = args.get("as_of") or date.today()
+        rows, totals = queries.aging(get_session(), g.actor, as_of=as_of, customer_id=args.get("customer_id"))
+        return finance_views.aging_workbook_response(rows, totals, as_of)
+
+
+@blp.route("/customers/<int:customer_id>/statement.pdf")
+class CustomerStatement(MethodView):
+    @blp.arguments(StatementArgs, location="query")
+    @blp.doc(**_binary("application/pdf", "The customer statement, Chinese and English"))
+    def get(self, args, customer_id):
+        """The customer statement of a period (`from`, `to`): opening balance, invoices, payments with the
+        invoices they are applied to, closing balance and the aging on `to`."""
+        return finance_views.statement_response(g.actor, customer_id, args["start"], args["end"])

@@ -4,10 +4,10 @@ the customer summary (the exposure block that sales reads too)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -91,45 +91,84 @@ def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> lis
     return result
 
 
+#: The window of credit sales DSO divides by, in days (see `aging`).
+DSO_DAYS = 90
+#: Invoices that were billed: their totals are credit sales (a draft or a discarded draft is not).
+BILLED_INVOICE_STATES = (*OPEN_INVOICE_STATES, "paid")
+
+
 @dataclass
 class AgingRow:
     customer_id: int
     customer_code: str
     customer_name: str
     buckets: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(BUCKETS, ZERO))
+    sales: Decimal = ZERO  # credit sales (invoice totals) of the DSO window ending on as_of
 
     @property
     def total(self) -> Decimal:
         return sum(self.buckets.values(), ZERO)
 
+    @property
+    def dso(self) -> Decimal | None:
+        """Days sales outstanding: receivable / credit sales of the last DSO_DAYS days x DSO_DAYS,
+        to a tenth of a day; None when nothing was billed in the window."""
+        if self.sales <= 0:
+            return None
+        return (self.total / self.sales * DSO_DAYS).quantize(Decimal("0.1"))
+
     def as_dict(self) -> dict:
         return {"customer_id": self.customer_id, "customer_code": self.customer_code,
-                "customer_name": self.customer_name, **self.buckets, "total": self.total}
+                "customer_name": self.customer_name, **self.buckets, "total": self.total,
+                "sales_90d": self.sales, "dso": self.dso}
+
+
+def _aging_statement(as_of: date):
+    """One grouped query: per customer, the open amount in each bucket and the credit sales of the DSO
+    window. Days past due are compared as dates (`due_date >= as_of - 30` is at most 30 days late),
+    so the database does the bucketing with bound parameters, portable to SQLite and PostgreSQL."""
+    open_amount = case((Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.total - Invoice.paid_amount),
+                       else_=literal(ZERO))
+    limits = {"current": as_of, "1_30": as_of - timedelta(days=30), "31_60": as_of - timedelta(days=60),
+              "61_90": as_of - timedelta(days=90)}
+    bucket = case(*((Invoice.due_date >= day, literal(key)) for key, day in limits.items()),
+                  else_=literal("over_90"))
+    sums = [func.coalesce(func.sum(case((bucket == key, open_amount), else_=literal(ZERO))), 0).label(key)
+            for key in BUCKETS]
+    sales = func.coalesce(func.sum(case((Invoice.invoice_date > as_of - timedelta(days=DSO_DAYS), Invoice.total),
+                                        else_=literal(ZERO))), 0).label("sales")
+    return (select(Invoice.customer_id, Customer.code, Customer.name, *sums, sales)
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.state.in_(BILLED_INVOICE_STATES), Invoice.invoice_date <= as_of)
+            .group_by(Invoice.customer_id, Customer.code, Customer.name))
 
 
 def aging(session: Session, actor: User, *, as_of: date, customer_id: int | None = None) -> tuple[list[AgingRow],
                                                                                                   AgingRow]:
     """Open receivable per customer by days past due on `as_of` (invoices dated up to `as_of`,
-    with their open amounts today), and the totals row."""
+    with their open amounts today), and the totals row. Each row carries the customer's credit
+    sales of the DSO_DAYS days up to `as_of` and so its DSO; the totals row gives the overall DSO.
+    Customers with nothing open are left out of the rows but their sales count in the totals."""
     require(actor, "read", "receivable")
-    stmt = (select(Invoice.customer_id, Customer.code, Customer.name, Invoice.due_date,
-                   func.sum(Invoice.total - Invoice.paid_amount))
-            .join(Customer, Customer.id == Invoice.customer_id)
-            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.invoice_date <= as_of)
-            .group_by(Invoice.customer_id, Customer.code, Customer.name, Invoice.due_date))
+    return aging_rows(session, as_of=as_of, customer_id=customer_id)
+
+
+def aging_rows(session: Session, *, as_of: date, customer_id: int | None = None) -> tuple[list[AgingRow], AgingRow]:
+    """`aging` for a caller that checked the right to read receivables already."""
+    stmt = _aging_statement(as_of)
     if customer_id:
         stmt = stmt.where(Invoice.customer_id == customer_id)
-    rows: dict[int, AgingRow] = {}
+    rows: list[AgingRow] = []
     totals = AgingRow(0, "", "")
-    for cid, code, name, due, amount in session.execute(stmt):
-        amount = Decimal(amount or 0)
-        if amount == 0:
-            continue
-        row = rows.setdefault(cid, AgingRow(cid, code, name))
-        bucket = bucket_for((as_of - due).days)
-        row.buckets[bucket] += amount
-        totals.buckets[bucket] += amount
-    return sorted(rows.values(), key=lambda r: r.customer_code), totals
+    for record in session.execute(stmt):
+        row = AgingRow(record.customer_id, record.code, record.name,
+                       {key: Decimal(getattr(record, key) or 0) for key in BUCKETS}, Decimal(record.sales or 0))
+        for key in BUCKETS:
+            totals.buckets[key] += row.buckets[key]
+        totals.sales += row.sales
+        if row.total != 0:
+            rows.append(row)
+    return sorted(rows, key=lambda r: r.customer_code), totals
 
 
 def customer_summary(session: Session, actor: User | None, customer_id: int, *, today: date | None = None) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import StrictInputSchema, money, price, qty, text
+from core.schemas import DecimalText, StrictInputSchema, money, price, qty, text
 
 
 class ApproveCreditSchema(StrictInputSchema):
@@ -138,6 +138,9 @@ class AgingRowSchema(Schema):
     b61_90 = money(attribute="61_90", data_key="61_90")
     over_90 = money()
     total = money()
+    sales_90d = money(metadata={"description": "credit sales (billed invoice totals) of the 90 days up to as_of"})
+    dso = DecimalText(1, allow_none=True, metadata={
+        "description": "days sales outstanding: total / sales_90d x 90; null when nothing was billed"})
 
 
 class AgingSchema(Schema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,13 +18,14 @@ from core.formatting import money
 from core.models import Customer
 from core.money import to_decimal
 from core.permissions import can
-from core.views import HOME_ALERTS, NAV_EXTRA, guard, refusal
+from core.views import HOME_ALERTS, NAV_EXTRA, add_detail_panel, guard, refusal
 from core.web import get_session, get_uow
-from finance import holds, invoicing, queries, services
+from finance import holds, invoicing, queries, reports, services, statements
 from finance import payments as payment_services
 from finance.models import OPEN_INVOICE_STATES, Invoice, InvoiceState, PaymentAllocation, PaymentMethod
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/credit/fragment")
@@ -266,10 +267,74 @@ def undo_allocation(payment_id: int, allocation_id: int):
 @bp.route("/aging")
 @login_required
 def aging():
+    """The aging table with each customer's DSO, the stacked bar chart, and the Excel export button."""
     guard("read", "receivable")
     as_of = _day("as_of") or date.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
-    return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS)
+    chart = reports.aging_chart(rows, totals, labels=BUCKET_LABELS, others=_("Other customers"))
+    return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS,
+                           chart=chart, dso_days=queries.DSO_DAYS)
+
+
+def aging_excel_labels() -> dict[str, str]:
+    """The column titles of the aging workbook, in the reader's language."""
+    return {"code": _("Customer code"), "name": _("Customer"), **{k: str(v) for k, v in BUCKET_LABELS.items()},
+            "total": _("Total"), "sales": _("Sales, last %(days)s days", days=queries.DSO_DAYS),
+            "dso": _("DSO (days)"), "totals": _("Total"), "sheet": _("Aging"), "as_of": _("As of")}
+
+
+def aging_workbook_response(rows, totals, as_of: date) -> Response:
+    data = reports.aging_workbook(rows, totals, as_of=as_of, labels=aging_excel_labels())
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="aging-{as_of.isoformat()}.xlsx"'})
+
+
+@bp.route("/aging.xlsx")
+@login_required
+def aging_xlsx():
+    guard("read", "receivable")
+    as_of = _day("as_of") or date.today()
+    rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
+    return aging_workbook_response(rows, totals, as_of)
+
+
+def statement_response(actor, customer_id: int, start: date | None, end: date | None) -> Response:
+    """The customer statement PDF (also served by the API); the period defaults to the current month
+    up to today."""
+    end = end or date.today()
+    start = start or end.replace(day=1)
+    data = statements.statement_data(get_session(), actor, customer_id, start=start, end=end)
+    return Response(statements.render_statement(data), mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="statement-{data.customer_code}-{end.isoformat()}.pdf"'})
+
+
+@bp.route("/customers/<int:customer_id>/statement.pdf")
+@login_required
+def customer_statement(customer_id: int):
+    guard("read", "receivable")
+    try:
+        return statement_response(current_user, customer_id, _day("from"), _day("to"))
+    except NotFound:
+        abort(404)
+    except InvalidInput as exc:
+        flash(refusal(exc), "error")
+        return redirect(url_for("core_web.customers_detail", ident=customer_id), 303)
+
+
+@bp.route("/customers/<int:customer_id>/account")
+@login_required
+def customer_account(customer_id: int):
+    """The customer page's receivables panel: the aging row, DSO, and the statement form."""
+    guard("read", "receivable")
+    today = date.today()
+    rows, _totals = queries.aging(get_session(), current_user, as_of=today, customer_id=customer_id)
+    return render_template("finance/_account.html", row=rows[0] if rows else None, buckets=BUCKET_LABELS,
+                           customer_id=customer_id, start=today.replace(day=1), end=today,
+                           dso_days=queries.DSO_DAYS)
+
+
+add_detail_panel("customer", "finance_web.customer_account", _l("Receivables and statement"),
+                 ("read", "receivable"), "customer_id")
 
 
 # --------------------------------------------------------------------------- credit holds and overdue alerts
