@@ -110,7 +110,7 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
                         f"发票 Invoice, 到期 due {inv.due_date.isoformat()}", inv.total, ZERO))
     for pay in payments:
         parts = [f"{number} {pdf.money(amount)}" for number, amount in applied[pay.id].items() if amount]
-        detail = f"收款 Payment ({pay.method})" + (f" {pay.reference}" if pay.reference else "")
+        detail = f"收款 Payment ({METHODS.get(pay.method, pay.method)})" + (f" {pay.reference}" if pay.reference else "")
         detail += f"; 核销 applied: {', '.join(parts)}" if parts else "; 未核销 unapplied"
         unapplied = pay.amount - sum((a for a in applied[pay.id].values()), ZERO)
         if parts and unapplied > 0:
@@ -131,10 +131,13 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
 
 # --------------------------------------------------------------------------- printing
 
+METHODS = {"bank_transfer": "银行转账 bank transfer", "cash": "现金 cash", "cheque": "支票 cheque",
+           "card": "银行卡 card", "other": "其他 other"}
+
 COLUMNS = (
-    pdf.Column("日期 Date", 1.0), pdf.Column("单号 Number", 1.3), pdf.Column("摘要 Details", 3.2),
-    pdf.Column("借方 Invoiced", 1.1, numeric=True), pdf.Column("贷方 Received", 1.1, numeric=True),
-    pdf.Column("余额 Balance", 1.2, numeric=True),
+    pdf.Column("日期 Date", 1.25), pdf.Column("单号 Number", 1.6), pdf.Column("摘要 Details", 3.0),
+    pdf.Column("借方 Invoiced", 1.05, numeric=True), pdf.Column("贷方 Received", 1.05, numeric=True),
+    pdf.Column("余额 Balance", 1.1, numeric=True),
 )
 AGING_COLUMNS = (
     pdf.Column("未到期 Not yet due", 1, numeric=True), pdf.Column("1–30天 days", 1, numeric=True),
