@@ -32,6 +32,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
         beat_schedule={
             "relay-outbox-sweep": {"task": "core.relay_outbox", "schedule": 30.0},
             "recycle-overdue-leads": {"task": "crm.recycle_overdue_leads", "schedule": 300.0},
+            "send-task-reminders": {"task": "crm.send_task_reminders", "schedule": 60.0},
             "hold-overdue-customers": {"task": "finance.hold_overdue_customers", "schedule": 86400.0},
         },
     )

@@ -43,3 +43,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from crm.tickets import wiring as tickets
 
     tickets.init_app(app)
+
+    from crm.tasks import wiring as tasks
+
+    tasks.init_app(app)

@@ -21,6 +21,7 @@ from core.uow import UnitOfWork
 from crm.leads.models import Lead
 from crm.leads.services import get_lead, note_follow_up
 from crm.pipeline.models import EXIT_FIELDS, Activity, ActivityKind, Opportunity, Pipeline, Stage
+from crm.tasks.services import follow_up_activity
 
 RESOURCE = "opportunity"
 DEFAULT_PIPELINE = "Default"
@@ -155,12 +156,18 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
             require_record(uow.actor, "update", "lead", lead)
         activity.lead_id, activity.customer_id = lead.id, lead.customer_id
         note_follow_up(uow, lead, at=now)
+        record_owner = lead.owner_id
     else:
         opportunity = get_opportunity(uow, data["opportunity_id"], for_update=True)
         _authorize(uow, "update", opportunity)
         activity.opportunity_id, activity.customer_id = opportunity.id, opportunity.customer_id
         opportunity.last_activity_at = now
+        record_owner = opportunity.owner_id
     uow.session.add(activity)
+    uow.session.flush()
+    # a next step date becomes a follow-up task of who logged it (a sales user), else of the record's owner
+    follow_up_activity(uow, activity, now=now, owner_id=uow.actor.id if uow.actor is not None
+                       and uow.actor.role in ("sales_rep", "sales_manager") else record_owner)
     uow.commit()
     return activity
 

@@ -1,0 +1,269 @@
+"""Task services: the only code that changes tasks.
+
+A sales rep keeps their own tasks; a sales manager those of the team (and may give a team member a
+task); admin everything; management reads. A system act (no actor: a beat job such as the dormant-
+customer sweep) may create a task for any active sales user or admin. Every service takes `now`
+so tests control the clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.db import utcnow
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.models import Customer, Role, User
+from core.permissions import SCOPES, allowed_owner, authorize, scoped
+from core.uow import UnitOfWork
+from crm.leads.clock import CHINA
+from crm.leads.models import Lead
+from crm.pipeline.models import Activity, Opportunity
+from crm.tasks.models import Task, TaskSource, TaskState
+
+RESOURCE = "task"
+#: Who may own a task: the people who work customers.
+OWNERS = frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
+SOURCES = tuple(s.value for s in TaskSource)
+TITLE_MAX = 200
+#: A next step dated D is due at the end of D's working day and reminds at its start (China time).
+NEXT_STEP_DUE, NEXT_STEP_REMIND = time(18), time(9)
+
+
+def _authorize(uow: UnitOfWork, action: str, task: Task | None = None) -> None:
+    authorize(uow.actor, action, RESOURCE, task)
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or utcnow()).astimezone(UTC)
+
+
+def _aware(name: str, value: Any, errors: dict[str, list[str]], *, required: bool) -> datetime | None:
+    if value is None:
+        if required:
+            errors[name] = ["Give a date and time."]
+        return None
+    if not isinstance(value, datetime):
+        errors[name] = ["Give a date and time."]
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        errors[name] = ["Give the time with its time zone (for example 2026-11-23T09:00:00+08:00)."]
+        return None
+    return value.astimezone(UTC)  # stored in UTC: SQLite keeps no zone
+
+
+def get_task(uow: UnitOfWork, task_id: int, *, for_update: bool = False) -> Task:
+    task = uow.session.get(Task, task_id, populate_existing=for_update,
+                           with_for_update={"of": Task.__table__} if for_update else None)
+    if task is None:
+        raise NotFound("task", task_id)
+    _authorize(uow, "read", task)
+    return task
+
+
+def _visible(actor: User | None, resource: str, record) -> bool:
+    return actor is None or SCOPES[resource][1](actor, "read", record)
+
+
+def _related(uow: UnitOfWork, actor: User | None, data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, int | None]:
+    """The customer, lead and opportunity a task is about: each must exist and be in the actor's sight;
+    an opportunity (or a converted lead) names the customer, which must agree with one given."""
+    session = uow.session
+    customer_id, lead_id, opportunity_id = data.get("customer_id"), data.get("lead_id"), data.get("opportunity_id")
+    implied: int | None = None
+    if opportunity_id is not None:
+        opportunity = session.get(Opportunity, opportunity_id)
+        if opportunity is None or not _visible(actor, "opportunity", opportunity):
+            errors["opportunity_id"] = [f"No opportunity with id {opportunity_id}."]
+        else:
+            implied = opportunity.customer_id
+    if lead_id is not None:
+        lead = session.get(Lead, lead_id)
+        if lead is None or not _visible(actor, "lead", lead):
+            errors["lead_id"] = [f"No lead with id {lead_id}."]
+        elif lead.customer_id is not None:
+            if implied is not None and implied != lead.customer_id:
+                errors["lead_id"] = ["This lead belongs to another customer than the opportunity."]
+            implied = implied or lead.customer_id
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None or not _visible(actor, "customer", customer):
+            errors["customer_id"] = [f"No customer with id {customer_id}."]
+        elif implied is not None and implied != customer_id:
+            errors["customer_id"] = ["The opportunity or lead belongs to another customer."]
+    return {"customer_id": customer_id if customer_id is not None else implied, "lead_id": lead_id,
+            "opportunity_id": opportunity_id}
+
+
+def _owner(uow: UnitOfWork, owner_id: Any, errors: dict[str, list[str]]) -> User | None:
+    owner = uow.session.get(User, owner_id) if isinstance(owner_id, int) else None
+    if owner is None or not owner.active or owner.role not in OWNERS:
+        errors["owner_id"] = [f"No active sales user or admin with id {owner_id}."]
+        return None
+    return owner
+
+
+def create_task(uow: UnitOfWork, actor: User | None = None, *, title: str, owner_id: int, due_at: datetime,
+                remind_at: datetime | None = None, customer_id: int | None = None, lead_id: int | None = None,
+                opportunity_id: int | None = None, source: str = TaskSource.MANUAL.value, notes: str = "",
+                activity_id: int | None = None, now: datetime | None = None) -> Task:
+    """A task for `owner_id`, due at the aware time `due_at`, reminded at `remind_at` (else at the due
+    time). `actor` is who asks (None: the system); it defaults to the unit of work's actor. Bad fields:
+    422 naming each; a rep naming someone else, or a manager someone outside the team: 403."""
+    actor = actor if actor is not None else uow.actor
+    authorize(actor, "create", RESOURCE)
+    now = _now(now)
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip() if isinstance(title, str) else ""
+    if not title:
+        errors["title"] = ["Give the task a title."]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [f"At most {TITLE_MAX} characters."]
+    if not isinstance(notes, str):
+        errors["notes"] = ["Give the notes as text."]
+    due = _aware("due_at", due_at, errors, required=True)
+    remind = _aware("remind_at", remind_at, errors, required=False)
+    if due is not None and remind is not None and remind > due:
+        errors["remind_at"] = ["The reminder must be at or before the due time."]
+    if source not in SOURCES:
+        errors["source"] = [f"One of {', '.join(SOURCES)}."]
+    owner = _owner(uow, owner_id, errors)
+    related = _related(uow, actor, {"customer_id": customer_id, "lead_id": lead_id, "opportunity_id": opportunity_id},
+                       errors)
+    if errors:
+        raise InvalidInput(errors)
+    if actor is not None and not allowed_owner(actor, owner):
+        raise Forbidden("A sales rep creates tasks for themselves; a sales manager for the team."
+                        if actor.role in (Role.SALES_REP, Role.SALES_MANAGER) else
+                        "Your role may not give tasks to others.")
+    task = Task(title=title, notes=(notes or "").strip(), due_at=due, remind_at=remind, owner_id=owner.id,
+                owner=owner, state=TaskState.OPEN.value, source=source, activity_id=activity_id,
+                created_by_id=actor.id if actor else None, created_at=now, **related)
+    uow.session.add(task)
+    uow.commit()
+    return task
+
+
+def _command(uow: UnitOfWork, task_id: int, apply) -> Task:
+    task = get_task(uow, task_id, for_update=True)
+    _authorize(uow, "update", task)
+    apply(task)
+    uow.commit()
+    return task
+
+
+def complete_task(uow: UnitOfWork, task_id: int, *, now: datetime | None = None) -> Task:
+    """Mark an open task done (409 when it is done or cancelled already)."""
+    return _command(uow, task_id, lambda t: t.complete(at=_now(now)))
+
+
+def cancel_task(uow: UnitOfWork, task_id: int, *, now: datetime | None = None) -> Task:
+    """Cancel an open task (409 when it is done or cancelled already)."""
+    return _command(uow, task_id, lambda t: t.cancel(at=_now(now)))
+
+
+def reschedule_task(uow: UnitOfWork, task_id: int, *, due_at: datetime, remind_at: datetime | None = None,
+                    now: datetime | None = None) -> Task:
+    """Move an open task to a new due time (and reminder); the reminder will go out again."""
+    errors: dict[str, list[str]] = {}
+    due = _aware("due_at", due_at, errors, required=True)
+    remind = _aware("remind_at", remind_at, errors, required=False)
+    if due is not None and remind is not None and remind > due:
+        errors["remind_at"] = ["The reminder must be at or before the due time."]
+    task = get_task(uow, task_id, for_update=True)
+    _authorize(uow, "update", task)
+    if errors:
+        raise InvalidInput(errors)
+    task.reschedule(due, remind)
+    uow.commit()
+    return task
+
+
+# --------------------------------------------------------------------------- from an activity
+
+
+def next_step_times(day: date) -> tuple[datetime, datetime]:
+    """Due and reminder time of a next step dated `day`: end and start of that working day, China time."""
+    return (datetime.combine(day, NEXT_STEP_DUE, CHINA).astimezone(UTC),
+            datetime.combine(day, NEXT_STEP_REMIND, CHINA).astimezone(UTC))
+
+
+def follow_up_activity(uow: UnitOfWork, activity: Activity, *, owner_id: int | None,
+                       now: datetime | None = None) -> Task | None:
+    """Called by the activity service inside its transaction (no commit of its own): an activity with a
+    next step date gets a follow-up task for `owner_id`, due that day. One task per activity."""
+    if activity.next_step_date is None or owner_id is None:
+        return None
+    owner = uow.session.get(User, owner_id)
+    if owner is None or not owner.active or owner.role not in OWNERS:
+        return None
+    if uow.session.scalar(select(Task.id).where(Task.activity_id == activity.id)) is not None:
+        return None
+    due, remind = next_step_times(activity.next_step_date)
+    title = (activity.next_step or "").strip() or f"Follow up the {activity.kind}"
+    lead_customer = activity.customer_id
+    task = Task(title=title[:TITLE_MAX], notes=activity.note or "", due_at=due, remind_at=min(remind, due),
+                owner_id=owner.id, owner=owner, state=TaskState.OPEN.value,
+                source=TaskSource.ACTIVITY_NEXT_STEP.value, activity_id=activity.id,
+                customer_id=lead_customer, lead_id=activity.lead_id, opportunity_id=activity.opportunity_id,
+                created_by_id=uow.actor.id if uow.actor else None, created_at=_now(now))
+    uow.session.add(task)
+    return task
+
+
+# --------------------------------------------------------------------------- reminders
+
+
+def reminder_clause(now: datetime):
+    return ((Task.state == TaskState.OPEN.value) & Task.reminded_at.is_(None)
+            & (func.coalesce(Task.remind_at, Task.due_at) <= now))
+
+
+def send_task_reminders(uow: UnitOfWork, *, now: datetime | None = None) -> list[int]:
+    """Open tasks whose reminder time (or, without one, due time) has come get one `notify.user`
+    message to their owner, written in the transaction that marks them reminded: exactly once each,
+    however often the sweep runs (parallel sweeps on PostgreSQL skip each other's rows)."""
+    now = _now(now)
+    stmt = select(Task).where(reminder_clause(now)).order_by(Task.id)
+    if uow.session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Task, skip_locked=True)
+    sent = []
+    for task in uow.session.scalars(stmt).unique().all():
+        due = task.due_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        verb = "was due" if task.due_at <= now else "is due"
+        uow.enqueue("notify.user", {"user_id": task.owner_id, "link": f"/tasks/{task.id}",
+                                    "message": f"Task \u201c{task.title}\u201d {verb} at {due} (China time)."})
+        task.mark_reminded(at=now)
+        sent.append(task.id)
+    uow.commit()
+    return sent
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _day_end(now: datetime) -> datetime:
+    local = now.astimezone(CHINA)
+    return datetime.combine(local.date() + timedelta(days=1), time(0), CHINA).astimezone(UTC)
+
+
+def task_query(actor: User, filters: dict[str, Any], *, now: datetime | None = None):
+    """The tasks the actor may see, filtered, earliest due first. `due` = `today` means open and due
+    before the end of today (China time, overdue ones included); `overdue` open and past due."""
+    stmt = scoped(actor, RESOURCE, select(Task))
+    for name in ("owner_id", "state", "customer_id", "lead_id", "opportunity_id", "source"):
+        if filters.get(name) not in (None, ""):
+            stmt = stmt.where(getattr(Task, name) == filters[name])
+    due = filters.get("due")
+    if due == "today":
+        stmt = stmt.where(Task.state == TaskState.OPEN.value, Task.due_at < _day_end(_now(now)))
+    elif due == "overdue":
+        stmt = stmt.where(Task.state == TaskState.OPEN.value, Task.due_at < _now(now))
+    return stmt.order_by(Task.due_at, Task.id)
+
+
+def my_tasks_today(session, actor: User, *, now: datetime | None = None) -> list[Task]:
+    """The desk's list: the actor's own open tasks due today or overdue."""
+    stmt = task_query(actor, {"owner_id": actor.id, "due": "today"}, now=now)
+    return list(session.scalars(stmt.limit(100)).unique())

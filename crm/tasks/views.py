@@ -1,0 +1,163 @@
+"""Task pages: the list (with a form to add a task), one task with its buttons, and the done button
+of the desk (htmx: it answers with the row's new state).
+
+Views parse the form, call one service (or one read-only query) and render or redirect. Times typed
+in the forms are China time (UTC+8), the business's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from core.db import utcnow
+from core.errors import DomainError
+from core.models import Customer, Role, User
+from core.permissions import allowed_owner, can, scoped
+from core.queries import paginate
+from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
+from core.web import get_session, get_uow
+from crm.leads.clock import CHINA
+from crm.tasks import services
+from crm.tasks.models import TaskSource, TaskState
+
+bp = Blueprint("crm_tasks_web", __name__, template_folder="templates", url_prefix="/tasks")
+
+if not any(existing[0] == "crm_tasks_web.index" for existing in NAV_EXTRA):
+    NAV_EXTRA.append(("crm_tasks_web.index", _l("Tasks"), ("read", "task")))
+
+STATE_LABELS = {TaskState.OPEN: _l("Open"), TaskState.DONE: _l("Done"), TaskState.CANCELLED: _l("Cancelled")}
+SOURCE_LABELS = {TaskSource.MANUAL: _l("Entered by hand"), TaskSource.ACTIVITY_NEXT_STEP: _l("Next step of an activity"),
+                 TaskSource.DORMANT_CUSTOMER: _l("Dormant customer"), TaskSource.STALLED_DEAL: _l("Stalled deal"),
+                 TaskSource.LEAD_FOLLOW_UP: _l("Lead follow-up"), TaskSource.TICKET: _l("Ticket")}
+DUE_FILTERS = {"today": _l("Due today or overdue"), "overdue": _l("Overdue")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"task_state_label": lambda s: STATE_LABELS.get(s, s),
+            "task_source_label": lambda s: SOURCE_LABELS.get(s, s),
+            "china_time": lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""}
+
+
+def _local(value: str | None) -> datetime | None | str:
+    """A `datetime-local` form value read as China time; '' → None; unreadable → the text itself."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=CHINA)
+    except ValueError:
+        return value
+
+
+def _owners() -> list[User]:
+    users = get_session().scalars(select(User).where(User.active, User.role.in_(services.OWNERS))
+                                  .order_by(User.username))
+    return [u for u in users if allowed_owner(current_user, u)]
+
+
+@bp.route("")
+@login_required
+def index():
+    guard("read", "task")
+    args = request.args
+    filters = {"state": args.get("state") or None, "due": args.get("due") or None,
+               "owner_id": args.get("owner_id", type=int), "customer_id": args.get("customer_id", type=int)}
+    if filters["state"] not in (None, *STATE_LABELS) or filters["due"] not in (None, *DUE_FILTERS):
+        abort(400)
+    if filters["state"] is None and filters["due"] is None and not args.get("all"):
+        filters["state"] = TaskState.OPEN.value
+    now = utcnow()
+    session = get_session()
+    page = paginate(session, services.task_query(current_user, filters, now=now), args.get("page", 1, type=int))
+    customers = (list(session.scalars(scoped(current_user, "customer", select(Customer), "update")
+                                      .where(Customer.active).order_by(Customer.code).limit(500)))
+                 if can(current_user, "create", "task") else [])
+    return render_template("tasks/index.html", page=page, now=now, filters=filters, customers=customers,
+                           owners=_owners() if can(current_user, "create", "task") else [],
+                           states=STATE_LABELS, due_filters=DUE_FILTERS)
+
+
+@bp.route("", methods=["POST"])
+@login_required
+def create():
+    guard("create", "task")
+    form = request.form
+    due, remind = _local(form.get("due_at")), _local(form.get("remind_at"))
+    try:
+        task = services.create_task(
+            get_uow(), current_user, title=form.get("title", ""), notes=form.get("notes", ""),
+            owner_id=form.get("owner_id", type=int) or current_user.id, due_at=due, remind_at=remind,
+            customer_id=form.get("customer_id", type=int), lead_id=form.get("lead_id", type=int),
+            opportunity_id=form.get("opportunity_id", type=int))
+    except DomainError as exc:
+        get_session().rollback()
+        flash(_("Not created: %(reason)s", reason=refusal(exc)), "error")
+        return redirect(_back(url_for("crm_tasks_web.index")), 303)
+    flash(_("Task “%(title)s” created.", title=task.title), "success")
+    return redirect(_back(url_for("crm_tasks_web.detail", task_id=task.id)), 303)
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else default
+
+
+@bp.route("/<int:task_id>")
+@login_required
+def detail(task_id: int):
+    guard("read", "task")
+    task = load_or_abort(services.get_task, task_id)
+    return render_template("tasks/detail.html", task=task, now=utcnow())
+
+
+@bp.route("/<int:task_id>/complete", methods=["POST"])
+@login_required
+def complete(task_id: int):
+    """The done button: from the desk (htmx) it answers with the finished row, otherwise it redirects."""
+    guard("update", "task")
+    if request.headers.get("HX-Request"):
+        try:
+            task = services.complete_task(get_uow(), task_id)
+        except DomainError as exc:
+            get_session().rollback()
+            if exc.status == 404:
+                abort(404)
+            return render_template("tasks/_row.html", task=load_or_abort(services.get_task, task_id),
+                                   now=utcnow(), refusal=refusal(exc)), 409
+        return render_template("tasks/_row.html", task=task, now=utcnow())
+    return act(lambda: services.complete_task(get_uow(), task_id),
+               lambda t: _("Task “%(title)s” done.", title=t.title),
+               _back(url_for("crm_tasks_web.detail", task_id=task_id)))
+
+
+@bp.route("/<int:task_id>/cancel", methods=["POST"])
+@login_required
+def cancel(task_id: int):
+    guard("update", "task")
+    return act(lambda: services.cancel_task(get_uow(), task_id),
+               lambda t: _("Task “%(title)s” cancelled.", title=t.title),
+               url_for("crm_tasks_web.detail", task_id=task_id))
+
+
+@bp.route("/<int:task_id>/reschedule", methods=["POST"])
+@login_required
+def reschedule(task_id: int):
+    guard("update", "task")
+    due, remind = _local(request.form.get("due_at")), _local(request.form.get("remind_at"))
+    return act(lambda: services.reschedule_task(get_uow(), task_id, due_at=due, remind_at=remind),
+               lambda t: _("Task “%(title)s” moved to %(due)s.", title=t.title,
+                           due=t.due_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")),
+               url_for("crm_tasks_web.detail", task_id=task_id))
+
+
+def tasks_today(user) -> list:
+    """The desk's "my tasks today" (the desk lives in crm.leads and asks here)."""
+    if user.role not in (Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN) or not can(user, "read", "task"):
+        return []
+    return services.my_tasks_today(get_session(), user)
