@@ -5,6 +5,7 @@ from flask import Flask
 from core.events import GUARD, EventRegistry
 from core.models import Role
 from core.permissions import SALES, register
+from finance import bank_models  # noqa: F401  (bank accounts, statements and lines: loaded with finance)
 
 R = Role
 
@@ -22,6 +23,8 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     for resource in ("invoice", "payment"):
         register(resource, {"read": books, "create": clerks, "update": clerks})
     register("receivable", {"read": books})
+    for resource in ("bank_account", "bank_statement"):
+        register(resource, {"read": books, "create": clerks, "update": clerks})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
     events.subscribe(CustomersMerged, handlers.follow_merged_customer)
 

@@ -1,0 +1,593 @@
+"""Bank reconciliation: bank accounts and their CSV column mappings, statement import with automatic
+matching, and the finance user's actions on a line (confirm, split, create a payment, ignore).
+
+Import is all or nothing: a file with a missing column, a bad date or amount, a foreign currency or
+a line repeated inside it is refused with every bad row named, and nothing is stored. The same file
+(by content hash) is never imported twice into an account, and a line already imported (by the
+bank's line id, or a fingerprint of date, amount, reference and counterparty) is skipped, so
+overlapping exports add only what is new. Lines are written in bulk (one multi-row insert, and their
+audit entries likewise); matching is set-based (`finance.bank_matching`).
+
+Reconciling a line goes through the payment services: the payment is recorded and allocated by
+`finance.payments`, so its locks, the orders' paid amounts and the audit apply. The line row is
+locked first; a line is reconciled or ignored once (409 `line_closed`)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, insert, select
+
+from core.audit import record_note
+from core.db import utcnow
+from core.errors import DomainError, InvalidInput, NotFound
+from core.models import AuditEntry, Customer
+from core.money import round_money
+from core.permissions import authorize
+from core.uow import UnitOfWork
+from finance import payments
+from finance.bank_matching import Matcher
+from finance.bank_models import (
+    DEFAULT_CURRENCY,
+    MAPPING_FIELDS,
+    BankAccount,
+    BankStatement,
+    LineState,
+    StatementLine,
+)
+from finance.models import OPEN_INVOICE_STATES, Invoice, PaymentMethod
+
+RESOURCE = "bank_statement"
+MAX_LINES = 200_000
+CURRENCY_ALIASES = {"CNY": "CNY", "RMB": "CNY", "人民币": "CNY", "人民币元": "CNY", "¥": "CNY", "￥": "CNY"}
+CHUNK = 5_000
+CLOSED = (LineState.RECONCILED.value, LineState.IGNORED.value)
+
+
+class StatementUnreadable(InvalidInput):
+    code = "statement_unreadable"
+
+
+def _authorize(uow: UnitOfWork, action: str, resource: str = RESOURCE) -> None:
+    authorize(uow.actor, action, resource)
+
+
+# --------------------------------------------------------------------------- bank accounts
+
+
+def _account_data(data: dict, *, existing: BankAccount | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    out: dict = {}
+    for name, limit in (("name", 120), ("account_number", 60)):
+        if name in data or existing is None:
+            value = (data.get(name) or "").strip()
+            if not value:
+                errors[name] = ["Required."]
+            elif len(value) > limit:
+                errors[name] = [f"At most {limit} characters."]
+            out[name] = value
+    currency = (data.get("currency") or (existing.currency if existing else DEFAULT_CURRENCY)).strip().upper()
+    if currency != DEFAULT_CURRENCY:
+        errors["currency"] = [f"Only {DEFAULT_CURRENCY} accounts are kept: invoices and payments are in "
+                              f"{DEFAULT_CURRENCY}."]
+    out["currency"] = currency
+    if "mapping" in data or existing is None:
+        mapping = {k: (v or "").strip() for k, v in (data.get("mapping") or {}).items() if (v or "").strip()}
+        unknown = sorted(set(mapping) - set(MAPPING_FIELDS))
+        problems = []
+        if unknown:
+            problems.append(f"Unknown fields: {', '.join(unknown)}; the fields are {', '.join(MAPPING_FIELDS)}.")
+        if "date" not in mapping:
+            problems.append("Name the column of the date.")
+        if "amount" not in mapping and not ("credit" in mapping or "debit" in mapping):
+            problems.append("Name the column of the amount, or the columns of money in (credit) and out (debit).")
+        if "amount" in mapping and ("credit" in mapping or "debit" in mapping):
+            problems.append("Name either one amount column or credit and debit columns, not both.")
+        if len(set(mapping.values())) != len(mapping):
+            problems.append("Each field needs a column of its own.")
+        if problems:
+            errors["mapping"] = problems
+        out["mapping"] = mapping
+    if "date_format" in data or existing is None:
+        fmt = (data.get("date_format") or "%Y-%m-%d").strip()
+        try:
+            parsed = datetime.strptime(date(2026, 3, 1).strftime(fmt), fmt).date()
+        except ValueError:
+            parsed = None
+        if "%" not in fmt or parsed != date(2026, 3, 1):
+            errors["date_format"] = ["A date format such as %Y-%m-%d, %Y/%m/%d or %Y%m%d (day, month and year)."]
+        out["date_format"] = fmt
+    if "decimal_separator" in data or existing is None:
+        separator = data.get("decimal_separator") or "."
+        if separator not in (".", ","):
+            errors["decimal_separator"] = ["The decimal separator is . or ,"]
+        out["decimal_separator"] = separator
+    if "active" in data:
+        out["active"] = bool(data["active"])
+    if errors:
+        raise InvalidInput(errors, message="The bank account was not saved.")
+    return out
+
+
+def create_bank_account(uow: UnitOfWork, data: dict) -> BankAccount:
+    _authorize(uow, "create", "bank_account")
+    values = _account_data(data)
+    if uow.session.scalar(select(BankAccount.id).where(BankAccount.account_number == values["account_number"])):
+        raise InvalidInput({"account_number": ["Another bank account has this number."]},
+                           message="The bank account was not saved.")
+    account = BankAccount(**values)
+    uow.session.add(account)
+    uow.commit()
+    return account
+
+
+def update_bank_account(uow: UnitOfWork, account_id: int, data: dict) -> BankAccount:
+    _authorize(uow, "update", "bank_account")
+    account = get_bank_account(uow, account_id)
+    values = _account_data(data, existing=account)
+    number = values.get("account_number")
+    if number and uow.session.scalar(select(BankAccount.id).where(BankAccount.account_number == number,
+                                                                  BankAccount.id != account.id)):
+        raise InvalidInput({"account_number": ["Another bank account has this number."]},
+                           message="The bank account was not saved.")
+    for key, value in values.items():
+        setattr(account, key, value)
+    uow.commit()
+    return account
+
+
+def get_bank_account(uow: UnitOfWork, account_id: int) -> BankAccount:
+    _authorize(uow, "read", "bank_account")
+    account = uow.session.get(BankAccount, account_id)
+    if account is None:
+        raise NotFound("bank account", account_id)
+    return account
+
+
+# --------------------------------------------------------------------------- reading a file
+
+
+@dataclass
+class ParsedLine:
+    row: int
+    line_date: date
+    amount: Decimal
+    reference: str
+    counterparty: str
+    bank_line_id: str | None
+    fingerprint: str
+
+
+def _decode(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise StatementUnreadable({"file": ["The file is neither UTF-8 nor GB18030 text."]},
+                              message="The statement was not imported.")
+
+
+def _amount(text: str, separator: str) -> Decimal | None:
+    """A decimal from bank text: currency signs, spaces and thousands separators dropped; blank is None."""
+    text = re.sub(r"[\s¥￥+]|CNY|RMB", "", text or "")
+    if not text:
+        return None
+    text = text.replace(".", "").replace(",", ".") if separator == "," else text.replace(",", "")
+    if text.startswith("(") and text.endswith(")"):
+        text = "-" + text[1:-1]
+    value = Decimal(text)  # InvalidOperation for anything else
+    if not value.is_finite():
+        raise InvalidOperation(text)
+    return value
+
+
+def _fingerprint(account_id: int, line_date: date, amount: Decimal, reference: str, counterparty: str,
+                 bank_line_id: str | None) -> str:
+    key = (f"id|{bank_line_id}" if bank_line_id
+           else f"{line_date.isoformat()}|{amount}|{reference.strip()}|{counterparty.strip()}")
+    return hashlib.sha256(f"{account_id}|{key}".encode()).hexdigest()
+
+
+def read_statement(account: BankAccount, content: bytes) -> list[ParsedLine]:
+    """Every line of the file through the account's mapping; every bad row is reported at once
+    (`rows`: {row number: {field: [why]}}, row 1 being the header), nothing is half read."""
+    text = _decode(content)
+    rows = list(csv.reader(io.StringIO(text)))
+    mapping = account.mapping or {}
+    wanted = {field: column for field, column in mapping.items() if field in MAPPING_FIELDS}
+    header_at = next((index for index, row in enumerate(rows[:30])
+                      if wanted.get("date") in [cell.strip() for cell in row]), None)
+    if header_at is None:
+        header = [cell.strip() for cell in rows[0]] if rows else []
+    else:
+        header = [cell.strip() for cell in rows[header_at]]
+    missing = [column for column in wanted.values() if column not in header]
+    if missing:
+        raise StatementUnreadable(
+            {"columns": [f"Missing column {column!r}." for column in missing]},
+            message=f"The statement was not imported: the file lacks {len(missing)} column(s) the mapping of "
+                    f"{account.name} names ({', '.join(missing)}).")
+    where = {field: header.index(column) for field, column in wanted.items()}
+    errors: dict[str, dict[str, list[str]]] = {}
+    parsed: list[ParsedLine] = []
+    seen: dict[str, int] = {}
+    start = (header_at or 0) + 1
+    if len(rows) - start > MAX_LINES:
+        raise StatementUnreadable({"file": [f"At most {MAX_LINES} lines per statement."]},
+                                  message="The statement was not imported.")
+    for index, row in enumerate(rows[start:], start=start + 1):
+        if not any(cell.strip() for cell in row):
+            continue
+
+        def cell(name: str, row=row) -> str:
+            at = where.get(name)
+            return row[at].strip() if at is not None and at < len(row) else ""
+
+        problems: dict[str, list[str]] = {}
+        line_date = None
+        try:
+            line_date = datetime.strptime(cell("date"), account.date_format).date()
+        except ValueError:
+            problems["date"] = [f"{cell('date')!r} is not a date in the format {account.date_format}."]
+        amount = None
+        try:
+            if "amount" in where:
+                amount = _amount(cell("amount"), account.decimal_separator)
+                if amount is None or amount == 0:
+                    problems["amount"] = ["No amount."]
+            else:
+                credit = _amount(cell("credit"), account.decimal_separator) or Decimal(0)
+                debit = _amount(cell("debit"), account.decimal_separator) or Decimal(0)
+                if credit and debit:
+                    problems["amount"] = ["Money in and money out on one line."]
+                elif credit < 0 or debit < 0:
+                    problems["amount"] = ["Money in and money out are written without a sign."]
+                elif not credit and not debit:
+                    problems["amount"] = ["No amount in or out."]
+                amount = credit - debit
+        except InvalidOperation:
+            problems["amount"] = ["Not a number."]
+        if amount is not None and "amount" not in problems and round_money(amount) != amount:
+            problems["amount"] = ["At most two decimals."]
+        if "currency" in where:
+            currency = cell("currency")
+            code = CURRENCY_ALIASES.get(currency.upper(), CURRENCY_ALIASES.get(currency, currency.upper()))
+            if code != account.currency:
+                problems["currency"] = [f"{currency or 'No currency'}: the account {account.name} is in "
+                                        f"{account.currency}; foreign-currency lines are not imported."]
+        reference, counterparty = cell("reference")[:300], cell("counterparty")[:200]
+        bank_line_id = cell("line_id")[:80] or None
+        if not problems:
+            fingerprint = _fingerprint(account.id, line_date, amount, reference, counterparty, bank_line_id)
+            if fingerprint in seen:
+                problems["line"] = [f"Repeats row {seen[fingerprint]}: a line appears once in a statement."]
+            else:
+                seen[fingerprint] = index
+                parsed.append(ParsedLine(index, line_date, amount, reference, counterparty, bank_line_id, fingerprint))
+        if problems:
+            errors[str(index)] = problems
+    if errors:
+        raise InvalidInput({"rows": errors}, message=f"The statement was not imported: {len(errors)} row(s) have "
+                                                     f"errors; nothing was stored.")
+    if not parsed:
+        raise StatementUnreadable({"file": ["The file has no lines."]}, message="The statement was not imported.")
+    return parsed
+
+
+# --------------------------------------------------------------------------- import
+
+
+@dataclass
+class ImportResult:
+    statement: BankStatement | None  # None when every line was imported before
+    created: bool
+    imported: int
+    skipped: int
+    counts: dict[str, int]
+
+
+def _existing_fingerprints(uow: UnitOfWork, account_id: int, fingerprints: list[str]) -> set[str]:
+    found: set[str] = set()
+    for at in range(0, len(fingerprints), CHUNK):
+        found.update(uow.session.scalars(select(StatementLine.fingerprint).where(
+            StatementLine.bank_account_id == account_id, StatementLine.fingerprint.in_(fingerprints[at:at + CHUNK]))))
+    return found
+
+
+def _state_counts(uow: UnitOfWork, statement_id: int) -> dict[str, int]:
+    counts = {state.value: 0 for state in LineState}
+    for state, n in uow.session.execute(select(StatementLine.state, func.count()).where(
+            StatementLine.statement_id == statement_id).group_by(StatementLine.state)):
+        counts[state] = n
+    return counts
+
+
+def import_statement(uow: UnitOfWork, account_id: int, content: bytes, *, filename: str = "") -> ImportResult:
+    """Read, check, match and store a statement in one transaction (see the module's docstring)."""
+    _authorize(uow, "create")
+    account = get_bank_account(uow, account_id)
+    if not account.active:
+        raise DomainError(f"The bank account {account.name} is closed.", code="account_inactive")
+    file_hash = hashlib.sha256(content).hexdigest()
+    before = uow.session.scalar(select(BankStatement).where(BankStatement.bank_account_id == account.id,
+                                                            BankStatement.file_hash == file_hash))
+    if before is not None:
+        return ImportResult(before, False, 0, before.line_count + before.skipped_count,
+                            _state_counts(uow, before.id))
+    parsed = read_statement(account, content)
+    known = _existing_fingerprints(uow, account.id, [line.fingerprint for line in parsed])
+    new = [line for line in parsed if line.fingerprint not in known]
+    if not new:
+        return ImportResult(None, False, 0, len(parsed), {state.value: 0 for state in LineState})
+    statement = BankStatement(bank_account_id=account.id, file_hash=file_hash, filename=(filename or "")[:200],
+                              period_start=min(line.line_date for line in parsed),
+                              period_end=max(line.line_date for line in parsed), line_count=len(new),
+                              skipped_count=len(parsed) - len(new),
+                              imported_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(statement)
+    uow.session.flush()
+    matcher = Matcher(uow.session)
+    rows = []
+    counts = {state.value: 0 for state in LineState}
+    for line in sorted(new, key=lambda item: (item.line_date, item.row)):
+        found = matcher.match(line.amount, line.reference, line.counterparty)
+        counts[found.state] += 1
+        rows.append({"statement_id": statement.id, "bank_account_id": account.id, "row_number": line.row,
+                     "line_date": line.line_date, "amount": line.amount, "reference": line.reference,
+                     "counterparty": line.counterparty, "bank_line_id": line.bank_line_id,
+                     "fingerprint": line.fingerprint, "state": found.state, "rule": found.rule,
+                     "customer_id": found.customer_id, "invoice_ids": found.invoice_ids,
+                     "payment_id": found.payment_id, "note": None})
+    _insert_lines(uow, rows)
+    record_note(uow.session, statement, f"Imported {len(new)} line(s) of {filename or 'a statement'} into "
+                f"{account.name}: {counts['matched']} matched, {counts['suggested']} suggested, "
+                f"{counts['unmatched']} unmatched; {len(parsed) - len(new)} imported before.",
+                {"file_hash": [None, file_hash]})
+    uow.commit()
+    return ImportResult(statement, True, len(new), len(parsed) - len(new), counts)
+
+
+def _insert_lines(uow: UnitOfWork, rows: list[dict]) -> None:
+    """The lines in one multi-row insert, then one audit entry each (as the ORM's flush would write)."""
+    session = uow.session
+    ids = session.execute(insert(StatementLine.__table__).returning(StatementLine.id, sort_by_parameter_order=True),
+                          rows).scalars().all()
+    now, actor = utcnow(), session.info.get("actor_id")
+    entries = []
+    for ident, row in zip(ids, rows, strict=True):
+        changes = {key: [None, _plain(value)] for key, value in row.items() if value is not None}
+        entries.append({"at": now, "user_id": actor, "action": "create", "entity": "StatementLine",
+                        "entity_id": str(ident), "changes": changes, "note": None})
+    for at in range(0, len(entries), CHUNK):
+        session.execute(insert(AuditEntry.__table__), entries[at:at + CHUNK])
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+# --------------------------------------------------------------------------- reconciling a line
+
+
+def get_line(uow: UnitOfWork, line_id: int, *, for_update: bool = False) -> StatementLine:
+    _authorize(uow, "read")
+    lock = {"of": StatementLine.__table__} if for_update else None
+    line = uow.session.get(StatementLine, line_id, with_for_update=lock, populate_existing=for_update)
+    if line is None:
+        raise NotFound("statement line", line_id)
+    return line
+
+
+def _take_line(uow: UnitOfWork, line_id: int) -> StatementLine:
+    """The line, locked (a second clerk waits here, then finds it closed)."""
+    _authorize(uow, "update")
+    line = get_line(uow, line_id, for_update=True)
+    if line.state in CLOSED:
+        raise DomainError(f"This bank line is already {line.state}; a line is reconciled once.", code="line_closed",
+                          details={"state": line.state, "payment_id": line.payment_id})
+    return line
+
+
+def _money_in(line: StatementLine) -> None:
+    if line.amount <= 0:
+        raise DomainError("Money out is not a customer payment: ignore the line (a bank fee, a transfer) instead.",
+                          code="not_money_in")
+
+
+def _lock_invoices(uow: UnitOfWork, ids: list[int]) -> dict[int, Invoice]:
+    found = {}
+    for invoice_id in sorted(set(ids)):
+        invoice = uow.session.get(Invoice, invoice_id, with_for_update={"of": Invoice.__table__},
+                                  populate_existing=True)
+        if invoice is not None:
+            found[invoice_id] = invoice
+    return found
+
+
+def _one_customer(invoices: list[Invoice]) -> int:
+    customers = {invoice.customer_id for invoice in invoices}
+    if len(customers) > 1:
+        raise InvalidInput({"invoice_ids": ["The invoices belong to different customers; a bank line pays one "
+                                            "customer's invoices."]}, message="The line was not reconciled.")
+    return customers.pop()
+
+
+def _reference(line: StatementLine) -> str | None:
+    return (line.reference or line.counterparty or "").strip()[:200] or None
+
+
+def _record(uow: UnitOfWork, line: StatementLine, customer_id: int, plan: list[tuple[int, Decimal]]):
+    """The payment of the line, allocated by the payment services, and the line reconciled to it."""
+    with uow.batch():
+        payment = payments.record_payment(uow, {
+            "customer_id": customer_id, "amount": line.amount, "date": line.line_date,
+            "method": PaymentMethod.BANK_TRANSFER.value, "reference": _reference(line)})
+        if plan:
+            payments.allocate(uow, payment.id, allocations=[{"invoice_id": i, "amount": a} for i, a in plan])
+        line.reconcile(payment_id=payment.id, by=uow.actor.id if uow.actor else None, at=utcnow())
+    uow.commit()
+    return payment
+
+
+def confirm_line(uow: UnitOfWork, line_id: int, *, invoice_ids: list[int] | None = None) -> StatementLine:
+    """One click: a line matched to a payment is tied to it; a line matched to invoices (or a suggested
+    line with the invoices chosen, `invoice_ids`) becomes a payment of its customer allocated to them in
+    order, each up to its open amount; what is left stays as the customer's unapplied credit."""
+    line = _take_line(uow, line_id)
+    _money_in(line)
+    if not invoice_ids and line.payment_id is not None:
+        payment = payments.get_payment(uow, line.payment_id, for_update=True)
+        if payment.amount != line.amount:
+            raise DomainError(f"Payment {payment.number} is for {payment.amount}, the line for {line.amount}.",
+                              code="amount_mismatch")
+        line.reconcile(payment_id=payment.id, by=uow.actor.id if uow.actor else None, at=utcnow())
+        uow.commit()
+        return line
+    chosen = list(invoice_ids or [])
+    if not chosen:
+        if line.state == LineState.MATCHED.value or (line.state == LineState.SUGGESTED.value
+                                                      and len(line.invoice_ids or []) == 1):
+            chosen = list(line.invoice_ids or [])
+    if not chosen:
+        raise DomainError("Choose the invoice(s) this line pays, split it, or create a payment for a customer.",
+                          code="nothing_to_confirm")
+    invoices = _lock_invoices(uow, chosen)
+    unknown = [i for i in chosen if i not in invoices]
+    if unknown:
+        raise InvalidInput({"invoice_ids": [f"No invoice with id {i}." for i in unknown]},
+                           message="The line was not reconciled.")
+    ordered = [invoices[i] for i in dict.fromkeys(chosen)]
+    customer_id = _one_customer(ordered)
+    closed = [i.number for i in ordered if i.state not in OPEN_INVOICE_STATES or i.open_amount <= 0]
+    if closed:
+        raise DomainError(f"No money is open on {', '.join(closed)} any more; choose other invoices.",
+                          code="invoice_not_open", fields={"invoice_ids": closed})
+    plan, left = [], line.amount
+    for invoice in ordered:
+        if left <= 0:
+            break
+        take = min(left, invoice.open_amount)
+        plan.append((invoice.id, take))
+        left -= take
+    _record(uow, line, customer_id, plan)
+    return line
+
+
+def split_line(uow: UnitOfWork, line_id: int, allocations: list[dict]) -> StatementLine:
+    """The line pays several invoices of one customer, an amount each (`invoice_id` or
+    `invoice_number`); their sum is at most the line's amount, the rest stays as unapplied credit."""
+    line = _take_line(uow, line_id)
+    _money_in(line)
+    if not allocations:
+        raise InvalidInput({"allocations": ["Name at least one invoice and amount."]},
+                           message="The line was not split.")
+    numbers = [a.get("invoice_number").strip().upper() for a in allocations
+               if not a.get("invoice_id") and (a.get("invoice_number") or "").strip()]
+    by_number = {number: ident for number, ident in uow.session.execute(
+        select(Invoice.number, Invoice.id).where(Invoice.number.in_(numbers)))} if numbers else {}
+    invalid: dict[str, dict[str, list[str]]] = {}
+    wanted: list[tuple[int, Decimal]] = []
+    for index, item in enumerate(allocations):
+        invoice_id = item.get("invoice_id")
+        if not invoice_id:
+            number = (item.get("invoice_number") or "").strip().upper()
+            invoice_id = by_number.get(number)
+            if invoice_id is None:
+                invalid[str(index)] = {"invoice_number": [f"No invoice {number}." if number else "Required."]}
+                continue
+        amount = item.get("amount")
+        if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or round_money(amount) != amount:
+            invalid[str(index)] = {"amount": ["The amount must be more than zero, with at most two decimals."]}
+            continue
+        wanted.append((invoice_id, amount))
+    invoices = _lock_invoices(uow, [i for i, _ in wanted])
+    for index, (invoice_id, _amount) in enumerate(wanted):
+        if invoice_id not in invoices:
+            invalid[str(index)] = {"invoice_id": [f"No invoice with id {invoice_id}."]}
+    if invalid:
+        raise InvalidInput({"allocations": invalid}, message="The line was not split.")
+    customer_id = _one_customer([invoices[i] for i, _ in wanted])
+    total = sum((amount for _, amount in wanted), Decimal(0))
+    if total > line.amount:
+        raise DomainError(f"The parts add up to {total}, more than the line's {line.amount}; nothing was split.",
+                          code="over_allocation", fields={"allocations": [f"At most {line.amount} in all."]})
+    per_invoice: dict[int, Decimal] = {}
+    for invoice_id, amount in wanted:
+        per_invoice[invoice_id] = per_invoice.get(invoice_id, Decimal(0)) + amount
+    over = [invoices[i].number for i, amount in per_invoice.items() if amount > invoices[i].open_amount]
+    if over:
+        raise DomainError(f"More than is open on {', '.join(over)}; nothing was split.", code="over_allocation",
+                          fields={"allocations": [f"{invoices[i].number} has {invoices[i].open_amount} open."
+                                                  for i in per_invoice if invoices[i].number in over]})
+    _record(uow, line, customer_id, wanted)
+    return line
+
+
+def create_payment_from_line(uow: UnitOfWork, line_id: int, *, customer_id: int | None) -> StatementLine:
+    """A payment of the whole line for a chosen customer, not allocated: the customer's unapplied credit."""
+    line = _take_line(uow, line_id)
+    _money_in(line)
+    if customer_id is None or uow.session.get(Customer, customer_id) is None:
+        raise InvalidInput({"customer_id": [f"No customer with id {customer_id}." if customer_id else "Required."]},
+                           message="No payment was created.")
+    _record(uow, line, customer_id, [])
+    return line
+
+
+def ignore_line(uow: UnitOfWork, line_id: int, *, reason: str) -> StatementLine:
+    """The line is no customer payment (a bank fee, interest, a transfer between own accounts)."""
+    line = _take_line(uow, line_id)
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 500:
+        raise InvalidInput({"reason": ["Say why the line is ignored (at most 500 characters)."]},
+                           message="The line was not ignored.")
+    line.ignore(reason=reason, by=uow.actor.id if uow.actor else None, at=utcnow())
+    uow.commit()
+    return line
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def list_lines(uow: UnitOfWork, statement_id: int, *, state: str | None = None, page: int = 1,
+               per_page: int = 50):
+    """A page of the statement's lines in date order (and how many there are)."""
+    _authorize(uow, "read")
+    stmt = select(StatementLine).where(StatementLine.statement_id == statement_id)
+    if state:
+        stmt = stmt.where(StatementLine.state == state)
+    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = uow.session.scalars(stmt.order_by(StatementLine.line_date, StatementLine.row_number, StatementLine.id)
+                                .offset((page - 1) * per_page).limit(per_page)).all()
+    return items, total
+
+
+def invoices_for(uow: UnitOfWork, lines) -> dict[int, Invoice]:
+    """The invoices the lines name, in one query."""
+    ids = {i for line in lines for i in line.invoice_ids or []}
+    if not ids:
+        return {}
+    return {i.id: i for i in uow.session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
+
+
+def get_statement(uow: UnitOfWork, statement_id: int) -> BankStatement:
+    _authorize(uow, "read")
+    statement = uow.session.get(BankStatement, statement_id)
+    if statement is None:
+        raise NotFound("bank statement", statement_id)
+    return statement
+
+
+def state_counts(uow: UnitOfWork, statement_id: int) -> dict[str, int]:
+    return _state_counts(uow, statement_id)
