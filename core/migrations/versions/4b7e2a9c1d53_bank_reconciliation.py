@@ -1,7 +1,7 @@
 """bank reconciliation: bank accounts, statements and statement lines
 
 Revision ID: 4b7e2a9c1d53
-Revises: eef8e5aec7e1
+Revises: 7d2c4b8e1a90
 Create Date: 2026-11-22 16:30:00.000000
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import core.db
 
 revision = '4b7e2a9c1d53'
-down_revision = 'eef8e5aec7e1'
+down_revision = '7d2c4b8e1a90'
 branch_labels = None
 depends_on = None
 
