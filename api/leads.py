@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
 
+from core.imports import read_table
 from core.queries import Page
 from core.web import get_session, get_uow
-from crm.leads import conversion, queries, services
+from crm.leads import conversion, imports, queries, services
 from crm.leads.schemas import (
     AssignmentRuleSchema,
     CaptureLeadSchema,
@@ -19,6 +21,7 @@ from crm.leads.schemas import (
     CreateAssignmentRuleSchema,
     CreateScoringRuleSchema,
     LeadEventSchema,
+    LeadImportReportSchema,
     LeadPolicySchema,
     LeadSchema,
     ScoreExplanationSchema,
@@ -59,6 +62,31 @@ class Leads(MethodView):
     def post(self, data):
         """Capture a lead: duplicates are flagged and linked, it is scored and routed."""
         return services.capture_lead(get_uow(), data, source="api")
+
+
+class LeadImportArgs(Schema):
+    commit = fields.Boolean(load_default=False, metadata={"description": "true: load the valid rows"})
+
+
+class LeadImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": "a .csv, .xlsx or .xls file with a header row"})
+
+
+@blp.route("/leads/import")
+class ImportLeads(MethodView):
+    @blp.arguments(LeadImportArgs, location="query")
+    @blp.arguments(LeadImportFileSchema, location="files")
+    @blp.response(200, LeadImportReportSchema)
+    @blp.alt_response(422, description="`import_unreadable`: the file is not CSV or Excel, or has no known column")
+    def post(self, query, files):
+        """Check (dry run) or load a CSV or Excel file of leads.
+
+        Columns: company, contact name, title, phone, email, industry, region, company size, channel
+        (or source), utm_source, utm_medium, utm_campaign, note (English or Chinese headers). Every row is
+        captured as through `POST /leads` (duplicates flagged, scored, assigned); the report gives each
+        row's errors or outcome. With `commit=true` the valid rows are kept in one transaction."""
+        rows = read_table(files["file"].filename, files["file"].read())
+        return imports.import_leads(get_uow(), rows, commit=query["commit"])
 
 
 @blp.route("/leads/<int:lead_id>")

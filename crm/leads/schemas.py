@@ -279,3 +279,44 @@ class QuoteSchema(Schema):
     approved_by_id = fields.Integer(allow_none=True)
     sales_order_id = fields.Integer(allow_none=True)
     lines = fields.List(fields.Nested(QuoteLineSchema))
+
+
+# --------------------------------------------------------------------------- import
+
+
+class LeadImportErrorSchema(Schema):
+    field = fields.String()
+    reason = fields.String()
+
+
+class LeadImportDuplicateSchema(Schema):
+    kind = fields.String(metadata={"description": "lead, contact or customer"})
+    id = fields.Integer()
+    matched_on = fields.String(metadata={"description": "email, phone or company"})
+    row = fields.Integer(allow_none=True, metadata={"description": "the earlier row of the same file it repeats"})
+
+
+class LeadImportRowSchema(Schema):
+    row = fields.Integer(metadata={"description": "row of the file; 2 is the first row under the header"})
+    action = fields.String(metadata={"description": "create or error"})
+    errors = fields.List(fields.Nested(LeadImportErrorSchema))
+    number = fields.String()
+    company = fields.String()
+    contact_name = fields.String()
+    score = fields.Integer()
+    grade = fields.String()
+    status = fields.String()
+    owner_id = fields.Integer(allow_none=True)
+    owner = fields.String(allow_none=True)
+    duplicate = fields.Nested(LeadImportDuplicateSchema, allow_none=True)
+
+
+class LeadImportReportSchema(Schema):
+    committed = fields.Boolean()
+    total = fields.Integer()
+    valid = fields.Integer()
+    invalid = fields.Integer()
+    created = fields.Integer()
+    duplicates = fields.Integer()
+    ignored_columns = fields.List(fields.String())
+    rows = fields.List(fields.Nested(LeadImportRowSchema))

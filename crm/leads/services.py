@@ -229,7 +229,7 @@ def existing_customer_of(uow: UnitOfWork, lead: Lead) -> Customer | None:
 # --------------------------------------------------------------------------- capture and assignment
 
 
-def _validate_capture(data: dict[str, Any]) -> None:
+def validate_capture(data: dict[str, Any]) -> None:
     errors: dict[str, list[str]] = {}
     if not (data.get("company") or "").strip() and not (data.get("contact_name") or "").strip():
         errors["company"] = ["Give the company or the contact name."]
@@ -291,9 +291,9 @@ def capture_lead(uow: UnitOfWork, data: dict[str, Any], *, source: str = LeadSou
     return _capture(uow, data, source=source, address=address, now=_now(now))
 
 
-def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str | None, now: datetime) -> Lead:
-    _validate_capture(data)
-    policy = lead_policy(uow, lock=True)
+def new_lead(data: dict[str, Any], *, source: str, address: str | None, now: datetime) -> Lead:
+    """A lead built from checked capture data, with its normalized keys; not yet matched, scored or added.
+    Shared by the single capture and the bulk capture (`crm.leads.bulk`)."""
     lead = Lead(**{k: (v.strip() if isinstance(v, str) else v) for k, v in data.items() if k in PROFILE_KEYS})
     lead.company = lead.company or ""
     lead.contact_name = lead.contact_name or ""
@@ -302,10 +302,23 @@ def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str
     lead.events = [BehaviourEvent.FORM_SUBMITTED.value] if source == LeadSource.WEB_FORM else []
     lead.norm_phone, lead.norm_email = normalize_phone(lead.phone), normalize_email(lead.email)
     lead.norm_company = normalize_company(lead.company)
-    found = find_duplicate(uow, phone=lead.norm_phone, email=lead.norm_email, company=lead.norm_company)
+    lead.is_duplicate = False
+    lead.score, lead.recycled_count = 0, 0
+    return lead
+
+
+def mark_duplicate(lead: Lead, found: tuple[str, int, str] | None) -> None:
     if found is not None:
         lead.is_duplicate = True
         lead.duplicate_kind, lead.duplicate_id, lead.duplicate_on = found
+
+
+def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str | None, now: datetime) -> Lead:
+    validate_capture(data)
+    policy = lead_policy(uow, lock=True)
+    lead = new_lead(data, source=source, address=address, now=now)
+    mark_duplicate(lead, find_duplicate(uow, phone=lead.norm_phone, email=lead.norm_email,
+                                        company=lead.norm_company))
     _rescore(uow, lead, policy)
     lead.number = next_number(uow.session, "LD", on=now.date())
     uow.session.add(lead)

@@ -13,9 +13,10 @@ from marshmallow import ValidationError
 from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, Forbidden, NotFound
+from core.imports import ImportError_, read_table
 from core.views import NAV_EXTRA, act, guard
 from core.web import get_session, get_uow
-from crm.leads import conversion, queries, services
+from crm.leads import conversion, imports, queries, services
 from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import ActivityKind, LostReason
@@ -72,6 +73,30 @@ def pool():
     guard("read", "lead")
     page = queries.pool(get_session(), current_user, page=request.args.get("page", 1, type=int))
     return render_template("leads/pool.html", page=page)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def lead_import():
+    """Upload a CSV or Excel file of leads: a dry run reports every row, loading keeps the valid ones."""
+    guard("create", "lead")
+    report = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            flash(_("Choose a CSV or Excel file."), "error")
+        else:
+            try:
+                rows = read_table(upload.filename, upload.read())
+                report = imports.import_leads(get_uow(), rows, commit=request.form.get("commit") == "1")
+                if report["committed"]:
+                    flash(_("%(n)s leads loaded.", n=report["created"]), "success")
+                else:
+                    flash(_("Dry run: nothing was saved."), "info")
+            except ImportError_ as exc:
+                get_session().rollback()
+                flash(exc.message, "error")
+    return render_template("leads/import.html", report=report)
 
 
 def _lead(lead_id: int):
