@@ -31,3 +31,25 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
+    init_journal(app, events)
+
+
+def init_journal(app: Flask, events: EventRegistry) -> None:
+    """The double-entry journal: it books every posted invoice, credit note, payment, allocation, refund
+    and valued stock move (a session hook plus these event subscriptions), its pages and its check."""
+    from crm.events import CustomersMerged
+    from finance import journal, journal_views
+    from finance.cli import finance_cli
+    from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
+
+    register("journal", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})})
+    journal.install()
+    events.subscribe(CreditNotePosted, journal.book_credit_note)
+    events.subscribe(RefundRecorded, journal.book_refund)
+    events.subscribe(RefundUndone, journal.book_refund_undone)
+    events.subscribe(CustomersMerged, journal.book_customer_merge)
+    app.register_blueprint(journal_views.bp)
+    app.cli.add_command(finance_cli)
+
+
+from finance import journal_models  # noqa: E402,F401  (the chart of accounts and the journal: loaded with finance)

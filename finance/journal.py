@@ -1,0 +1,534 @@
+"""The double-entry journal: what each business act books, and the check that the books agree.
+
+Every posted invoice, credit note, payment, allocation (and its undo), refund and every valued stock
+move is booked as one balanced entry in the same transaction as the act itself:
+
+* The session's flush hook notes the new source rows of the transaction (stock moves, payments,
+  allocations, invoices turning posted); finance's event handlers note credit notes, refunds and
+  customer merges.
+* Right before the transaction commits, `book_pending` turns what was noted into entries. An entry
+  whose debits and credits differ is refused (`UnbalancedEntry`), and the whole act rolls back.
+  Booking last also means the journal's number counter is locked only for the last moment of the
+  transaction, after every other row lock the act takes.
+
+The flush hook is how the journal sees every stock move, whichever module posts it; lower modules
+know nothing of the journal. The booking rules are `ACCOUNTS` and the functions below; `check`
+proves the invariants (see docs/finance.md)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy.orm import Session
+
+from core.db import utcnow
+from core.errors import DomainError, NotFound
+from core.events import Event
+from core.models import Product, ProductKind, User
+from core.money import ZERO, round_money, round_qty
+from core.numbering import next_numbers
+from core.permissions import require
+from core.queries import Page, paginate
+from core.uow import UnitOfWork
+from crm.events import CustomersMerged
+from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
+from finance.journal_models import Account, AccountType, JournalEntry, JournalLine
+from finance.models import (
+    OPEN_INVOICE_STATES,
+    Invoice,
+    InvoiceState,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+)
+from inventory.models import MoveKind, StockMove
+
+A = AccountType
+
+#: The default chart of accounts (小企业会计准则 2013 codes), seeded by the journal's migration.
+ACCOUNTS: tuple[tuple[str, str, str, AccountType], ...] = (
+    ("1001", "Cash on hand", "库存现金", A.ASSET),
+    ("1002", "Bank deposits", "银行存款", A.ASSET),
+    ("1122", "Accounts receivable", "应收账款", A.ASSET),
+    ("1403", "Raw materials", "原材料", A.ASSET),
+    ("1405", "Finished goods", "库存商品", A.ASSET),
+    ("1901", "Unsettled asset gains and losses", "待处理财产损溢", A.ASSET),
+    ("2202", "Accounts payable", "应付账款", A.LIABILITY),
+    ("2202.01", "Accounts payable - goods received not invoiced", "应付账款—暂估应付", A.LIABILITY),
+    ("2203", "Advances from customers", "预收账款", A.LIABILITY),
+    ("2221.01", "VAT payable - output VAT", "应交税费—应交增值税(销项税额)", A.LIABILITY),
+    ("3103", "Profit of the year", "本年利润", A.EQUITY),
+    ("3104", "Profit distribution - opening balances", "利润分配—未分配利润(期初)", A.EQUITY),
+    ("4001", "Production cost (work in progress)", "生产成本", A.ASSET),
+    ("5001", "Main business revenue", "主营业务收入", A.REVENUE),
+    ("5401", "Main business cost (cost of goods sold)", "主营业务成本", A.EXPENSE),
+)
+
+CASH, BANK, RECEIVABLE = "1001", "1002", "1122"
+RAW_MATERIALS, FINISHED_GOODS, STOCK_DIFFERENCES = "1403", "1405", "1901"
+GRNI, CUSTOMER_ADVANCES, OUTPUT_VAT = "2202.01", "2203", "2221.01"
+OPENING_EQUITY, WIP, REVENUE, COGS = "3104", "4001", "5001", "5401"
+
+#: Stock is valued on these accounts; `check` compares them with the stock ledger's valuation.
+INVENTORY_ACCOUNTS = (RAW_MATERIALS, FINISHED_GOODS)
+#: Made products are finished goods; bought ones are raw materials (and goods for resale).
+INVENTORY_ACCOUNT_BY_KIND = {ProductKind.MAKE.value: FINISHED_GOODS, ProductKind.BUY.value: RAW_MATERIALS}
+#: The other side of a stock move, by its kind (an adjustment: see `_stock_counter_account`); goods a
+#: customer returns on a credit note (`return`) take their cost out of the cost of sales.
+STOCK_COUNTER_ACCOUNT = {MoveKind.RECEIPT.value: GRNI, MoveKind.ISSUE.value: WIP,
+                         MoveKind.PRODUCTION.value: WIP, MoveKind.SHIPMENT.value: COGS, "return": COGS}
+#: Where money received or paid back goes, by payment method.
+MONEY_ACCOUNT_BY_METHOD = {PaymentMethod.CASH.value: CASH}
+OPENING_REASONS = ("opening", "期初")
+
+PENDING = "journal_pending"
+
+
+class UnbalancedEntry(DomainError):
+    """An entry whose debits and credits differ is never written (the act rolls back)."""
+
+    code = "unbalanced_entry"
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a booking: a signed amount (> 0 a debit, < 0 a credit) on an account."""
+
+    account: str
+    amount: Decimal
+    customer_id: int | None = None
+    product_id: int | None = None
+
+
+@dataclass
+class Draft:
+    on: date
+    source_type: str
+    source_id: int | None
+    memo: str
+    legs: list[Leg] = field(default_factory=list)
+
+
+def _lines_of(draft: Draft) -> list[tuple[str, Decimal, Decimal, int | None, int | None]]:
+    """The draft's legs as (account, debit, credit, customer, product), zero legs left out;
+    refused when an amount is not in cents or the debits and credits differ."""
+    lines = []
+    for leg in draft.legs:
+        if leg.amount != round_money(leg.amount):
+            raise UnbalancedEntry(f"{draft.memo}: {leg.amount} on {leg.account} is not an amount in cents.")
+        if leg.amount:
+            lines.append((leg.account, max(leg.amount, ZERO), max(-leg.amount, ZERO), leg.customer_id, leg.product_id))
+    debit = sum((line[1] for line in lines), ZERO)
+    credit = sum((line[2] for line in lines), ZERO)
+    if debit != credit:
+        raise UnbalancedEntry(f"The journal entry for {draft.memo} does not balance: debits {debit}, "
+                              f"credits {credit}; nothing was booked.",
+                              details={"debit": str(debit), "credit": str(credit), "source": draft.source_type})
+    return lines
+
+
+def write_entries(session: Session, drafts: Iterable[Draft]) -> list[JournalEntry]:
+    """Append the drafts as numbered entries (`JE-YYYY-NNNNN`); all are checked before any is written.
+    A draft whose legs are all zero books nothing."""
+    checked = [(draft, lines) for draft in drafts if (lines := _lines_of(draft))]
+    by_year: dict[int, list] = defaultdict(list)
+    for item in checked:
+        by_year[item[0].on.year].append(item)
+    actor_id = session.info.get("actor_id")
+    written = []
+    for year in sorted(by_year):
+        items = by_year[year]
+        numbers = next_numbers(session, "JE", on=date(year, 1, 1), count=len(items))
+        for number, (draft, lines) in zip(numbers, items, strict=True):
+            entry = JournalEntry(number=number, entry_date=draft.on, source_type=draft.source_type,
+                                 source_id=draft.source_id, memo=draft.memo[:300], created_by_id=actor_id)
+            entry.lines = [JournalLine(position=index, account_code=account, debit=debit, credit=credit,
+                                       customer_id=customer_id, product_id=product_id)
+                           for index, (account, debit, credit, customer_id, product_id) in enumerate(lines, 1)]
+            session.add(entry)
+            written.append(entry)
+    return written
+
+
+# --------------------------------------------------------------------------- what each act books
+
+
+def money_account(method: str | None) -> str:
+    return MONEY_ACCOUNT_BY_METHOD.get(method or "", BANK)
+
+
+def inventory_account(product: Product | None) -> str:
+    return INVENTORY_ACCOUNT_BY_KIND.get(product.kind if product else "", RAW_MATERIALS)
+
+
+def move_value(qty: Decimal, unit_cost: Decimal | None) -> Decimal:
+    """A stock move's value to the cent: its quantity times its unit cost (as stored, 4 places)."""
+    return round_money(round_qty(Decimal(qty)) * round_qty(Decimal(unit_cost or 0)))
+
+
+def _stock_counter_account(move: StockMove) -> str:
+    if move.kind == MoveKind.ADJUSTMENT.value:
+        reason = (move.reason or "").strip().lower()
+        return OPENING_EQUITY if reason.startswith(OPENING_REASONS) else STOCK_DIFFERENCES
+    return STOCK_COUNTER_ACCOUNT.get(move.kind, STOCK_DIFFERENCES)
+
+
+def stock_move_draft(session: Session, move: StockMove) -> Draft:
+    """Inventory against the move's other side: GRNI on receipt, WIP on issue and completion, cost of
+    sales on shipment and return, opening balances or stock differences on adjustment."""
+    value = move_value(move.qty, move.unit_cost)
+    product = session.get(Product, move.product_id)
+    label = f"{move.kind} {move.reference or ''}".strip()
+    return Draft(on=(move.created_at or utcnow()).date(), source_type="stock_move", source_id=move.id,
+                 memo=f"Stock {label}: {move.qty} of {product.sku if product else move.product_id}",
+                 legs=[Leg(inventory_account(product), value, product_id=move.product_id),
+                       Leg(_stock_counter_account(move), -value, product_id=move.product_id)])
+
+
+def invoice_draft(invoice: Invoice) -> Draft:
+    """Receivable from the customer against revenue and output VAT."""
+    return Draft(on=invoice.invoice_date, source_type="invoice", source_id=invoice.id,
+                 memo=f"Invoice {invoice.number}",
+                 legs=[Leg(RECEIVABLE, invoice.total, customer_id=invoice.customer_id),
+                       Leg(REVENUE, -invoice.untaxed, customer_id=invoice.customer_id),
+                       Leg(OUTPUT_VAT, -invoice.tax, customer_id=invoice.customer_id)])
+
+
+def payment_draft(payment: Payment, allocations: list[PaymentAllocation]) -> Draft:
+    """Money in against receivable for what is allocated in the same act, and against customer
+    advances for the rest (the unapplied part)."""
+    allocated = sum((a.amount for a in allocations), ZERO)
+    return Draft(on=payment.payment_date, source_type="payment", source_id=payment.id,
+                 memo=f"Payment {payment.number} ({payment.method})",
+                 legs=[Leg(money_account(payment.method), payment.amount, customer_id=payment.customer_id),
+                       Leg(RECEIVABLE, -allocated, customer_id=payment.customer_id),
+                       Leg(CUSTOMER_ADVANCES, allocated - payment.amount, customer_id=payment.customer_id)])
+
+
+def allocation_draft(session: Session, allocation: PaymentAllocation) -> Draft:
+    """Unapplied credit applied to an invoice: advances against receivable (an undo, with a negative
+    amount, books the reverse)."""
+    payment = allocation.payment or session.get(Payment, allocation.payment_id)
+    invoice = allocation.invoice or session.get(Invoice, allocation.invoice_id)
+    verb = "Undo of allocation" if allocation.reverses_id else "Allocation"
+    return Draft(on=(allocation.created_at or utcnow()).date(), source_type="allocation", source_id=allocation.id,
+                 memo=f"{verb}: payment {payment.number} to invoice {invoice.number}",
+                 legs=[Leg(CUSTOMER_ADVANCES, allocation.amount, customer_id=payment.customer_id),
+                       Leg(RECEIVABLE, -allocation.amount, customer_id=payment.customer_id)])
+
+
+def credit_note_draft(event: CreditNotePosted, released_by_rows: Decimal) -> Draft:
+    """Revenue and output VAT back against receivable. The paid part the note released becomes unapplied
+    credit: the allocation rows that released it (reversals, less what was re-applied) book it as
+    allocations do, and any part released otherwise moves from receivable to customer advances here."""
+    extra = event.to_unapplied_credit - released_by_rows
+    customer = event.customer_id
+    return Draft(on=event.credit_date, source_type="credit_note", source_id=event.credit_note_id,
+                 memo=f"Credit note {event.number} ({event.reason})",
+                 legs=[Leg(REVENUE, event.untaxed, customer_id=customer),
+                       Leg(OUTPUT_VAT, event.tax, customer_id=customer),
+                       Leg(RECEIVABLE, -event.total, customer_id=customer),
+                       Leg(RECEIVABLE, extra, customer_id=customer),
+                       Leg(CUSTOMER_ADVANCES, -extra, customer_id=customer)])
+
+
+def refund_draft(event: RefundRecorded) -> Draft:
+    """Customer advances paid back: advances against the money account of the method."""
+    return Draft(on=event.refund_date, source_type="refund", source_id=event.refund_id,
+                 memo=f"Refund {event.number} ({event.method})",
+                 legs=[Leg(CUSTOMER_ADVANCES, event.amount, customer_id=event.customer_id),
+                       Leg(money_account(event.method), -event.amount, customer_id=event.customer_id)])
+
+
+def refund_undone_draft(session: Session, event: RefundUndone) -> Draft:
+    """The exact reverse of the refund's entry."""
+    original = session.scalars(select(JournalLine).join(JournalEntry).where(
+        JournalEntry.source_type == "refund", JournalEntry.source_id == event.refund_id)).all()
+    legs = [Leg(line.account_code, line.credit - line.debit, line.customer_id, line.product_id) for line in original]
+    if not legs:  # the refund predates the journal: book the usual reverse on the bank
+        legs = [Leg(BANK, event.amount, customer_id=event.customer_id),
+                Leg(CUSTOMER_ADVANCES, -event.amount, customer_id=event.customer_id)]
+    return Draft(on=event.undone_on, source_type="refund_undone", source_id=event.reversal_id,
+                 memo=f"Refund {event.refund_id} undone", legs=legs)
+
+
+def merge_draft(session: Session, event: CustomersMerged) -> Draft:
+    """The merged-away customer's receivable and advances move to the kept customer (their invoices
+    and payments were re-pointed in the same act)."""
+    balances = session.execute(
+        select(JournalLine.account_code, func.sum(JournalLine.debit) - func.sum(JournalLine.credit))
+        .where(JournalLine.customer_id == event.drop_id, JournalLine.account_code.in_((RECEIVABLE, CUSTOMER_ADVANCES)))
+        .group_by(JournalLine.account_code)).all()
+    legs = []
+    for account, balance in balances:
+        amount = Decimal(balance or 0)
+        legs += [Leg(account, -amount, customer_id=event.drop_id), Leg(account, amount, customer_id=event.keep_id)]
+    return Draft(on=utcnow().date(), source_type="customer_merge", source_id=event.drop_id,
+                 memo=f"Customer {event.drop_id} merged into {event.keep_id}", legs=legs)
+
+
+# --------------------------------------------------------------------------- noting and booking
+
+
+def _note(session: Session, item) -> None:
+    session.info.setdefault(PENDING, []).append(item)
+
+
+def _became_posted(invoice: Invoice, new: bool) -> bool:
+    booked = (InvoiceState.DRAFT.value, InvoiceState.CANCELLED.value)
+    if new:
+        return invoice.state not in booked
+    history = inspect(invoice).attrs.state.history
+    return bool(history.deleted) and history.deleted[0] == InvoiceState.DRAFT.value and invoice.state not in booked
+
+
+def _note_flushed(session: Session, _context) -> None:
+    """After each flush: note the new source rows (their ids are known now) and invoices just posted."""
+    for obj in session.new:
+        if isinstance(obj, (StockMove, Payment, PaymentAllocation)):
+            _note(session, obj)
+        elif isinstance(obj, Invoice) and _became_posted(obj, True):
+            _note(session, obj)
+    for obj in session.dirty:
+        if isinstance(obj, Invoice) and _became_posted(obj, False):
+            _note(session, obj)
+
+
+def _live(obj) -> bool:
+    state = inspect(obj)
+    return state.persistent and not state.deleted
+
+
+def book_pending(session: Session) -> list[JournalEntry]:
+    """Book everything noted in this transaction (called right before it commits)."""
+    noted: list = []
+    while True:
+        session.flush()
+        batch = session.info.pop(PENDING, [])
+        if not batch:
+            break
+        noted.extend(batch)
+    if not noted:
+        return []
+    rows = [item for item in noted if not isinstance(item, Event) and _live(item)]
+    events = [item for item in noted if isinstance(item, Event)]
+    new_payments = {p.id: p for p in rows if isinstance(p, Payment)}
+    allocations = [a for a in rows if isinstance(a, PaymentAllocation)]
+    credit_notes = [e for e in events if isinstance(e, CreditNotePosted)]
+    drafts: list[Draft] = []
+    seen: set[tuple[type, int]] = set()
+    for row in rows:
+        key = (type(row), row.id)
+        if key in seen:
+            continue
+        seen.add(key)
+        if isinstance(row, StockMove):
+            drafts.append(stock_move_draft(session, row))
+        elif isinstance(row, Invoice):
+            drafts.append(invoice_draft(row))
+    for payment in new_payments.values():
+        drafts.append(payment_draft(payment, [a for a in allocations if a.payment_id == payment.id]))
+    drafts += [allocation_draft(session, a) for a in allocations if a.payment_id not in new_payments]
+    for note in credit_notes:
+        released = -sum((a.amount for a in allocations if a.invoice_id == note.invoice_id), ZERO)
+        drafts.append(credit_note_draft(note, released))
+    drafts += [refund_draft(e) for e in events if isinstance(e, RefundRecorded)]
+    drafts += [refund_undone_draft(session, e) for e in events if isinstance(e, RefundUndone)]
+    entries = write_entries(session, drafts)
+    if any(isinstance(e, CustomersMerged) for e in events):
+        session.flush()  # the merge moves balances that include what was just booked
+        entries += write_entries(session, [merge_draft(session, e) for e in events if isinstance(e, CustomersMerged)])
+    return entries
+
+
+def _forget(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
+
+
+def install() -> None:
+    """Listen to every session (idempotent): note sources after each flush, book before commit."""
+    for name, hook in (("after_flush", _note_flushed), ("before_commit", book_pending),
+                       ("after_transaction_end", _forget)):
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
+# --------------------------------------------------------------------------- event handlers
+
+
+def book_credit_note(uow: UnitOfWork, event: CreditNotePosted) -> None:
+    _note(uow.session, event)
+
+
+def book_refund(uow: UnitOfWork, event: RefundRecorded) -> None:
+    _note(uow.session, event)
+
+
+def book_refund_undone(uow: UnitOfWork, event: RefundUndone) -> None:
+    _note(uow.session, event)
+
+
+def book_customer_merge(uow: UnitOfWork, event: CustomersMerged) -> None:
+    _note(uow.session, event)
+
+
+# --------------------------------------------------------------------------- reading the books
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    account: Account
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """In the account's normal direction (debit for assets and expenses, credit otherwise)."""
+        net = self.debit - self.credit
+        return net if self.account.debit_normal else -net
+
+
+def trial_balance(session: Session, actor: User | None, *, up_to: date | None = None) -> list[BalanceRow]:
+    """Every account with its total debits and credits (of entries dated up to `up_to`)."""
+    if actor is not None:
+        require(actor, "read", "journal")
+    stmt = (select(JournalLine.account_code, func.coalesce(func.sum(JournalLine.debit), 0),
+                   func.coalesce(func.sum(JournalLine.credit), 0))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id).group_by(JournalLine.account_code))
+    if up_to is not None:
+        stmt = stmt.where(JournalEntry.entry_date <= up_to)
+    sums = {code: (Decimal(d), Decimal(c)) for code, d, c in session.execute(stmt)}
+    return [BalanceRow(account, *sums.get(account.code, (ZERO, ZERO)))
+            for account in session.scalars(select(Account).order_by(Account.code))]
+
+
+SOURCE_TYPES = ("invoice", "credit_note", "payment", "allocation", "refund", "refund_undone", "stock_move",
+                "customer_merge")
+
+
+def entries(session: Session, actor: User, *, date_from: date | None = None, date_to: date | None = None,
+            account: str | None = None, source_type: str | None = None, customer_id: int | None = None,
+            q: str | None = None, page: int = 1, per_page: int = 25) -> Page:
+    """Journal entries, newest first, filtered by date, account, source, customer, or number and memo."""
+    require(actor, "read", "journal")
+    stmt = select(JournalEntry)
+    if date_from is not None:
+        stmt = stmt.where(JournalEntry.entry_date >= date_from)
+    if date_to is not None:
+        stmt = stmt.where(JournalEntry.entry_date <= date_to)
+    if source_type:
+        stmt = stmt.where(JournalEntry.source_type == source_type)
+    if account or customer_id:
+        lines = select(JournalLine.entry_id)
+        if account:
+            lines = lines.where(JournalLine.account_code == account)
+        if customer_id:
+            lines = lines.where(JournalLine.customer_id == customer_id)
+        stmt = stmt.where(JournalEntry.id.in_(lines))
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(or_(JournalEntry.number.ilike(like), JournalEntry.memo.ilike(like)))
+    return paginate(session, stmt.order_by(JournalEntry.id.desc()), page, per_page)
+
+
+def get_entry(session: Session, actor: User, entry_id: int) -> JournalEntry:
+    require(actor, "read", "journal")
+    entry = session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound("journal entry", entry_id)
+    return entry
+
+
+# --------------------------------------------------------------------------- the check
+
+
+@dataclass(frozen=True)
+class Difference:
+    what: str
+    journal: Decimal
+    books: Decimal
+
+    def __str__(self) -> str:
+        return f"{self.what}: the journal says {self.journal}, the books say {self.books}"
+
+
+def _net_by(session: Session, key, accounts: tuple[str, ...]) -> dict[int | None, Decimal]:
+    rows = session.execute(select(key, func.sum(JournalLine.debit) - func.sum(JournalLine.credit))
+                           .where(JournalLine.account_code.in_(accounts)).group_by(key))
+    return {k: Decimal(v or 0) for k, v in rows}
+
+
+def stock_valuation(session: Session) -> dict[int, Decimal]:
+    """Stock value per product: the sum of its moves' quantity x unit cost, each move to the cent."""
+    value: dict[int, Decimal] = defaultdict(Decimal)
+    for product_id, qty, unit_cost in session.execute(
+            select(StockMove.product_id, StockMove.qty, StockMove.unit_cost)):
+        value[product_id] += move_value(qty, unit_cost)
+    return dict(value)
+
+
+def unapplied_credit(session: Session) -> dict[int, Decimal]:
+    """Per customer: what payments received have neither applied to invoices nor been refunded."""
+    left = Payment.amount - Payment.allocated_amount
+    refunded = getattr(Payment, "refunded_amount", None)  # refunds of unapplied credit, where they exist
+    if refunded is not None:
+        left = left - func.coalesce(refunded, 0)
+    rows = session.execute(select(Payment.customer_id, func.sum(left)).group_by(Payment.customer_id))
+    return {k: Decimal(v or 0) for k, v in rows}
+
+
+def open_receivable(session: Session) -> dict[int, Decimal]:
+    """Per customer: the open amounts of posted invoices (`finance.credit.receivable` for all customers)."""
+    rows = session.execute(select(Invoice.customer_id, func.sum(Invoice.total - Invoice.paid_amount))
+                           .where(Invoice.state.in_(OPEN_INVOICE_STATES)).group_by(Invoice.customer_id))
+    return {k: Decimal(v or 0) for k, v in rows}
+
+
+def check(session: Session) -> list[Difference]:
+    """Every difference between the journal and the books; empty when they agree:
+    each entry balances and so does the whole journal; per customer, receivable (1122) equals the open
+    invoices, customer advances (2203) the unapplied credit, and their net the open invoices less the
+    unapplied credit; per product, the inventory accounts equal the stock valuation."""
+    found: list[Difference] = []
+    for number, debit, credit in session.execute(
+            select(JournalEntry.number, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
+            .join(JournalLine, JournalLine.entry_id == JournalEntry.id).group_by(JournalEntry.number)
+            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit)).order_by(JournalEntry.number)):
+        found.append(Difference(f"entry {number} does not balance (debits vs credits)", Decimal(debit), Decimal(credit)))
+    debit, credit = session.execute(select(func.coalesce(func.sum(JournalLine.debit), 0),
+                                           func.coalesce(func.sum(JournalLine.credit), 0))).one()
+    if Decimal(debit) != Decimal(credit):
+        found.append(Difference("the journal's total debits vs total credits", Decimal(debit), Decimal(credit)))
+
+    receivable = _net_by(session, JournalLine.customer_id, (RECEIVABLE,))
+    advances = {k: -v for k, v in _net_by(session, JournalLine.customer_id, (CUSTOMER_ADVANCES,)).items()}
+    invoices, credit_left = open_receivable(session), unapplied_credit(session)
+    for customer_id in sorted(set(receivable) | set(advances) | set(invoices) | set(credit_left), key=lambda c: c or 0):
+        label = f"customer {customer_id}"
+        owed, paid_ahead = receivable.get(customer_id, ZERO), advances.get(customer_id, ZERO)
+        books_owed, books_ahead = invoices.get(customer_id, ZERO), credit_left.get(customer_id, ZERO)
+        if owed != books_owed:
+            found.append(Difference(f"{label}: receivable {RECEIVABLE} vs open invoices", owed, books_owed))
+        if paid_ahead != books_ahead:
+            found.append(Difference(f"{label}: advances {CUSTOMER_ADVANCES} vs unapplied credit", paid_ahead, books_ahead))
+        if owed - paid_ahead != books_owed - books_ahead:
+            found.append(Difference(f"{label}: {RECEIVABLE} less {CUSTOMER_ADVANCES} vs open invoices less "
+                                    f"unapplied credit", owed - paid_ahead, books_owed - books_ahead))
+
+    stock = _net_by(session, JournalLine.product_id, INVENTORY_ACCOUNTS)
+    valuation = stock_valuation(session)
+    for product_id in sorted(set(stock) | set(valuation), key=lambda p: p or 0):
+        journal, books = stock.get(product_id, ZERO), valuation.get(product_id, ZERO)
+        if journal != books:
+            found.append(Difference(f"product {product_id}: inventory {'+'.join(INVENTORY_ACCOUNTS)} vs stock "
+                                    f"valuation", journal, books))
+    return found
