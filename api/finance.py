@@ -11,9 +11,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.web import get_session, get_uow
-from finance import holds, invoicing, payments, queries, services
+from finance import holds, invoicing, payments, plans, queries, services
 from finance import views as finance_views
 from finance.schemas import (
+    AcceptOrderSchema,
     AgingSchema,
     AllocateSchema,
     AllocationResultSchema,
@@ -24,9 +25,12 @@ from finance.schemas import (
     CreditApprovalSchema,
     CreditStatusSchema,
     CustomerSummarySchema,
+    InstallmentSchema,
     InvoiceSchema,
     LiftCreditHoldSchema,
+    PaymentPlanSchema,
     PaymentSchema,
+    SetPaymentPlanSchema,
 )
 
 from . import PageArgs, idempotent, page_body, page_schema
@@ -102,9 +106,13 @@ class Invoices(MethodView):
     @idempotent
     @blp.arguments(CreateInvoiceSchema)
     @blp.response(201, InvoiceSchema)
-    @blp.alt_response(409, description="`nothing_to_invoice` or `not_invoiceable`")
+    @blp.alt_response(409, description="`nothing_to_invoice`, `not_invoiceable`, `invoiced_by_payment_plan`, "
+                                       "`invoiced_by_lines` or `exceeds_order_amount`")
     def post(self, data):
-        """A draft invoice of what the sales order shipped and is not invoiced yet (`post: true` posts it).
+        """A draft invoice (`post: true` posts it) of what the sales order shipped and is not invoiced yet,
+        or of explicit `lines` (`{description, product_id?, qty, unit_price, vat_rate}`) for `customer_id`
+        and optionally one of its orders, which they count against (never more than the order's amount
+        not invoiced yet). An order with a payment plan is invoiced by its installments only.
         The due date follows the customer's payment terms."""
         return invoicing.create_invoice(get_uow(), data)
 
@@ -230,3 +238,62 @@ class CustomerStatement(MethodView):
         """The customer statement of a period (`from`, `to`): opening balance, invoices, payments with the
         invoices they are applied to, closing balance and the aging on `to`."""
         return finance_views.statement_response(g.actor, customer_id, args["start"], args["end"])
+
+
+# --------------------------------------------------------------------------- payment plans
+
+
+class InstallmentArgs(PageArgs):
+    status = fields.String(metadata={"description": "planned, invoiced, partially_paid or paid"})
+    overdue = fields.Boolean(load_default=False, metadata={"description": "open and past due today"})
+
+
+@blp.route("/sales-orders/<int:order_id>/payment-plan")
+class OrderPaymentPlan(MethodView):
+    @blp.response(200, PaymentPlanSchema)
+    def get(self, order_id):
+        """The order's installments, each with its amount, trigger, due date, invoice, status
+        (`planned`, `invoiced`, `partially_paid`, `paid`, `cancelled`) and overdue flag."""
+        order, plan = plans.get_plan(get_uow(), order_id)
+        return plans.plan_view(order, plan, today=date.today())
+
+    @blp.arguments(SetPaymentPlanSchema)
+    @blp.response(200, PaymentPlanSchema)
+    @blp.alt_response(409, description="`order_already_invoiced` or `not_plannable`; nothing changed")
+    def put(self, data, order_id):
+        """Set or replace the plan: `installments: [{label, percent | amount, trigger, days_after, due_date}]`
+        or a `template` (`30/60/10`, `30/70`, `50/50`, `100/delivery`). Percentages must make 100% of the
+        order total (422 field by field otherwise). Installments already triggered are invoiced at once."""
+        plan = plans.set_payment_plan(get_uow(), order_id, data)
+        order, plan = plans.get_plan(get_uow(), order_id)
+        return plans.plan_view(order, plan, today=date.today())
+
+    @blp.response(204)
+    @blp.alt_response(409, description="`order_already_invoiced`")
+    def delete(self, order_id):
+        """Remove the plan of an order not invoiced yet (it is then invoiced by its shipments)."""
+        plans.remove_payment_plan(get_uow(), order_id)
+
+
+@blp.route("/sales-orders/<int:order_id>/accept")
+class AcceptOrder(MethodView):
+    @blp.arguments(AcceptOrderSchema)
+    @blp.response(200, PaymentPlanSchema)
+    @blp.alt_response(409, description="`no_payment_plan`, `not_delivered` or `already_accepted`")
+    def post(self, data, order_id):
+        """Mark a fully shipped order accepted by the customer (finance or its sales owner): the installments
+        after acceptance are invoiced."""
+        plans.accept_order(get_uow(), order_id, on=data.get("accepted_on"))
+        order, plan = plans.get_plan(get_uow(), order_id)
+        return plans.plan_view(order, plan, today=date.today())
+
+
+@blp.route("/payment-installments")
+class Installments(MethodView):
+    @blp.arguments(InstallmentArgs, location="query")
+    @blp.response(200, page_schema(InstallmentSchema))
+    def get(self, args):
+        """Installments of every payment plan, soonest due first (finance)."""
+        return page_body(plans.installments_page(get_session(), g.actor, status=args.get("status"),
+                                                 overdue=args["overdue"], page=args["page"],
+                                                 per_page=args["per_page"]))

@@ -34,6 +34,8 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
             "recycle-overdue-leads": {"task": "crm.recycle_overdue_leads", "schedule": 300.0},
             "send-task-reminders": {"task": "crm.send_task_reminders", "schedule": 60.0},
             "hold-overdue-customers": {"task": "finance.hold_overdue_customers", "schedule": 86400.0},
+            "invoice-dated-installments": {"task": "finance.invoice_dated_installments", "schedule": 86400.0},
+            "remind-installments": {"task": "finance.remind_installments", "schedule": 86400.0},
         },
     )
     celery.set_default()

@@ -18,6 +18,8 @@ else looks at `os.environ`.
 | `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
 | `RECEIPT_TOLERANCE` | over-receipt allowed on a purchase order line, a fraction of the ordered quantity | `0` |
 | `CREDIT_HOLD_OVERDUE_DAYS` | days past due after which an open invoice puts its customer on credit hold | `30` |
+| `INSTALLMENT_REMIND_BEFORE_DAYS` | days before a payment-plan installment falls due when the order's owner is reminded | `3` |
+| `INSTALLMENT_REMIND_AFTER_DAYS` | days after due (comma-separated) on which the owner is reminded of an unpaid installment | `1,7,14` |
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     return int(raw) if raw else default
+
+
+def _days(raw: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """A comma-separated list of day counts (`1,7,14`)."""
+    if not raw:
+        return default
+    return tuple(sorted({int(part) for part in raw.replace(" ", "").split(",") if part}))
 
 
 def _secret_key(instance: Path) -> str:
@@ -62,6 +71,8 @@ class Settings:
     locales: tuple[str, ...] = ("en", "zh_CN")
     receipt_tolerance: Decimal = Decimal("0")
     credit_hold_overdue_days: int = 30
+    installment_remind_before_days: int = 3
+    installment_remind_after_days: tuple[int, ...] = (1, 7, 14)
 
     @property
     def eager_tasks(self) -> bool:
@@ -85,6 +96,8 @@ class Settings:
             celery_queue=env.get("CELERY_QUEUE") or "suite",
             receipt_tolerance=Decimal(env.get("RECEIPT_TOLERANCE") or "0"),
             credit_hold_overdue_days=_int(env, "CREDIT_HOLD_OVERDUE_DAYS", 30),
+            installment_remind_before_days=_int(env, "INSTALLMENT_REMIND_BEFORE_DAYS", 3),
+            installment_remind_after_days=_days(env.get("INSTALLMENT_REMIND_AFTER_DAYS"), (1, 7, 14)),
         )
         values.update(overrides)
         if not values["secret_key"]:

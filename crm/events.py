@@ -36,6 +36,15 @@ class SalesOrderCancelled(Event):
 
 
 @dataclass(frozen=True)
+class SalesOrderShipped(Event):
+    """The order's last open quantity left the warehouse: every line is fully shipped."""
+
+    order_id: int
+    customer_id: int
+    on: date
+
+
+@dataclass(frozen=True)
 class OwnerHandedOver(Event):
     """A leaving rep's customers, open leads and open opportunities moved to another rep."""
 

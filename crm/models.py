@@ -15,7 +15,7 @@ from core.errors import DomainError, check_transition
 from core.events import RecordsEvents
 from core.models import Audited, Customer, Product, Warehouse
 from core.money import ZERO, round_money
-from crm.events import OrderLineDemand, SalesOrderCancelled, SalesOrderConfirmed
+from crm.events import OrderLineDemand, SalesOrderCancelled, SalesOrderConfirmed, SalesOrderShipped
 
 
 class OrderState(StrEnum):
@@ -129,12 +129,15 @@ class SalesOrder(RecordsEvents, Audited, Base):
         self.record(SalesOrderCancelled(order_id=self.id, customer_id=self.customer_id,
                                         was_confirmed=was_confirmed))
 
-    def note_shipping_progress(self) -> None:
-        """Shipping reported the lines' shipped quantities: the order is partially shipped or shipped."""
+    def note_shipping_progress(self, *, on: date) -> None:
+        """Shipping reported the lines' shipped quantities: the order is partially shipped or shipped
+        (then it announces `SalesOrderShipped`, dated `on`)."""
         target = S.SHIPPED if self.shipment_status == "shipped" else S.PARTIALLY_SHIPPED
         if target != self.state:
             check_transition("sales order", self.state, target, self.TRANSITIONS)
             self.state = target.value
+            if target == S.SHIPPED:
+                self.record(SalesOrderShipped(order_id=self.id, customer_id=self.customer_id, on=on))
 
     # -- derived progress (never a written state)
     @property

@@ -154,9 +154,11 @@ def note_lines_reserved(uow: UnitOfWork, changes: dict[int, Decimal]) -> None:
             line.reserved_qty += delta
 
 
-def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal]) -> SalesOrder:
-    """Inventory reports what a shipment took out per order line: the lines' `shipped_qty` grow and
-    the order moves to `partially_shipped` or `shipped`. No commit: it runs inside the caller's transaction."""
+def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
+                 on: date | None = None) -> SalesOrder:
+    """Inventory reports what a shipment took out per order line (on `on`, today by default): the lines'
+    `shipped_qty` grow and the order moves to `partially_shipped` or `shipped` (announcing
+    `SalesOrderShipped`). No commit: it runs inside the caller's transaction."""
     order = uow.session.get(SalesOrder, order_id)
     if order is None:
         raise NotFound("sales order", order_id)
@@ -166,7 +168,7 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal]) ->
         if line is None:
             raise InvalidInput({"lines": [f"Line {line_id} is not a line of order {order.number}."]})
         line.shipped_qty = (line.shipped_qty or Decimal(0)) + qty
-    order.note_shipping_progress()
+    order.note_shipping_progress(on=on or date.today())
     return order
 
 

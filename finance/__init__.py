@@ -10,9 +10,16 @@ from finance import bank_models  # noqa: F401  (bank accounts, statements and li
 R = Role
 
 
+def _plan_scope():
+    """A payment plan is in a user's scope when its order is (the record checked is the order)."""
+    from core.permissions import SCOPES
+
+    return SCOPES["sales_order"]
+
+
 def init_app(app: Flask, events: EventRegistry) -> None:
     """Register this module's permissions and event subscriptions."""
-    from crm.events import CustomersMerged, SalesOrderConfirmed
+    from crm.events import CustomersMerged, SalesOrderConfirmed, SalesOrderShipped
     from finance import handlers
 
     register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
@@ -27,6 +34,11 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         register(resource, {"read": books, "create": clerks, "update": clerks})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
     events.subscribe(CustomersMerged, handlers.follow_merged_customer)
+    # payment plans: sales and finance set them on the orders they may see; installments are invoiced by events
+    register("payment_plan", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
+                              "update": SALES | {R.FINANCE, R.ADMIN}}, scope=_plan_scope())
+    events.subscribe(SalesOrderConfirmed, handlers.invoice_deposits)
+    events.subscribe(SalesOrderShipped, handlers.invoice_delivery_installments)
 
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 

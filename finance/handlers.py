@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.uow import UnitOfWork
-from crm.events import CustomersMerged, SalesOrderConfirmed
-from finance import services
+from crm.events import CustomersMerged, SalesOrderConfirmed, SalesOrderShipped
+from finance import plans, services
 
 
 def check_credit(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
@@ -15,3 +15,13 @@ def check_credit(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
 def follow_merged_customer(uow: UnitOfWork, event: CustomersMerged) -> None:
     """Invoices, payments and credit approvals of a merged-away customer follow the kept one."""
     services.repoint_customer(uow, keep_id=event.keep_id, drop_id=event.drop_id)
+
+
+def invoice_deposits(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
+    """An order with a payment plan: its installments due on confirmation are invoiced now."""
+    plans.on_order_confirmed(uow, event.order_id)
+
+
+def invoice_delivery_installments(uow: UnitOfWork, event: SalesOrderShipped) -> None:
+    """An order with a payment plan, now fully shipped: its installments on delivery are invoiced."""
+    plans.on_order_shipped(uow, event.order_id, on=event.on)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput, NotFound, check_transition
+from core.models import Customer, Product
 from core.money import ZERO
 from core.numbering import next_number
 from core.permissions import authorize
@@ -25,6 +26,7 @@ from core.uow import UnitOfWork
 from crm import services as crm_services
 from crm.models import OrderState, SalesOrder, SalesOrderLine, line_amounts
 from finance.models import Invoice, InvoiceLine, InvoiceState
+from finance.plan_models import PaymentPlan
 
 RESOURCE = "invoice"
 #: Orders whose shipped goods can be billed.
@@ -84,40 +86,173 @@ def billable_lines(session, order: SalesOrder) -> list[Billable]:
     return result
 
 
+def _lock_order(uow: UnitOfWork, order_id) -> SalesOrder | None:
+    if order_id is None:
+        return None
+    return uow.session.get(SalesOrder, order_id, with_for_update={"of": SalesOrder.__table__},
+                           populate_existing=True)
+
+
+def _refuse_unbillable(order: SalesOrder) -> None:
+    if order.state not in BILLABLE_ORDER_STATES:
+        raise DomainError(f"Order {order.number} is {order.state}; only a confirmed order is invoiced.",
+                          code="not_invoiceable", details={"state": str(order.state)})
+
+
+def _refuse_plan_order(uow: UnitOfWork, order: SalesOrder) -> None:
+    """An order with a payment plan is invoiced by its installments only."""
+    if uow.session.scalar(select(PaymentPlan.id).where(PaymentPlan.sales_order_id == order.id)) is not None:
+        raise DomainError(f"Order {order.number} has a payment plan; it is invoiced by its installments.",
+                          code="invoiced_by_payment_plan")
+
+
+def invoiced_total(session, order_id: int) -> Decimal:
+    """The gross amount of the order's invoices that are not cancelled (drafts included)."""
+    return Decimal(session.scalar(select(func.coalesce(func.sum(Invoice.total), 0)).where(
+        Invoice.sales_order_id == order_id, Invoice.state != InvoiceState.CANCELLED.value)) or 0)
+
+
+def _has_line_invoices(session, order_id: int) -> bool:
+    """Whether an invoice from explicit lines (not cancelled) bills this order."""
+    return session.scalar(
+        select(func.count()).select_from(InvoiceLine).join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.sales_order_id == order_id, Invoice.state != InvoiceState.CANCELLED.value,
+               InvoiceLine.sales_order_line_id.is_(None))) > 0
+
+
+def issue_invoice(uow: UnitOfWork, *, customer: Customer, order: SalesOrder | None, lines: list[InvoiceLine],
+                  invoice_date: date, due_date: date | None = None, post: bool = False) -> Invoice:
+    """Number, total and add an invoice of ready lines (the caller checked the rules); `post` posts it
+    through the one posting path. The due date is the customer's payment terms unless given. No commit."""
+    invoice = Invoice(
+        number=next_number(uow.session, "INV", on=invoice_date), customer_id=customer.id,
+        sales_order_id=order.id if order is not None else None, state=InvoiceState.DRAFT.value,
+        invoice_date=invoice_date,
+        due_date=due_date or invoice_date + timedelta(days=customer.payment_terms_days or 0),
+        currency=order.currency if order is not None else customer.currency,
+        created_by_id=uow.actor.id if uow.actor else None)
+    for index, line in enumerate(lines):
+        line.position = index + 1
+    invoice.lines = lines
+    invoice.untaxed = sum((line.untaxed for line in lines), ZERO)
+    invoice.tax = sum((line.tax for line in lines), ZERO)
+    invoice.total = invoice.untaxed + invoice.tax
+    uow.session.add(invoice)
+    if post:
+        _post(uow, invoice)
+    return invoice
+
+
+def _explicit_lines(uow: UnitOfWork, lines) -> list[InvoiceLine]:
+    """Invoice lines from `{description, product_id?, qty, unit_price, vat_rate}`, checked field by field."""
+    if not lines:
+        raise InvalidInput({"lines": ["An invoice needs at least one line."]})
+    wanted = {line.get("product_id") for line in lines if line.get("product_id") is not None}
+    products = {p.id: p for p in uow.session.scalars(select(Product).where(Product.id.in_(wanted)))} if wanted else {}
+    errors: dict[str, dict[str, list[str]]] = {}
+    made = []
+    for index, line in enumerate(lines):
+        bad: dict[str, list[str]] = {}
+        description = (line.get("description") or "").strip()
+        product = products.get(line.get("product_id")) if line.get("product_id") is not None else None
+        if line.get("product_id") is not None and product is None:
+            bad["product_id"] = [f"No product with id {line.get('product_id')}."]
+        elif product is not None and not product.active:
+            bad["product_id"] = [f"Product {product.sku} is inactive."]
+        if not description:
+            if product is None:
+                bad["description"] = ["Say what this line bills."]
+            else:
+                description = product.name
+        if len(description) > 200:
+            bad["description"] = ["Use at most 200 characters."]
+        qty, unit_price, rate = line.get("qty"), line.get("unit_price"), line.get("vat_rate")
+        if qty is None or qty <= 0:
+            bad["qty"] = ["The quantity must be more than 0."]
+        if unit_price is None or unit_price < 0:
+            bad["unit_price"] = ["The unit price must be 0 or more (a credit note corrects an invoice)."]
+        if rate is None or rate < 0 or rate >= 1:
+            bad["vat_rate"] = ["The VAT rate is a fraction from 0 up to 1 (0.13 for 13%)."]
+        if bad:
+            errors[str(index)] = bad
+            continue
+        untaxed, tax = line_amounts(qty, unit_price, ZERO, rate)
+        made.append(InvoiceLine(product_id=product.id if product else None, product=product, description=description,
+                                qty=qty, unit_price=unit_price, discount=ZERO, tax_rate=rate, untaxed=untaxed,
+                                tax=tax, total=untaxed + tax))
+    if errors:
+        raise InvalidInput({"lines": errors})
+    if sum((line.total for line in made), ZERO) <= 0:
+        raise InvalidInput({"lines": ["The invoice must bill more than 0."]})
+    return made
+
+
+def create_invoice_from_lines(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Invoice:
+    """An invoice of explicit lines for a customer, optionally billing one of its orders. An order's
+    line invoices count in its invoiced amount like any other of its invoices; they may not bill more
+    than the order's amount not invoiced yet (409 `exceeds_order_amount`), and an order with a payment
+    plan is billed by its installments only (409 `invoiced_by_payment_plan`)."""
+    _authorize(uow, "create")
+    order = None
+    if data.get("sales_order_id") is not None:
+        order = _lock_order(uow, data["sales_order_id"])
+        if order is None:
+            raise InvalidInput({"sales_order_id": [f"No sales order with id {data['sales_order_id']}."]})
+    customer_id = data.get("customer_id")
+    if customer_id is None and order is not None:
+        customer_id = order.customer_id
+    customer = uow.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        raise InvalidInput({"customer_id": [f"No customer with id {customer_id}." if customer_id is not None
+                                            else "Name the customer to invoice."]})
+    if order is not None and order.customer_id != customer.id:
+        raise InvalidInput({"sales_order_id": [f"Order {order.number} belongs to another customer."]})
+    lines = _explicit_lines(uow, data.get("lines"))
+    if order is not None:
+        _refuse_unbillable(order)
+        _refuse_plan_order(uow, order)
+        left = order.total - invoiced_total(uow.session, order.id)
+        total = sum((line.total for line in lines), ZERO)
+        if total > left:
+            raise DomainError(f"These lines bill {total}, but only {left} of order {order.number} is not invoiced "
+                              f"yet.", code="exceeds_order_amount",
+                              details={"total": str(total), "not_invoiced": str(left)})
+    invoice = issue_invoice(uow, customer=customer, order=order, lines=lines,
+                            invoice_date=data.get("invoice_date") or on or date.today(), post=bool(data.get("post")))
+    uow.commit()
+    return invoice
+
+
 def create_invoice(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Invoice:
-    """A draft invoice of what the order has shipped and is not invoiced yet (`post`: posted at once).
-    The order row is locked, so two clerks cannot bill the same shipment twice."""
+    """A draft invoice of what the order has shipped and is not invoiced yet (`post`: posted at once);
+    with `lines`, an invoice of those explicit lines (`create_invoice_from_lines`).
+    The order row is locked, so two clerks cannot bill the same shipment twice. An order with a payment
+    plan (409 `invoiced_by_payment_plan`) or billed by explicit lines (409 `invoiced_by_lines`) is not
+    invoiced by shipped quantities."""
+    if data.get("lines") is not None:
+        return create_invoice_from_lines(uow, data, on=on)
     _authorize(uow, "create")
     order_id = data.get("sales_order_id")
-    order = uow.session.get(SalesOrder, order_id, with_for_update={"of": SalesOrder.__table__},
-                            populate_existing=True) if order_id is not None else None
+    order = _lock_order(uow, order_id)
     if order is None:
-        raise InvalidInput({"sales_order_id": [f"No sales order with id {order_id}."]})
-    if order.state not in BILLABLE_ORDER_STATES:
-        raise DomainError(f"Order {order.number} is {order.state}; only a confirmed order's shipments are invoiced.",
-                          code="not_invoiceable", details={"state": str(order.state)})
+        raise InvalidInput({"sales_order_id": [f"No sales order with id {order_id}." if order_id is not None
+                                               else "Name the sales order to invoice, or give explicit lines."]})
+    _refuse_unbillable(order)
+    _refuse_plan_order(uow, order)
+    if _has_line_invoices(uow.session, order.id):
+        raise DomainError(f"Order {order.number} is billed by invoices of explicit lines; bill the rest the same "
+                          f"way.", code="invoiced_by_lines")
     billable = billable_lines(uow.session, order)
     if not billable:
         raise DomainError(f"Order {order.number} has nothing shipped that is not invoiced yet.",
                           code="nothing_to_invoice")
-    invoice_date = data.get("invoice_date") or on or date.today()
-    customer = order.customer
-    invoice = Invoice(
-        number=next_number(uow.session, "INV", on=invoice_date), customer_id=order.customer_id,
-        sales_order_id=order.id, state=InvoiceState.DRAFT.value, invoice_date=invoice_date,
-        due_date=invoice_date + timedelta(days=customer.payment_terms_days or 0), currency=order.currency,
-        created_by_id=uow.actor.id if uow.actor else None)
-    invoice.lines = [
-        InvoiceLine(position=index + 1, sales_order_line_id=b.line.id, product_id=b.line.product_id,
+    lines = [
+        InvoiceLine(sales_order_line_id=b.line.id, product_id=b.line.product_id,
                     product=b.line.product, qty=b.qty, unit_price=b.line.unit_price, discount=b.line.discount or ZERO,
                     tax_rate=b.line.tax_rate, untaxed=b.untaxed, tax=b.tax, total=b.total)
-        for index, b in enumerate(billable)]
-    invoice.untaxed = sum((line.untaxed for line in invoice.lines), ZERO)
-    invoice.tax = sum((line.tax for line in invoice.lines), ZERO)
-    invoice.total = invoice.untaxed + invoice.tax
-    uow.session.add(invoice)
-    if data.get("post"):
-        _post(uow, invoice)
+        for b in billable]
+    invoice = issue_invoice(uow, customer=order.customer, order=order, lines=lines,
+                            invoice_date=data.get("invoice_date") or on or date.today(), post=bool(data.get("post")))
     uow.commit()
     return invoice
 

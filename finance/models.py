@@ -112,7 +112,9 @@ class InvoiceLine(Audited, Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     sales_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order_line.id"), index=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("core_product.id"))
+    # an invoice from explicit lines may bill something that is not a product (a service, a deposit)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("core_product.id"))
+    description: Mapped[str | None] = mapped_column(String(200))
     qty: Mapped[Quantity]
     unit_price: Mapped[UnitPrice]
     discount: Mapped[Rate] = mapped_column(default=ZERO)
@@ -122,7 +124,14 @@ class InvoiceLine(Audited, Base):
     total: Mapped[Money]
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
-    product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
+    product: Mapped[Product | None] = relationship(lazy="joined")
+
+    @property
+    def label(self) -> str:
+        """What the line bills, as printed: its description, else the product's SKU and name."""
+        if self.description:
+            return self.description
+        return f"{self.product.sku} {self.product.name}" if self.product is not None else ""
 
 
 class PaymentMethod(StrEnum):

@@ -41,8 +41,22 @@ class CreditStatusSchema(Schema):
 # --------------------------------------------------------------------------- invoices and payments
 
 
+class ExplicitInvoiceLineSchema(StrictInputSchema):
+    description = text(200)
+    product_id = fields.Integer(load_default=None, allow_none=True)
+    qty = qty(required=True, minimum=None)
+    unit_price = price(required=True, minimum=None)
+    vat_rate = DecimalText(4, required=True, minimum=None, integer_digits=2,
+                           metadata={"description": "a fraction: 0.13 for 13%"})
+
+
 class CreateInvoiceSchema(StrictInputSchema):
-    sales_order_id = fields.Integer(required=True)
+    sales_order_id = fields.Integer(load_default=None, allow_none=True,
+                                    metadata={"description": "bill what this order shipped (without `lines`)"})
+    customer_id = fields.Integer(load_default=None, allow_none=True,
+                                 metadata={"description": "with `lines`: the customer billed"})
+    lines = fields.List(fields.Nested(ExplicitInvoiceLineSchema), load_default=None,
+                        metadata={"description": "explicit lines instead of the order's shipments"})
     invoice_date = fields.Date(load_default=None)
     post = fields.Boolean(load_default=False, metadata={"description": "post at once"})
 
@@ -51,8 +65,9 @@ class InvoiceLineSchema(Schema):
     id = fields.Integer()
     position = fields.Integer()
     sales_order_line_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer()
-    sku = fields.String(attribute="product.sku")
+    product_id = fields.Integer(allow_none=True)
+    sku = fields.Function(lambda line: line.product.sku if line.product is not None else None)
+    description = fields.String(attribute="label")
     qty = qty()
     unit_price = price()
     discount = fields.Decimal(as_string=True)
@@ -172,3 +187,58 @@ class CustomerSummarySchema(Schema):
     overdue = money()
     unapplied_credit = money()
     orders = fields.List(fields.Nested(SummaryOrderSchema))
+
+
+# --------------------------------------------------------------------------- payment plans
+
+
+class InstallmentInputSchema(StrictInputSchema):
+    label = text(80)
+    percent = DecimalText(4, load_default=None, allow_none=True, minimum=None, integer_digits=3,
+                          metadata={"description": "a share of the order total, in percent (`30` for 30%)"})
+    amount = money(load_default=None, allow_none=True, minimum=None)
+    trigger = fields.String(required=True, metadata={
+        "description": "on_confirmation, on_delivery (fully shipped), after_acceptance or on_date"})
+    days_after = fields.Integer(load_default=0, metadata={"description": "payment is due this many days after"})
+    due_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the date of `on_date`"})
+
+
+class SetPaymentPlanSchema(StrictInputSchema):
+    template = fields.String(load_default=None, allow_none=True,
+                             metadata={"description": "30/60/10, 30/70, 50/50 or 100/delivery (without installments)"})
+    installments = fields.List(fields.Nested(InstallmentInputSchema), load_default=None)
+
+
+class AcceptOrderSchema(StrictInputSchema):
+    accepted_on = fields.Date(load_default=None)
+
+
+class InstallmentSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    label = fields.String()
+    percent = fields.Decimal(as_string=True, allow_none=True)
+    amount = money()
+    trigger = fields.String()
+    days_after = fields.Integer()
+    fixed_date = fields.Date(allow_none=True)
+    triggered_on = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    invoice_id = fields.Integer(allow_none=True)
+    invoice_number = fields.String(allow_none=True)
+    status = fields.String()
+    paid_amount = money()
+    open_amount = money()
+    overdue = fields.Boolean()
+    sales_order_id = fields.Integer()
+    order_number = fields.String()
+    customer_name = fields.String()
+
+
+class PaymentPlanSchema(Schema):
+    sales_order_id = fields.Integer()
+    order_number = fields.String()
+    order_total = money()
+    template = fields.String(allow_none=True)
+    accepted_on = fields.Date(allow_none=True)
+    installments = fields.List(fields.Nested(InstallmentSchema))

@@ -127,7 +127,7 @@ def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) 
                          reference=shipment.number)
         shipped[item.sales_order_line_id] += item.qty
     shipment.ship(at=utcnow())
-    crm_services.note_shipped(uow, order.id, dict(shipped))
+    crm_services.note_shipped(uow, order.id, dict(shipped), on=on)
     _backorder(uow, order, shipment, on=on)
     uow.commit()
     return shipment
