@@ -1,7 +1,7 @@
 """payment plans: installments of an order, their reminders, and invoice lines from explicit lines
 
 Revision ID: f4a61c2d9e07
-Revises: 4b7e2a9c1d53
+Revises: d8b3f1a6c402
 Create Date: 2026-11-22 16:40:00.000000
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import core.db
 
 revision = 'f4a61c2d9e07'
-down_revision = '4b7e2a9c1d53'
+down_revision = 'd8b3f1a6c402'
 branch_labels = None
 depends_on = None
 
