@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from core.schemas import money
 from core.schemas import qty as quantity
 from core.web import get_session, get_uow
 from crm import queries, services
@@ -17,6 +21,7 @@ from crm.schemas import (
     SalesOrderSummarySchema,
     UpdateSalesOrderSchema,
 )
+from finance.order_billing import overdue_by_order
 from purchasing.queries import expected_dates
 
 from . import PageArgs, idempotent, page_body, page_schema
@@ -40,6 +45,8 @@ class SalesOrderLineProgressSchema(SalesOrderLineSchema):
 
 class SalesOrderDetailSchema(SalesOrderSchema):
     lines = fields.List(fields.Nested(SalesOrderLineProgressSchema))
+    overdue = fields.Boolean(metadata={"description": "an open invoice of the order is past due today"})
+    overdue_amount = money(metadata={"description": "what the order's invoices past due still have open"})
 
 
 class _LineProgress:
@@ -55,9 +62,11 @@ class _LineProgress:
 
 
 class _OrderProgress:
-    def __init__(self, order, dates) -> None:
+    def __init__(self, order, dates, overdue_amount: Decimal) -> None:
         self._order = order
         self.lines = [_LineProgress(line, dates.get(line.id)) for line in order.lines]
+        self.overdue_amount = overdue_amount
+        self.overdue = overdue_amount > 0
 
     def __getattr__(self, name):
         return getattr(self._order, name)
@@ -85,9 +94,11 @@ class SalesOrderItem(MethodView):
     @blp.response(200, SalesOrderDetailSchema)
     def get(self, order_id):
         """One order with its progress: per line reserved, shipped and still-to-come quantities, and when
-        what is still to come is expected."""
+        what is still to come is expected; its invoiced, credited and paid amounts, payment status and
+        whether an open invoice of it is overdue."""
         order = services.get_order(get_uow(), order_id)
-        return _OrderProgress(order, expected_dates(get_session(), [line.id for line in order.lines]))
+        overdue = overdue_by_order(get_session(), [order.id], today=date.today()).get(order.id, Decimal(0))
+        return _OrderProgress(order, expected_dates(get_session(), [line.id for line in order.lines]), overdue)
 
     @blp.arguments(UpdateSalesOrderSchema)
     @blp.response(200, SalesOrderSchema)

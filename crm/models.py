@@ -65,8 +65,10 @@ class SalesOrder(RecordsEvents, Audited, Base):
     untaxed: Mapped[Money] = mapped_column(default=ZERO)
     tax: Mapped[Money] = mapped_column(default=ZERO)
     total: Mapped[Money] = mapped_column(default=ZERO)
-    # reported back by finance when it bills and collects (0 until invoices exist)
+    # reported back by finance when it bills, credits and collects (0 until invoices exist):
+    # invoiced_amount is net of credit notes, credited_amount what credit notes took off the order
     invoiced_amount: Mapped[Money] = mapped_column(default=ZERO)
+    credited_amount: Mapped[Money] = mapped_column(default=ZERO)
     paid_amount: Mapped[Money] = mapped_column(default=ZERO)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     created_at: Mapped[Timestamp]
@@ -148,25 +150,32 @@ class SalesOrder(RecordsEvents, Audited, Base):
         return "shipped" if all((line.shipped_qty or ZERO) >= line.qty for line in self.lines) else "partial"
 
     @property
+    def net_total(self) -> Decimal:
+        """What the customer owes for the order after credit notes."""
+        return self.total - (self.credited_amount or ZERO)
+
+    @property
     def invoice_status(self) -> str:
         invoiced = self.invoiced_amount or ZERO
-        if invoiced <= 0:
+        if invoiced <= 0 and not (self.credited_amount or ZERO):
             return "none"
-        return "invoiced" if invoiced >= self.total else "partial"
+        return "invoiced" if invoiced >= self.net_total else "partial"
 
     @property
     def payment_status(self) -> str:
+        """`paid` when what was paid covers the order net of credit notes (a fully credited order
+        with nothing to pay counts as paid), `partial` when something was paid, else `unpaid`."""
         paid = self.paid_amount or ZERO
-        if paid <= 0:
-            return "unpaid"
-        return "paid" if paid >= self.total else "partial"
+        if paid >= self.net_total and (paid > 0 or (self.credited_amount or ZERO) > 0):
+            return "paid"
+        return "partial" if paid > 0 else "unpaid"
 
     @property
     def unbilled(self) -> Decimal:
-        """Gross amount committed and not yet invoiced (counts toward credit exposure)."""
+        """Gross amount committed and not yet invoiced nor credited (counts toward credit exposure)."""
         if self.state not in OPEN_STATES:
             return ZERO
-        return max(self.total - (self.invoiced_amount or ZERO), ZERO)
+        return max(self.net_total - (self.invoiced_amount or ZERO), ZERO)
 
 
 class SalesOrderLine(Audited, Base):

@@ -80,6 +80,9 @@ class SalesOrderSchema(Schema):
     shipment_status = fields.String()
     invoice_status = fields.String()
     payment_status = fields.String()
+    invoiced_amount = money(metadata={"description": "posted invoices, gross, net of credit notes"})
+    credited_amount = money(metadata={"description": "credit notes on the order's invoices, gross"})
+    paid_amount = money(metadata={"description": "payments applied to the order's invoices"})
     lines = fields.List(fields.Nested(SalesOrderLineSchema))
 
 
@@ -96,3 +99,5 @@ class SalesOrderSummarySchema(Schema):
     total = money()
     shipment_status = fields.String()
     payment_status = fields.String()
+    invoiced_amount = money()
+    paid_amount = money()

@@ -182,6 +182,19 @@ def note_invoiced(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder
     return order
 
 
+def note_credited(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
+    """Finance reports a posted credit note (gross) on one of the order's invoices: the order's
+    `invoiced_amount` falls and its `credited_amount` grows by it, so the unbilled exposure
+    (total - credited - invoiced) stays as it was and `payment_status` compares the paid amount with
+    the order net of credits. No commit: it runs inside the caller's transaction."""
+    order = uow.session.get(SalesOrder, order_id)
+    if order is None:
+        raise NotFound("sales order", order_id)
+    order.invoiced_amount = (order.invoiced_amount or Decimal(0)) - amount
+    order.credited_amount = (order.credited_amount or Decimal(0)) + amount
+    return order
+
+
 def note_paid(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
     """Finance reports money applied to the order's invoices (negative when an allocation is undone):
     `paid_amount` and so `payment_status` follow. No commit: it runs inside the caller's transaction."""

@@ -9,6 +9,7 @@ served by their own modules and pulled in with htmx."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -33,6 +34,21 @@ if not any(entry[0] == "crm_web.orders" for entry in NAV_EXTRA):
 # the customer page lists the customer's orders with their shipment and payment status
 add_detail_panel("customer", "crm_web.orders", _l("Sales orders"), ("read", "sales_order"), "customer_id")
 
+#: Flags other modules put on orders in the order lists and on the order page: each is called with the
+#: session and the orders shown and returns {order id: label} for the orders it flags. Finance adds
+#: "Overdue" (an open invoice past due); crm imports none of them.
+ORDER_FLAGS: list[Callable[[Any, list], dict[int, str]]] = []
+
+
+def order_flags(orders: list) -> dict[int, list[str]]:
+    flags: dict[int, list[str]] = {}
+    if orders:
+        for flag in ORDER_FLAGS:
+            for order_id, label in flag(get_session(), orders).items():
+                flags.setdefault(order_id, []).append(label)
+    return flags
+
+
 STATE_LABELS = {
     OrderState.DRAFT: _l("Draft"), OrderState.CONFIRMED: _l("Confirmed"),
     OrderState.PARTIALLY_SHIPPED: _l("Partially shipped"), OrderState.SHIPPED: _l("Shipped"),
@@ -40,7 +56,7 @@ STATE_LABELS = {
 }
 PROGRESS_LABELS = {
     "none": _l("not shipped"), "partial": _l("partly"), "shipped": _l("shipped"),
-    "unpaid": _l("unpaid"), "paid": _l("paid"),
+    "unpaid": _l("unpaid"), "paid": _l("paid"), "invoiced": _l("invoiced"),
 }
 LINE_FIELDS = ("product_id", "qty", "unit_price", "discount")
 HEADER_FIELDS = ("customer_id", "warehouse_id", "requested_date", "customer_reference", "note")
@@ -157,7 +173,7 @@ def orders():
         if can(current_user, "read", "customer") else []
     template = "crm/_orders_table.html" if request.headers.get("HX-Request") else "crm/orders.html"
     return render_template(template, page=page, states=STATE_LABELS, state=state, customer_id=customer_id,
-                           customers=customers, q=request.args.get("q", ""))
+                           customers=customers, q=request.args.get("q", ""), flags=order_flags(list(page.items)))
 
 
 def _load(order_id: int):
@@ -169,7 +185,8 @@ def _load(order_id: int):
 def order_detail(order_id: int):
     guard("read", "sales_order")
     order = _load(order_id)
-    return render_template("crm/order_detail.html", order=order, bars={line.id: _bar(line) for line in order.lines})
+    return render_template("crm/order_detail.html", order=order, bars={line.id: _bar(line) for line in order.lines},
+                           flags=order_flags([order]).get(order.id, []))
 
 
 def _bar(line) -> dict[str, str]:

@@ -32,6 +32,8 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     register("receivable", {"read": books})
     for resource in ("bank_account", "bank_statement"):
         register(resource, {"read": books, "create": clerks, "update": clerks})
+    for resource in ("credit_note", "refund"):
+        register(resource, {"read": books, "create": clerks, "update": clerks})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
     events.subscribe(CustomersMerged, handlers.follow_merged_customer)
     # payment plans: sales and finance set them on the orders they may see; installments are invoiced by events
@@ -43,6 +45,9 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
+    from finance import credit_views
+
+    app.register_blueprint(credit_views.bp)
     init_journal(app, events)
 
 

@@ -51,8 +51,9 @@ def receivable(session: Session, customer_id: int) -> Decimal:
 
 
 def unbilled(session: Session, customer_id: int, *, excluding_order_id: int | None = None) -> Decimal:
-    """Confirmed (and shipping) orders' gross totals not yet invoiced."""
-    stmt = select(func.coalesce(func.sum(SalesOrder.total - SalesOrder.invoiced_amount), 0)).where(
+    """Confirmed (and shipping) orders' gross totals not yet invoiced (nor credited)."""
+    stmt = select(func.coalesce(func.sum(
+        SalesOrder.total - SalesOrder.credited_amount - SalesOrder.invoiced_amount), 0)).where(
         SalesOrder.customer_id == customer_id, SalesOrder.state.in_([s.value for s in OPEN_STATES]))
     if excluding_order_id is not None:
         stmt = stmt.where(SalesOrder.id != excluding_order_id)

@@ -16,11 +16,12 @@ class CreditedLine:
     """One line of a credit note: a returned quantity (`qty` > 0) or a price correction (`qty` 0)."""
 
     invoice_line_id: int
-    product_id: int
+    product_id: int | None
     qty: Decimal
     untaxed: Decimal
     tax: Decimal
     restocked: bool  # the returned quantity came back into stock (at `warehouse_id` of the event)
+    unit_cost: Decimal | None = None  # the unit cost it came back at (stock move of kind `return`)
 
 
 @dataclass(frozen=True)

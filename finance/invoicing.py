@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput, NotFound, check_transition
@@ -62,13 +62,16 @@ class Billable:
 
 
 def billable_lines(session, order: SalesOrder) -> list[Billable]:
-    """The order's shipped, not yet invoiced quantities (drafts count as invoiced), line by line."""
+    """The order's shipped, not yet invoiced quantities (drafts count as invoiced, and so do invoices
+    cancelled by a credit note: a return does not make goods billable again), line by line."""
     done: dict[int, tuple[Decimal, Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO, ZERO))
     rows = session.execute(
         select(InvoiceLine.sales_order_line_id, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.untaxed),
                func.sum(InvoiceLine.tax))
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
-        .where(Invoice.sales_order_id == order.id, Invoice.state != InvoiceState.CANCELLED.value)
+        # a posted invoice cancelled by a credit note still billed its goods (the note credited them)
+        .where(Invoice.sales_order_id == order.id,
+               or_(Invoice.state != InvoiceState.CANCELLED.value, Invoice.posted_at.is_not(None)))
         .group_by(InvoiceLine.sales_order_line_id))
     for line_id, qty, untaxed, tax in rows:
         done[line_id] = (Decimal(qty or 0), Decimal(untaxed or 0), Decimal(tax or 0))

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
@@ -51,15 +51,17 @@ OPEN_INVOICE_STATES = (I.POSTED.value, I.PARTIALLY_PAID.value)
 
 class Invoice(Audited, Base):
     """A customer invoice. Its `paid_amount` is the sum of its payment allocations (reversals
-    included); the state follows it. A posted invoice is never cancelled here: that needs a
-    credit note (not built yet); only a draft can be discarded."""
+    included); the state follows it. `untaxed`, `tax` and `total` are what the invoice charges net
+    of its posted credit notes (`credited_amount`, gross); the amounts as issued are the lines' sums
+    (`issued_total`). A draft can be discarded; a posted invoice is cancelled only by a credit note
+    that credits all of it."""
 
     __tablename__ = "finance_invoice"
     __table_args__ = (Index("ix_finance_invoice_customer_state", "customer_id", "state"),)
 
     TRANSITIONS: ClassVar[dict[InvoiceState, set[InvoiceState]]] = {
         I.DRAFT: {I.POSTED, I.CANCELLED},
-        I.POSTED: {I.PARTIALLY_PAID, I.PAID},
+        I.POSTED: {I.PARTIALLY_PAID, I.PAID, I.CANCELLED},  # cancelled: by a full credit note
         I.PARTIALLY_PAID: {I.PAID, I.POSTED},
         I.PAID: {I.PARTIALLY_PAID, I.POSTED},
         I.CANCELLED: set(),
@@ -77,6 +79,7 @@ class Invoice(Audited, Base):
     tax: Mapped[Money] = mapped_column(default=ZERO)
     total: Mapped[Money] = mapped_column(default=ZERO)
     paid_amount: Mapped[Money] = mapped_column(default=ZERO)
+    credited_amount: Mapped[Money] = mapped_column(default=ZERO)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     created_at: Mapped[Timestamp]
     posted_at: Mapped[datetime | None]
@@ -90,6 +93,11 @@ class Invoice(Audited, Base):
         if self.state not in OPEN_INVOICE_STATES:
             return ZERO
         return self.total - (self.paid_amount or ZERO)
+
+    @property
+    def issued_total(self) -> Decimal:
+        """The gross amount as first issued (before credit notes)."""
+        return self.total + (self.credited_amount or ZERO)
 
     def days_overdue(self, on: date) -> int:
         return max((on - self.due_date).days, 0)
@@ -143,8 +151,8 @@ class PaymentMethod(StrEnum):
 
 
 class Payment(Audited, Base):
-    """A customer receipt. `allocated_amount` is the sum of its allocations (reversals included);
-    what is left is the customer's unapplied credit."""
+    """A customer receipt. `allocated_amount` is the sum of its allocations (reversals included),
+    `refunded_amount` the sum of its refund parts; what is left is the customer's unapplied credit."""
 
     __tablename__ = "finance_payment"
 
@@ -153,6 +161,7 @@ class Payment(Audited, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     amount: Mapped[Money]
     allocated_amount: Mapped[Money] = mapped_column(default=ZERO)
+    refunded_amount: Mapped[Money] = mapped_column(default=ZERO)  # paid back (finance.refunds)
     payment_date: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.BANK_TRANSFER.value)
     reference: Mapped[str | None] = mapped_column(String(200))
@@ -165,7 +174,7 @@ class Payment(Audited, Base):
 
     @property
     def unapplied(self) -> Decimal:
-        return self.amount - (self.allocated_amount or ZERO)
+        return self.amount - (self.allocated_amount or ZERO) - (self.refunded_amount or ZERO)
 
 
 class PaymentAllocation(AppendOnly, Audited, Base):
@@ -184,3 +193,98 @@ class PaymentAllocation(AppendOnly, Audited, Base):
 
     payment: Mapped[Payment] = relationship(back_populates="allocations")
     invoice: Mapped[Invoice] = relationship(lazy="joined", innerjoin=True)
+
+
+# --------------------------------------------------------------------------- credit notes and refunds
+
+
+class CreditNoteKind(StrEnum):
+    RETURN = "return"  # a quantity of invoiced lines comes back
+    PRICE_CORRECTION = "price_correction"  # an untaxed amount off invoiced lines
+
+
+class CreditNote(Audited, Base):
+    """A posted credit note against one invoice (`finance.credit_notes`). Its amounts are the sums of
+    its lines, each rounded to the cent like invoice lines; `to_unapplied_credit` is the part the
+    invoice had already been paid, released to the customer's unapplied credit."""
+
+    __tablename__ = "finance_credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    credit_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("core_warehouse.id"))
+    untaxed: Mapped[Money]
+    tax: Mapped[Money]
+    total: Mapped[Money]
+    to_unapplied_credit: Mapped[Money] = mapped_column(default=ZERO)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+
+    invoice: Mapped[Invoice] = relationship(lazy="joined", innerjoin=True)
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    lines: Mapped[list[CreditNoteLine]] = relationship(
+        back_populates="credit_note", order_by="CreditNoteLine.position", cascade="all, delete-orphan",
+        lazy="selectin")
+
+
+class CreditNoteLine(Audited, Base):
+    __tablename__ = "finance_credit_note_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    credit_note_id: Mapped[int] = mapped_column(ForeignKey("finance_credit_note.id", ondelete="CASCADE"),
+                                                index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    invoice_line_id: Mapped[int] = mapped_column(ForeignKey("finance_invoice_line.id"), index=True)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("core_product.id"))  # as on the invoice line
+    qty: Mapped[Quantity] = mapped_column(default=ZERO)  # returned; 0 on a price correction
+    untaxed: Mapped[Money]
+    tax: Mapped[Money]
+    total: Mapped[Money]
+    restocked: Mapped[bool] = mapped_column(default=False)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Numeric(18, 4))  # the cost the returned goods came back into stock at
+
+    credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
+    invoice_line: Mapped[InvoiceLine] = relationship(lazy="joined", innerjoin=True)
+    product: Mapped[Product | None] = relationship(lazy="joined")
+
+
+class Refund(AppendOnly, Audited, Base):
+    """Append-only: money paid back to a customer out of its unapplied credit. Undoing one writes a
+    reversing row (negative amount, `reverses_id`); a row is never edited."""
+
+    __tablename__ = "finance_refund"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    amount: Mapped[Money]
+    refund_date: Mapped[date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.BANK_TRANSFER.value)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("finance_refund.id"), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
+    created_at: Mapped[Timestamp]
+
+    customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
+    parts: Mapped[list[RefundPart]] = relationship(back_populates="refund", order_by="RefundPart.id",
+                                                   lazy="selectin")
+
+
+class RefundPart(AppendOnly, Audited, Base):
+    """Append-only: the part of a refund taken from one payment's unapplied credit (signed like the refund)."""
+
+    __tablename__ = "finance_refund_part"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("finance_refund.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("finance_payment.id"), index=True)
+    amount: Mapped[Money]
+
+    refund: Mapped[Refund] = relationship(back_populates="parts")
+    payment: Mapped[Payment] = relationship(lazy="joined", innerjoin=True)

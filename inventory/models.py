@@ -28,6 +28,7 @@ class MoveKind(StrEnum):
     ISSUE = "issue"
     PRODUCTION = "production"
     SHIPMENT = "shipment"
+    RETURN = "return"  # goods a customer sent back (finance's credit note for a return)
 
 
 class StockMove(AppendOnly, Base):

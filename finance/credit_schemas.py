@@ -1,0 +1,91 @@
+"""Credit note and refund schemas: shape only. Money travels as strings."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.schemas import StrictInputSchema, money, qty, text
+
+
+class CreditLineInputSchema(StrictInputSchema):
+    invoice_line_id = fields.Integer(required=True)
+    qty = qty(load_default=None, allow_none=True, minimum=None,
+              metadata={"description": "returned quantity (kind `return`)"})
+    amount = money(load_default=None, allow_none=True, minimum=None,
+                   metadata={"description": "untaxed amount off the line (kind `price_correction`)"})
+
+
+class CreateCreditNoteSchema(StrictInputSchema):
+    kind = fields.String(required=True, validate=validate.OneOf(["return", "price_correction"]))
+    lines = fields.List(fields.Nested(CreditLineInputSchema), load_default=list)
+    full = fields.Boolean(load_default=False, metadata={"description": "credit everything left (cancels the invoice)"})
+    credit_date = fields.Date(load_default=None)
+    reason = text(2000)
+    restock = fields.Boolean(load_default=True, metadata={"description": "returned goods come back into stock"})
+    warehouse_id = fields.Integer(load_default=None, allow_none=True,
+                                  metadata={"description": "where returned goods go (the order's warehouse)"})
+
+
+class CreditNoteLineSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    invoice_line_id = fields.Integer()
+    product_id = fields.Integer(allow_none=True)
+    qty = qty()
+    untaxed = money()
+    tax = money()
+    total = money()
+    restocked = fields.Boolean()
+
+
+class CreditNoteSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    invoice_id = fields.Integer()
+    invoice_number = fields.String(attribute="invoice.number")
+    customer_id = fields.Integer()
+    sales_order_id = fields.Integer(allow_none=True)
+    kind = fields.String()
+    credit_date = fields.Date()
+    reason = fields.String(allow_none=True)
+    warehouse_id = fields.Integer(allow_none=True)
+    untaxed = money()
+    tax = money()
+    total = money()
+    to_unapplied_credit = money()
+    invoice_state = fields.String(attribute="invoice.state")
+    invoice_open_amount = money(attribute="invoice.open_amount")
+    created_at = fields.DateTime()
+    lines = fields.List(fields.Nested(CreditNoteLineSchema))
+
+
+class CreateRefundSchema(StrictInputSchema):
+    amount = money(required=True, minimum=None)
+    date = fields.Date(load_default=None)
+    method = fields.String(load_default=None)
+    reference = text(200)
+
+
+class RefundPartSchema(Schema):
+    payment_id = fields.Integer()
+    payment_number = fields.String(attribute="payment.number")
+    amount = money(minimum=None)
+
+
+class RefundSchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    customer_id = fields.Integer()
+    amount = money(minimum=None)
+    date = fields.Date(attribute="refund_date")
+    method = fields.String()
+    reference = fields.String(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    parts = fields.List(fields.Nested(RefundPartSchema))
+
+
+class CustomerRefundsSchema(Schema):
+    customer_id = fields.Integer()
+    unapplied_credit = money()
+    items = fields.List(fields.Nested(RefundSchema))

@@ -1,0 +1,142 @@
+"""Refunds of a customer's unapplied credit: the only code that records or undoes them.
+
+A customer's unapplied credit lives on its payments (an overpayment, or what a credit note released
+from a paid invoice): `amount - allocated_amount - refunded_amount`. A refund pays some of it back
+(amount, date, method, reference) and takes it from those payments, oldest first, one refund part per
+payment; asking more than the unapplied credit is refused (409 `over_refund`) and changes nothing.
+Refunds are append-only like allocations: undoing one writes a reversing refund (negative amount and
+parts, `reverses_id`); a refund is undone once and a reversal is not undone. The payments are locked
+in id order (the order `finance.payments` uses), so a refund and an allocation of the same payment
+are serialized and never use the same money twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from core.errors import DomainError, InvalidInput, NotFound
+from core.models import Customer
+from core.money import ZERO, round_money, to_decimal
+from core.numbering import next_number
+from core.permissions import authorize
+from core.uow import UnitOfWork
+from finance.events import RefundRecorded, RefundUndone
+from finance.models import Payment, PaymentMethod, Refund, RefundPart
+
+RESOURCE = "refund"
+
+
+def get_refund(uow: UnitOfWork, refund_id: int) -> Refund:
+    authorize(uow.actor, "read", RESOURCE)
+    refund = uow.session.get(Refund, refund_id)
+    if refund is None:
+        raise NotFound("refund", refund_id)
+    return refund
+
+
+def _lock_payments(uow: UnitOfWork, ids) -> list[Payment]:
+    return [uow.session.get(Payment, payment_id, with_for_update={"of": Payment.__table__}, populate_existing=True)
+            for payment_id in sorted(set(ids))]
+
+
+def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | None = None) -> Refund:
+    """Pay back `amount` of the customer's unapplied credit: `date`, `method`, `reference`."""
+    authorize(uow.actor, "create", RESOURCE)
+    customer = uow.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    errors: dict[str, list[str]] = {}
+    amount = None
+    try:
+        amount = to_decimal(data.get("amount")) if data.get("amount") not in (None, "") else None
+    except (TypeError, ValueError, ArithmeticError):
+        pass
+    if amount is None or not amount.is_finite():
+        errors["amount"] = ["Give the amount refunded as a number."]
+    elif amount <= 0:
+        errors["amount"] = ["The amount refunded must be more than zero."]
+    elif round_money(amount) != amount:
+        errors["amount"] = ["The amount has at most two decimals."]
+    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
+    if method not in {m.value for m in PaymentMethod}:
+        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
+    reference = (data.get("reference") or "").strip() or None
+    if reference and len(reference) > 200:
+        errors["reference"] = ["The reference has at most 200 characters."]
+    if errors:
+        raise InvalidInput(errors, message="The refund was not recorded.")
+    candidates = uow.session.scalars(select(Payment.id).where(Payment.customer_id == customer.id)).all()
+    locked = _lock_payments(uow, candidates)
+    with_credit = sorted((p for p in locked if p.unapplied > 0), key=lambda p: (p.payment_date, p.id))
+    available = sum((p.unapplied for p in with_credit), ZERO)
+    if amount > available:
+        raise DomainError(f"{customer.name} has only {available} of unapplied credit, not {amount}; "
+                          f"nothing was refunded.", code="over_refund",
+                          fields={"amount": [f"At most {available} can be refunded."]},
+                          details={"unapplied_credit": str(available), "asked": str(amount)})
+    refund_date = data.get("date") or data.get("refund_date") or on or date.today()
+    refund = Refund(number=next_number(uow.session, "RF", on=refund_date), customer_id=customer.id, amount=amount,
+                    refund_date=refund_date, method=method, reference=reference,
+                    created_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(refund)
+    left = amount
+    for payment in with_credit:
+        if left <= 0:
+            break
+        part = min(left, payment.unapplied)
+        refund.parts.append(RefundPart(payment_id=payment.id, payment=payment, amount=part))
+        payment.refunded_amount = (payment.refunded_amount or ZERO) + part
+        left -= part
+    uow.session.flush()
+    uow.publish(RefundRecorded(refund_id=refund.id, number=refund.number, customer_id=customer.id, amount=amount,
+                               refund_date=refund_date, method=method,
+                               payment_ids=tuple(part.payment_id for part in refund.parts)))
+    uow.commit()
+    return refund
+
+
+def undo_refund(uow: UnitOfWork, refund_id: int, *, on: date | None = None) -> Refund:
+    """Reverse a refund recorded by mistake: the credit is unapplied again on the same payments."""
+    authorize(uow.actor, "update", RESOURCE)
+    original = get_refund(uow, refund_id)
+    if original.reverses_id is not None:
+        raise DomainError("This row reverses another refund and cannot be undone itself.", code="is_reversal")
+    payments = {p.id: p for p in _lock_payments(uow, [part.payment_id for part in original.parts])}
+    if uow.session.scalar(select(Refund.id).where(Refund.reverses_id == original.id)):
+        raise DomainError(f"Refund {original.number} was already undone.", code="already_undone")
+    undone_on = on or date.today()
+    reversal = Refund(number=next_number(uow.session, "RF", on=undone_on), customer_id=original.customer_id,
+                      amount=-original.amount, refund_date=undone_on, method=original.method,
+                      reference=f"Undo {original.number}", reverses_id=original.id,
+                      created_by_id=uow.actor.id if uow.actor else None)
+    uow.session.add(reversal)
+    for part in original.parts:
+        payment = payments[part.payment_id]
+        reversal.parts.append(RefundPart(payment_id=payment.id, payment=payment, amount=-part.amount))
+        payment.refunded_amount = (payment.refunded_amount or ZERO) - part.amount
+    uow.session.flush()
+    uow.publish(RefundUndone(refund_id=original.id, reversal_id=reversal.id, customer_id=original.customer_id,
+                             amount=original.amount, undone_on=undone_on))
+    uow.commit()
+    return reversal
+
+
+def check_customer(uow: UnitOfWork, customer_id: int) -> Customer:
+    """The customer whose refunds the actor may read (finance, management, admin)."""
+    authorize(uow.actor, "read", RESOURCE)
+    customer = uow.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("customer", customer_id)
+    return customer
+
+
+def unapplied_credit(session, customer_id: int):
+    """The customer's payments with unapplied credit, oldest first, and the sum of it."""
+    found = [p for p in session.scalars(select(Payment).where(Payment.customer_id == customer_id)
+                                        .order_by(Payment.payment_date, Payment.id)) if p.unapplied > 0]
+    return found, sum((p.unapplied for p in found), ZERO)
+
+
+def refunds_of(session, customer_id: int) -> list[Refund]:
+    return list(session.scalars(select(Refund).where(Refund.customer_id == customer_id).order_by(Refund.id.desc())))
