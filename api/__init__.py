@@ -181,6 +181,7 @@ def init_app(app: Flask, csrf) -> Api:
     from api import (
         audit,
         auth,
+        contacts,
         credit_notes,
         customers_admin,
         finance,
@@ -199,7 +200,7 @@ def init_app(app: Flask, csrf) -> Api:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     for module in (auth, master, audit, sales, inventory, production, purchasing, finance, leads, opportunities,
-                   quotes, tickets, customers_admin, credit_notes):
+                   quotes, tickets, customers_admin, contacts, credit_notes):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from core.errors import InvalidInput
-from core.queries import Page
 from core.web import get_session, get_uow
 from crm.leads import queries
 from crm.leads.schemas import (
@@ -32,9 +31,11 @@ class OpportunityListArgs(PageArgs):
     owner_id = fields.Integer()
 
 
-class ActivityListArgs(Schema):
+class ActivityListArgs(PageArgs):
+    customer_id = fields.Integer()
     lead_id = fields.Integer()
     opportunity_id = fields.Integer()
+    kind = fields.String(validate=validate.OneOf(["call", "visit", "meeting", "email"]))
 
 
 @blp.route("/opportunities")
@@ -86,15 +87,15 @@ class Activities(MethodView):
     @blp.arguments(ActivityListArgs, location="query")
     @blp.response(200, page_schema(ActivitySchema))
     def get(self, args):
-        """The activities of one lead or one opportunity, newest first."""
-        if not args.get("lead_id") and not args.get("opportunity_id"):
-            raise InvalidInput({"lead_id": ["Give lead_id or opportunity_id."]})
-        found = services.activities_of(get_uow(), lead_id=args.get("lead_id"),
-                                       opportunity_id=args.get("opportunity_id"))
-        return page_body(Page(found, len(found), 1, max(len(found), 1)))
+        """The activities the caller may see, newest first (a rep: those of own customers, own leads and
+        own opportunities); filters `customer_id`, `lead_id`, `opportunity_id`, `kind`."""
+        return page_body(services.list_activities(get_uow(), **args))
 
+    @idempotent
     @blp.arguments(LogActivitySchema)
     @blp.response(201, ActivitySchema)
+    @blp.alt_response(422, description="No or more than one of `lead_id`, `opportunity_id`, `customer_id`, "
+                                       "or a bad `kind`")
     def post(self, data):
-        """Log a call, visit, meeting or e-mail on a lead (its follow-up) or an opportunity."""
+        """Log a call, visit, meeting or e-mail on a lead (its follow-up), an opportunity or a customer."""
         return services.log_activity(get_uow(), data)

@@ -154,10 +154,39 @@ class LogActivitySchema(StrictInputSchema):
     next_step_date = fields.Date(allow_none=True)
     lead_id = fields.Integer(allow_none=True, strict=False)
     opportunity_id = fields.Integer(allow_none=True, strict=False)
+    customer_id = fields.Integer(allow_none=True, strict=False)
 
 
 class ActivityFormSchema(LogActivitySchema, InputSchema):
     pass
+
+
+class CreateContactSchema(StrictInputSchema):
+    customer_id = fields.Integer(required=True, strict=False)
+    name = text(200, required=True)
+    title = text(120)
+    phone = text(40)
+    email = text(200)
+    is_primary = fields.Boolean(load_default=False)
+
+
+class UpdateContactSchema(StrictInputSchema):
+    name = text(200)
+    title = text(120)
+    phone = text(40)
+    email = text(200)
+    is_primary = fields.Boolean()
+
+
+class ContactSchema(Schema):
+    id = fields.Integer()
+    customer_id = fields.Integer()
+    customer_name = fields.Function(lambda c: c.customer.name)
+    name = fields.String()
+    title = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    is_primary = fields.Boolean()
 
 
 class ActivitySchema(Schema):

@@ -16,7 +16,8 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Contact, Customer
 from core.numbering import next_number
-from core.permissions import SCOPES, authorize, require, require_record
+from core.permissions import SCOPES, authorize, require, require_record, scoped
+from core.queries import Page, paginate
 from core.uow import UnitOfWork
 from crm.leads.models import Lead
 from crm.leads.services import get_lead, note_follow_up
@@ -135,16 +136,18 @@ def move_opportunity(uow: UnitOfWork, opportunity_id: int, *, stage_id: int | No
 
 
 def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Activity:
-    """A call, visit, meeting or e-mail on a lead or an opportunity. On a lead it is the follow-up
-    that meets the lead's deadline."""
+    """A call, visit, meeting or e-mail on a lead, an opportunity or a customer. On a lead it is the
+    follow-up that meets the lead's deadline."""
     now = now or utcnow()
+    targets = [key for key in ("lead_id", "opportunity_id", "customer_id") if data.get(key)]
     if uow.actor is not None:
-        require(uow.actor, "update", "lead" if data.get("lead_id") else RESOURCE)
+        require(uow.actor, "update", {"lead_id": "lead", "customer_id": "customer"}.get(
+            targets[0] if targets else "", RESOURCE))
     errors: dict[str, list[str]] = {}
     if data.get("kind") not in {k.value for k in ActivityKind}:
         errors["kind"] = [f"One of {', '.join(k.value for k in ActivityKind)}."]
-    if bool(data.get("lead_id")) == bool(data.get("opportunity_id")):
-        errors["lead_id"] = ["Give either a lead or an opportunity."]
+    if len(targets) != 1:
+        errors["lead_id"] = ["Give one of a lead, an opportunity or a customer."]
     if errors:
         raise InvalidInput(errors)
     activity = Activity(kind=data["kind"], note=data.get("note") or "", next_step=data.get("next_step"),
@@ -157,6 +160,13 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
         activity.lead_id, activity.customer_id = lead.id, lead.customer_id
         note_follow_up(uow, lead, at=now)
         record_owner = lead.owner_id
+    elif data.get("customer_id"):
+        customer = uow.session.get(Customer, data["customer_id"])
+        if customer is None:
+            raise NotFound("customer", data["customer_id"])
+        authorize(uow.actor, "update", "customer", customer)
+        activity.customer_id = customer.id
+        record_owner = customer.owner_id
     else:
         opportunity = get_opportunity(uow, data["opportunity_id"], for_update=True)
         _authorize(uow, "update", opportunity)
@@ -170,6 +180,19 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
                        and uow.actor.role in ("sales_rep", "sales_manager") else record_owner)
     uow.commit()
     return activity
+
+
+def list_activities(uow: UnitOfWork, *, customer_id: int | None = None, lead_id: int | None = None,
+                    opportunity_id: int | None = None, kind: str | None = None, page: int = 1,
+                    per_page: int = 25) -> Page:
+    """Activities the caller may see (a rep: those of own customers, own leads and own opportunities),
+    newest first, filtered by customer, lead, opportunity or kind."""
+    stmt = scoped(uow.actor, "activity", select(Activity)) if uow.actor is not None else select(Activity)
+    for column, value in ((Activity.customer_id, customer_id), (Activity.lead_id, lead_id),
+                          (Activity.opportunity_id, opportunity_id), (Activity.kind, kind)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return paginate(uow.session, stmt.order_by(Activity.at.desc(), Activity.id.desc()), page, per_page)
 
 
 def activities_of(uow: UnitOfWork, *, lead_id: int | None = None, opportunity_id: int | None = None) -> list[Activity]:
