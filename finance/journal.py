@@ -502,7 +502,8 @@ def check(session: Session) -> list[Difference]:
     for number, debit, credit in session.execute(
             select(JournalEntry.number, func.sum(JournalLine.debit), func.sum(JournalLine.credit))
             .join(JournalLine, JournalLine.entry_id == JournalEntry.id).group_by(JournalEntry.number)
-            .having(func.sum(JournalLine.debit) != func.sum(JournalLine.credit)).order_by(JournalEntry.number)):
+            .having(func.round(func.sum(JournalLine.debit) - func.sum(JournalLine.credit), 2) != 0)
+            .order_by(JournalEntry.number)):
         found.append(Difference(f"entry {number} does not balance (debits vs credits)", Decimal(debit), Decimal(credit)))
     debit, credit = session.execute(select(func.coalesce(func.sum(JournalLine.debit), 0),
                                            func.coalesce(func.sum(JournalLine.credit), 0))).one()

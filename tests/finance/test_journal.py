@@ -104,6 +104,12 @@ def test_a_posted_invoice_books_receivable_against_revenue_and_output_vat(db, uo
     assert check(db) == []
 
 
+def test_the_check_adds_cents_exactly_where_the_database_adds_binary_fractions(db, uow, books):
+    invoice = posted_invoice(uow, books, 4)  # 40.20 + 5.23 = 45.43, which SQLite's REAL sum misses by 1e-14
+    assert booked(db, "invoice", invoice.id)[0][1] == D("45.43")
+    assert check(db) == []
+
+
 def test_a_payment_books_money_against_advances_then_an_allocation_and_its_undo_move_it(db, uow, books):
     invoice = posted_invoice(uow, books, 10)  # 113.57
     c = books.customer_id
