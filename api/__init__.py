@@ -181,6 +181,7 @@ def init_app(app: Flask, csrf) -> Api:
     from api import (
         audit,
         auth,
+        bank,
         contacts,
         credit_notes,
         customers_admin,
@@ -193,14 +194,20 @@ def init_app(app: Flask, csrf) -> Api:
         purchasing,
         quotes,
         sales,
+        segments,
+        tasks,
         tickets,
+        timeline,
     )
 
     app.before_request(authenticate_request)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
-    for module in (auth, master, audit, sales, inventory, production, purchasing, finance, leads, opportunities,
-                   quotes, tickets, customers_admin, contacts, credit_notes):
+    for module in (auth, master, audit, sales, inventory, production, purchasing, finance, bank, leads, opportunities,
+                   quotes, tickets, customers_admin, contacts, segments, credit_notes):
+        csrf.exempt(module.blp)
+        rest.register_blueprint(module.blp, url_prefix=PREFIX)
+    for module in (tasks, timeline):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     return rest

@@ -33,9 +33,11 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
             "relay-outbox-sweep": {"task": "core.relay_outbox", "schedule": 30.0},
             "recycle-overdue-leads": {"task": "crm.recycle_overdue_leads", "schedule": 300.0},
             "send-task-reminders": {"task": "crm.send_task_reminders", "schedule": 60.0},
+            "alert-stalled-deals": {"task": "crm.alert_stalled_deals", "schedule": 3600.0},
             "hold-overdue-customers": {"task": "finance.hold_overdue_customers", "schedule": 86400.0},
             "invoice-dated-installments": {"task": "finance.invoice_dated_installments", "schedule": 86400.0},
             "remind-installments": {"task": "finance.remind_installments", "schedule": 86400.0},
+            "refresh-segments": {"task": "crm.refresh_segments", "schedule": 86400.0},
         },
     )
     celery.set_default()

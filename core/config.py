@@ -20,6 +20,8 @@ else looks at `os.environ`.
 | `CREDIT_HOLD_OVERDUE_DAYS` | days past due after which an open invoice puts its customer on credit hold | `30` |
 | `INSTALLMENT_REMIND_BEFORE_DAYS` | days before a payment-plan installment falls due when the order's owner is reminded | `3` |
 | `INSTALLMENT_REMIND_AFTER_DAYS` | days after due (comma-separated) on which the owner is reminded of an unpaid installment | `1,7,14` |
+| `STALLED_DEAL_HOURS` | hours without activity after which an open opportunity is stalled (managers are alerted once) | `48` |
+| `DORMANT_AFTER_DAYS` | days without an order after which a customer is dormant (RFM refresh) | `180` |
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class Settings:
     credit_hold_overdue_days: int = 30
     installment_remind_before_days: int = 3
     installment_remind_after_days: tuple[int, ...] = (1, 7, 14)
+    stalled_deal_hours: int = 48
+    dormant_after_days: int = 180
 
     @property
     def eager_tasks(self) -> bool:
@@ -98,6 +102,8 @@ class Settings:
             credit_hold_overdue_days=_int(env, "CREDIT_HOLD_OVERDUE_DAYS", 30),
             installment_remind_before_days=_int(env, "INSTALLMENT_REMIND_BEFORE_DAYS", 3),
             installment_remind_after_days=_days(env.get("INSTALLMENT_REMIND_AFTER_DAYS"), (1, 7, 14)),
+            stalled_deal_hours=_int(env, "STALLED_DEAL_HOURS", 48),
+            dormant_after_days=_int(env, "DORMANT_AFTER_DAYS", 180),
         )
         values.update(overrides)
         if not values["secret_key"]:

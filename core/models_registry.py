@@ -4,7 +4,7 @@
 import importlib
 
 MODEL_MODULES = ("core.models", "crm.models", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
-                 "crm.tickets.models", "crm.tasks.models",
+                 "crm.tickets.models", "crm.tasks.models", "crm.segments.models",
                  "inventory.models", "production.models", "purchasing.models", "finance.models", "finance.plan_models")
 
 

@@ -44,6 +44,18 @@ def init_app(app: Flask, events: EventRegistry) -> None:
 
     tickets.init_app(app)
 
+    from crm.pipeline import wiring as pipeline
+
+    pipeline.init_app(app)
+
     from crm.tasks import wiring as tasks
 
     tasks.init_app(app)
+
+    from crm.timeline import wiring as timeline
+
+    timeline.init_app(app)
+
+    from crm.segments import wiring as segments
+
+    segments.init_app(app)

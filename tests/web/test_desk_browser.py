@@ -1,6 +1,8 @@
 """In headless Chromium: a visitor leaves their details on the public form, the lead lands on the
 rep's desk with a deadline, the rep logs a call, converts the lead, and the opportunity refuses to
-reach the quote stage until budget and decision maker are filled in.
+reach the quote stage until budget and decision maker are filled in; then the rep builds a quote
+with a discount within the limit, submits it, records the customer's acceptance, and the accepted
+quote turns into a draft sales order with the same line.
 
 The set-up of `tests/web/live.py`: the real app on a free port, a fresh SQLite database."""
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -24,6 +27,8 @@ def seed(uow) -> None:
                                "full_name": "Li Na"})
     leads.create_scoring_rule(uow, {"field": "industry", "value": "manufacturing", "points": 40,
                                     "label": "Manufacturing"})
+    services.create_product(uow, {"sku": "PUMP-20", "name": "Centrifugal pump", "kind": "buy",
+                                  "list_price": Decimal("9000"), "tax_rate": Decimal("0.13")})
 
 
 @pytest.fixture
@@ -83,5 +88,22 @@ def test_a_web_lead_reaches_the_reps_desk_and_becomes_an_opportunity(page, tmp_p
     page.get_by_role("button", name="Move", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text(f"Opportunity {number} is now in the stage Quote")
     page.screenshot(path=str(tmp_path / "opportunity.png"), full_page=True)
+
+    # a quote from the opportunity: 20 pumps at 5% off (within the 10% limit), submitted and accepted
+    line = page.locator("form.quote-form tr.quote-line").first
+    line.get_by_label("Product").select_option(label="PUMP-20 — Centrifugal pump (9,000.00)")
+    line.get_by_label("Quantity").fill("20")
+    line.get_by_label("Discount (fraction)").fill("0.05")
+    page.get_by_role("button", name="New quote").click()
+    expect(page.get_by_role("alert")).to_contain_text("created as a draft")
+    expect(page.locator("[data-total]")).to_have_text("193,230.00")  # 20 x 9,000 x 0.95 + 13% VAT
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator("[data-state]")).to_have_attribute("data-state", "approved")
+    page.get_by_role("button", name="Customer accepted").click()
+    expect(page.locator("[data-state]")).to_have_attribute("data-state", "accepted")
+    page.locator("a[data-order]").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("SO-")
+    expect(page.locator("main")).to_contain_text("PUMP-20")
+    expect(page.locator("main")).to_contain_text("193,230.00")
     page.locator("header.topbar").get_by_role("link", name="My desk").click()
     expect(page.locator("tr[data-opportunity]")).to_contain_text("20 pumps")

@@ -1,0 +1,1 @@
+"""Customer segmentation: RFM scores from orders and payments, segments, and the dormant-customer job."""

@@ -1,0 +1,21 @@
+"""Celery task of the segments: no ids in, call a service, idempotent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from flask import current_app
+
+from core.uow import UnitOfWork
+from crm.segments import rfm
+
+
+@shared_task(name="crm.refresh_segments", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def refresh_segments() -> int:
+    """Beat, daily: recompute RFM segments; newly dormant customers get a follow-up task for their owner."""
+    ext = current_app.extensions
+    days = current_app.config["SETTINGS"].dormant_after_days
+    with ext["db"].sessionmaker() as session:
+        uow = UnitOfWork(session, events=ext["events"])
+        return rfm.refresh(uow, as_of=date.today(), dormant_days=days).customers
