@@ -82,6 +82,9 @@ class InvoiceArgs(PageArgs):
     state = fields.String(metadata={"description": "draft, posted, partially_paid, paid, cancelled or open"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "open and past due today"})
     q = fields.String()
+    due_from = fields.Date(metadata={"description": "due on this day or later"})
+    due_to = fields.Date(metadata={"description": "due on this day or earlier"})
+    owner_id = fields.Integer(metadata={"description": "of the customers this sales user owns"})
 
 
 class PaymentArgs(PageArgs):

@@ -18,7 +18,7 @@ from core.queries import Page, paginate
 from crm.models import SalesOrder
 from finance.credit import credit_status
 from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines
-from finance.models import OPEN_INVOICE_STATES, Invoice, Payment
+from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation
 
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 
@@ -36,12 +36,20 @@ def bucket_for(days_overdue: int) -> str:
 
 
 def invoices(session: Session, actor: User, *, customer_id=None, state=None, sales_order_id=None,
-             overdue_on: date | None = None, q: str | None = None, page: int = 1, per_page: int = 25) -> Page:
-    """Invoices, newest first; `state=open` means posted or partially paid; `overdue_on`: open and due before."""
+             overdue_on: date | None = None, q: str | None = None, due_from: date | None = None,
+             due_to: date | None = None, owner_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
+    """Invoices, newest first; `state=open` means posted or partially paid; `overdue_on`: open and due before;
+    `due_from`/`due_to`: due on those days or between; `owner_id`: of the customers that sales user owns."""
     require(actor, "read", "invoice")
     stmt = select(Invoice)
     if customer_id:
         stmt = stmt.where(Invoice.customer_id == customer_id)
+    if due_from is not None:
+        stmt = stmt.where(Invoice.due_date >= due_from)
+    if due_to is not None:
+        stmt = stmt.where(Invoice.due_date <= due_to)
+    if owner_id:
+        stmt = stmt.where(Invoice.customer_id.in_(select(Customer.id).where(Customer.owner_id == owner_id)))
     if sales_order_id:
         stmt = stmt.where(Invoice.sales_order_id == sales_order_id)
     if state == "open":
@@ -73,6 +81,27 @@ def open_invoices_of(session: Session, customer_id: int) -> list[Invoice]:
     return list(session.scalars(select(Invoice).where(
         Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES))
         .order_by(Invoice.due_date, Invoice.id)))
+
+
+def allocations_of_invoice(session: Session, invoice_id: int) -> list[PaymentAllocation]:
+    """An invoice's allocation rows (reversals included), oldest first (the invoice page)."""
+    return list(session.scalars(select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice_id)
+                                .order_by(PaymentAllocation.id)))
+
+
+def customer_choices(session: Session) -> list[Customer]:
+    """Every customer by code (finance's pick lists: finance sees all customers)."""
+    return list(session.scalars(select(Customer).order_by(Customer.code)))
+
+
+def overdue_invoices(session: Session, *, today: date, owner_id: int | None = None, limit: int = 500) -> list[Invoice]:
+    """Open invoices past due on `today`, oldest due first (of one owner's customers when `owner_id` is given)."""
+    stmt = (select(Invoice).join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today,
+                   Invoice.total > Invoice.paid_amount).order_by(Invoice.due_date, Invoice.id))
+    if owner_id is not None:
+        stmt = stmt.where(Customer.owner_id == owner_id)
+    return list(session.scalars(stmt.limit(limit)))
 
 
 def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> list[tuple[SalesOrder, Decimal]]:

@@ -11,18 +11,17 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
+from core import queries as core_queries
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.formatting import money
-from core.models import Customer
 from core.money import to_decimal
 from core.permissions import can
 from core.views import HOME_ALERTS, NAV_EXTRA, add_detail_panel, guard, refusal
 from core.web import get_session, get_uow
 from finance import holds, invoicing, queries, reports, services, statements
 from finance import payments as payment_services
-from finance.models import OPEN_INVOICE_STATES, Invoice, InvoiceState, PaymentAllocation, PaymentMethod
+from finance.models import InvoiceState, PaymentMethod
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,15 +107,19 @@ def _day(name: str) -> date | None:
 @bp.route("/receivables")
 @login_required
 def receivables():
-    """Invoices with filters: search (number or customer), state, overdue only."""
+    """Invoices with filters: search (number or customer), customer, state, overdue only, due date range
+    and the customers' sales owner."""
     guard("read", "invoice")
-    state = request.args.get("state") or None
+    session = get_session()
+    filters = {"state": request.args.get("state") or None, "q": request.args.get("q") or None,
+               "customer_id": request.args.get("customer_id", type=int),
+               "owner_id": request.args.get("owner_id", type=int),
+               "due_from": _day("due_from"), "due_to": _day("due_to")}
     overdue = request.args.get("overdue") == "1"
-    q = request.args.get("q") or None
-    page = queries.invoices(get_session(), current_user, state=state, q=q,
-                            overdue_on=date.today() if overdue else None,
-                            page=request.args.get("page", 1, type=int))
-    return render_template("finance/receivables.html", page=page, state=state, overdue=overdue, q=q,
+    page = queries.invoices(session, current_user, overdue_on=date.today() if overdue else None,
+                            page=request.args.get("page", 1, type=int), **filters)
+    return render_template("finance/receivables.html", page=page, overdue=overdue, **filters,
+                           customers=queries.customer_choices(session), owners=core_queries.sales_users(session),
                            states=INVOICE_STATE_LABELS, today=date.today())
 
 
@@ -153,8 +156,7 @@ def invoice_detail(invoice_id: int):
         invoice = invoicing.get_invoice(get_uow(), invoice_id)
     except NotFound:
         abort(404)
-    allocations = get_session().scalars(select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice.id)
-                                        .order_by(PaymentAllocation.id)).all()
+    allocations = queries.allocations_of_invoice(get_session(), invoice.id)
     return render_template("finance/invoice.html", invoice=invoice, allocations=allocations)
 
 
@@ -201,7 +203,7 @@ def payments_page():
             flash(refusal(exc), "error")
     page = queries.payments(get_session(), current_user, customer_id=request.args.get("customer_id", type=int),
                             unapplied=request.args.get("unapplied") == "1", page=request.args.get("page", 1, type=int))
-    customers = get_session().scalars(select(Customer).order_by(Customer.code)).all()
+    customers = queries.customer_choices(get_session())
     return render_template("finance/payments.html", page=page, customers=customers, form=form, errors=errors,
                            methods=METHOD_LABELS, today=date.today()), 422 if errors else 200
 
@@ -372,13 +374,9 @@ def overdue():
     """Open invoices past due, oldest due first (a sales rep's: of the customers they own)."""
     guard("read", "credit")
     today = date.today()
-    stmt = (select(Invoice).join(Customer, Customer.id == Invoice.customer_id)
-            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today,
-                   Invoice.total > Invoice.paid_amount).order_by(Invoice.due_date, Invoice.id))
-    if _own_only(current_user):
-        stmt = stmt.where(Customer.owner_id == current_user.id)
-    return render_template("finance/overdue.html", invoices=get_session().scalars(stmt.limit(500)).all(),
-                           today=today, hold_days=_overdue_days())
+    invoices = queries.overdue_invoices(get_session(), today=today,
+                                        owner_id=current_user.id if _own_only(current_user) else None)
+    return render_template("finance/overdue.html", invoices=invoices, today=today, hold_days=_overdue_days())
 
 
 @bp.route("/credit-holds")

@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
+from core.models import Customer
 from finance import invoicing, payments
 from finance.queries import aging
 from tests.conftest import api_as, make_user, uow_for
@@ -130,3 +131,28 @@ def test_the_aging_report_is_one_grouped_query(db, ledger):
     selects = [s for s in statements if "finance_invoice" in s]
     assert len(selects) == 1 and "GROUP BY" in selects[0]
     assert totals.total == D("56.80")
+
+
+def test_the_receivables_list_filters_by_customer_owner_and_due_dates(app, client, db, ledger):
+    books, made = ledger
+    rep = make_user(db, "sales_rep")
+    db.get(Customer, books.customer_id).owner_id = rep.id
+    db.commit()
+    sign_in(client, make_user(db, "finance"))
+
+    def listed(query: str) -> set[str]:
+        page = ok(client.get(f"/finance/receivables?{query}")).get_data(as_text=True)
+        return set(re.findall(r'data-invoice="([\w-]+)"', page))
+
+    fc1 = {inv.number for inv in made.values()}
+    other = listed(f"customer_id={books.other_customer_id}")
+    assert len(other) == 1 and not other & fc1
+    assert listed(f"owner_id={rep.id}") == fc1
+    assert listed("due_from=2025-11-01&due_to=2025-12-31") == {made["2025-12-01"].number, made["2025-10-20"].number}
+    assert listed(f"customer_id={books.customer_id}&state=paid") == {made["2026-01-10"].number}
+    page = client.get(f"/finance/receivables?owner_id={rep.id}").get_data(as_text=True)
+    assert f'<option value="{rep.id}" selected>' in page
+
+    finance = api_as(client, db, "finance")
+    body = ok(finance.get(f"/invoices?due_from=2025-11-01&due_to=2025-12-31&owner_id={rep.id}")).get_json()
+    assert {i["number"] for i in body["items"]} == {made["2025-12-01"].number, made["2025-10-20"].number}
