@@ -118,12 +118,15 @@ def lift_credit_hold(uow: UnitOfWork, customer_id: int, *, reason: str, today: d
     return customer
 
 
-def overdue_count(session: Session, *, today: date, owner_id: int | None = None) -> int:
-    """Open invoices past due on `today` (of one owner's customers when `owner_id` is given)."""
+def overdue_count(session: Session, *, today: date, owner_id: int | None = None, customer_ids=None) -> int:
+    """Open invoices past due on `today` (of one owner's customers when `owner_id` is given, of the
+    customers the select `customer_ids` gives when that is given)."""
     stmt = select(func.count()).select_from(Invoice).where(
         Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today, Invoice.total > Invoice.paid_amount)
     if owner_id is not None:
         stmt = stmt.join(Customer, Customer.id == Invoice.customer_id).where(Customer.owner_id == owner_id)
+    if customer_ids is not None:
+        stmt = stmt.where(Invoice.customer_id.in_(customer_ids))
     return session.scalar(stmt) or 0
 
 

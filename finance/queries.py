@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
 from core.models import Customer, User
 from core.money import ZERO
-from core.permissions import require, require_record
+from core.permissions import require, require_record, scoped
 from core.queries import Page, paginate
 from crm.models import SalesOrder
 from finance.credit import credit_status
@@ -94,13 +94,18 @@ def customer_choices(session: Session) -> list[Customer]:
     return list(session.scalars(select(Customer).order_by(Customer.code)))
 
 
-def overdue_invoices(session: Session, *, today: date, owner_id: int | None = None, limit: int = 500) -> list[Invoice]:
-    """Open invoices past due on `today`, oldest due first (of one owner's customers when `owner_id` is given)."""
-    stmt = (select(Invoice).join(Customer, Customer.id == Invoice.customer_id)
-            .where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today,
-                   Invoice.total > Invoice.paid_amount).order_by(Invoice.due_date, Invoice.id))
-    if owner_id is not None:
-        stmt = stmt.where(Customer.owner_id == owner_id)
+def sales_customer_ids(actor: User) -> Select:
+    """The ids of the customers a sales user answers for: a rep's own, a sales manager's team's (the
+    customers they may change, so not the unowned pool)."""
+    return scoped(actor, "customer", select(Customer.id), "update")
+
+
+def overdue_invoices(session: Session, *, today: date, customer_ids=None, limit: int = 500) -> list[Invoice]:
+    """Open invoices past due on `today`, oldest due first (of the customers `customer_ids` selects, if given)."""
+    stmt = (select(Invoice).where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today,
+                                  Invoice.total > Invoice.paid_amount).order_by(Invoice.due_date, Invoice.id))
+    if customer_ids is not None:
+        stmt = stmt.where(Invoice.customer_id.in_(customer_ids))
     return list(session.scalars(stmt.limit(limit)))
 
 

@@ -346,16 +346,16 @@ def _overdue_days() -> int:
     return current_app.config["SETTINGS"].credit_hold_overdue_days
 
 
-def _own_only(user) -> bool:
-    """Sales see the overdue invoices of their own customers; finance, management and admin see all."""
-    return not can(user, "read", "invoice")
+def _sales_customers(user):
+    """Sales users see the overdue invoices of the customers in their scope; finance, management and admin all."""
+    return None if can(user, "read", "invoice") else queries.sales_customer_ids(user)
 
 
 def overdue_alert(user) -> tuple[str, str] | None:
-    """The home page alert: open invoices past due (a sales rep's: of the customers they own)."""
+    """The home page alert: open invoices past due (a sales user's: of the customers in their scope)."""
     if not can(user, "read", "credit"):
         return None
-    count = holds.overdue_count(get_session(), today=date.today(), owner_id=user.id if _own_only(user) else None)
+    count = holds.overdue_count(get_session(), today=date.today(), customer_ids=_sales_customers(user))
     if not count:
         return None
     return (_("Overdue invoices: %(count)s", count=count),
@@ -374,8 +374,7 @@ def overdue():
     """Open invoices past due, oldest due first (a sales rep's: of the customers they own)."""
     guard("read", "credit")
     today = date.today()
-    invoices = queries.overdue_invoices(get_session(), today=today,
-                                        owner_id=current_user.id if _own_only(current_user) else None)
+    invoices = queries.overdue_invoices(get_session(), today=today, customer_ids=_sales_customers(current_user))
     return render_template("finance/overdue.html", invoices=invoices, today=today, hold_days=_overdue_days())
 
 
