@@ -13,7 +13,7 @@ from core.audit import LedgerViolation
 from core.db import utcnow
 from crm import customers as crm_customers
 from crm import services as crm
-from finance import invoicing, payments
+from finance import credit_notes, invoicing, payments, refunds
 from finance.credit import receivable
 from finance.journal import Draft, Leg, UnbalancedEntry, check, stock_valuation, trial_balance, write_entries
 from finance.journal_models import JournalEntry, JournalLine
@@ -212,6 +212,39 @@ def test_a_customer_merge_moves_receivable_and_advances_to_the_kept_customer(db,
     assert check(db) == []
 
 
+def test_a_credit_note_for_a_paid_return_books_revenue_back_and_a_refund_pays_out_the_credit(db, uow):
+    customer = core_services.create_customer(uow, {"code": "J-CN", "name": "Returns Ltd"})
+    product = core_services.create_product(uow, {"sku": "J-PIPE", "name": "Pipe", "kind": "buy", "list_price": D("10.05"),
+                                                 "standard_cost": D(4), "tax_rate": D("0.13")})
+    inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(100), "reason": "opening stock"})
+    order = confirmed_order(uow, customer.id, [(product.id, 10)])
+    ship(uow, order.id, [(product.id, 10)])
+    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    payments.allocate(uow, pay(uow, customer.id, "113.57").id, auto=True)
+    c, p = customer.id, product.id
+
+    note = credit_notes.create_credit_note(uow, invoice.id, {
+        "kind": "return", "lines": [{"invoice_line_id": invoice.lines[0].id, "qty": D(4)}], "credit_date": ON})
+    assert (note.untaxed, note.tax, note.to_unapplied_credit) == (D("40.20"), D("5.23"), D("45.43"))
+    assert booked(db, "credit_note", note.id) == [("5001", D("40.20"), D(0), c, None),
+                                                  ("2221.01", D("5.23"), D(0), c, None),
+                                                  ("1122", D(0), D("45.43"), c, None)]
+    back = db.scalars(select(StockMove).where(StockMove.reference == note.number)).one()
+    assert booked(db, "stock_move", back.id) == [("1403", D(16), D(0), None, p), ("5401", D(0), D(16), None, p)]
+    assert (balance(db, "1122", customer_id=c), balance(db, "2203", customer_id=c)) == (D(0), D("-45.43"))
+    assert balance(db, "5401", product_id=p) == D(24)  # 6 pumps sold at 4
+    assert check(db) == []
+
+    refund = refunds.record_refund(uow, c, {"amount": D("45.43"), "method": "bank_transfer", "date": ON})
+    assert booked(db, "refund", refund.id) == [("2203", D("45.43"), D(0), c, None), ("1002", D(0), D("45.43"), c, None)]
+    assert balance(db, "2203", customer_id=c) == D(0)
+    assert check(db) == []
+    reversal = refunds.undo_refund(uow, refund.id, on=ON)
+    assert booked(db, "refund_undone", reversal.id) == [("2203", D(0), D("45.43"), c, None),
+                                                        ("1002", D("45.43"), D(0), c, None)]
+    assert check(db) == []
+
+
 # --------------------------------------------------------------------------- refusals and the ledger rule
 
 
@@ -266,7 +299,8 @@ def test_the_journal_cannot_be_edited_or_deleted(db, uow, books):
 
 def test_after_a_long_mixed_scenario_the_journal_agrees_with_the_books(db, uow, cycle):
     """Orders confirmed, goods received, made, shipped in parts, invoiced, paid in part, overpaid,
-    applied later, an allocation undone, a count difference: then every invariant holds."""
+    applied later, an allocation undone, a count difference, a credit note and a refund: then every
+    invariant holds."""
     example, order1, order2 = cycle
     p, c = example.products, example.customer_id
     pump_wo, housing_wo = work_orders_of(db, order1.id)
@@ -300,10 +334,16 @@ def test_after_a_long_mixed_scenario_the_journal_agrees_with_the_books(db, uow, 
     payments.undo_allocation(uow, over.id, later.id)
     payments.allocate(uow, over.id, allocations=[{"invoice_id": invoice2.id, "amount": D(5000)}])
     assert order2.state == "confirmed"
+    # a price correction of 1000 untaxed on the first (paid) invoice releases 1130 to unapplied credit
+    note = credit_notes.create_credit_note(uow, invoice1.id, {
+        "kind": "price_correction", "lines": [{"invoice_line_id": invoice1.lines[0].id, "amount": D(1000)}],
+        "credit_date": ON})
+    assert note.to_unapplied_credit == D(1130)
+    refunds.record_refund(uow, c, {"amount": D(80), "method": "cash", "date": ON})
 
     assert check(db) == []
     assert balance(db, "1122", customer_id=c) == receivable(db, c) == D("11950.00")  # 16950 - 5000
-    assert balance(db, "2203", customer_id=c) == D(-450)
+    assert balance(db, "2203", customer_id=c) == D(-1500)  # 450 + 1130 - 80
     assert balance(db, "1403") + balance(db, "1405") == sum(stock_valuation(db).values())
     rows = trial_balance(db, None)
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows) > 0
@@ -367,6 +407,13 @@ def test_finance_reads_the_trial_balance_and_the_entries_and_sales_cannot(app, c
     detail = client.get(f"/finance/journal/{entry.id}").get_data(as_text=True)
     assert 'data-line="2221.01"' in detail and "13.07" in detail and "Accounts receivable" in detail
     assert client.get("/finance/journal/999999").status_code == 404
+    nut = core_services.create_product(uow, {"sku": "J-WEB", "name": "Web nut", "kind": "buy",
+                                             "standard_cost": D(2), "tax_rate": D("0.13")})
+    move = inventory.adjust_stock(uow, {"product_id": nut.id, "qty": D(10), "reason": "opening stock"})
+    stock_entry = db.scalars(select(JournalEntry).where(JournalEntry.source_type == "stock_move",
+                                                        JournalEntry.source_id == move.id)).one()
+    detail = client.get(f"/finance/journal/{stock_entry.id}").get_data(as_text=True)
+    assert "J-WEB — Web nut" in detail and 'data-line="3104"' in detail and "20.00" in detail
 
     sales = app.test_client()
     sign_in(sales, make_user(db, "sales_rep"))
@@ -379,3 +426,4 @@ def test_the_chart_reads_in_chinese(client, db, uow, books):
     sign_in(client, make_user(db, "management"))
     page = client.get("/finance/accounts", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "应收账款" in page and "应交税费—应交增值税(销项税额)" in page and "试算平衡" in page
+
