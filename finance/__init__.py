@@ -45,6 +45,10 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
+
+    from finance import timeline
+
+    timeline.register()  # invoices and payments on the customer 360 timeline
     from finance import credit_views
 
     app.register_blueprint(credit_views.bp)

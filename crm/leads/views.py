@@ -63,8 +63,11 @@ def desk():
     leads = queries.my_leads(session, current_user)
     now = utcnow()
     by_grade = {grade: [lead for lead in leads if lead.grade == grade] for grade in ("A", "B", "C")}
+    from crm.tasks.views import tasks_today
+
     return render_template("leads/desk.html", by_grade=by_grade, now=now,
-                           opportunities=queries.my_opportunities(session, current_user))
+                           opportunities=queries.my_opportunities(session, current_user),
+                           tasks_today=tasks_today(current_user))
 
 
 @bp.route("/pool")

@@ -1,0 +1,52 @@
+"""Finance's entries of the customer 360 timeline: invoices and payments, registered into crm's
+timeline-source registry from `finance.init_app` (crm may not import finance). Credit notes and
+refunds join the same way: one more source each."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.formatting import money
+from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first, register_timeline_source
+from finance.models import Invoice, Payment
+
+
+def _invoices(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
+    from finance.views import INVOICE_STATE_LABELS
+
+    rows = first(session, select(Invoice).where(Invoice.customer_id == customer_id), Invoice.created_at, limit,
+                 newest_first, Invoice.id)
+    return [TimelineEntry(
+        kind="invoice", at=i.created_at, ref_id=i.id, title=i.number, status=i.state,
+        status_label=INVOICE_STATE_LABELS.get(i.state, i.state), amount=i.total,
+        facts=((_l("Invoice date"), i.invoice_date.isoformat()), (_l("Due date"), i.due_date.isoformat()),
+               (_l("Paid"), money(i.paid_amount))),
+        endpoint="finance_web.invoice_detail", params={"invoice_id": i.id}, permission=("read", "invoice"),
+        details={"number": i.number, "sales_order_id": i.sales_order_id, "invoice_date": i.invoice_date.isoformat(),
+                 "due_date": i.due_date.isoformat(), "paid_amount": i.paid_amount,
+                 "open_amount": i.open_amount}) for i in rows]
+
+
+def _payments(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
+    from finance.views import METHOD_LABELS
+
+    rows = first(session, select(Payment).where(Payment.customer_id == customer_id), Payment.created_at, limit,
+                 newest_first, Payment.id)
+    return [TimelineEntry(
+        kind="payment", at=p.created_at, ref_id=p.id, title=p.number, amount=p.amount,
+        note=p.reference or None,
+        facts=((_l("Payment date"), p.payment_date.isoformat()),
+               (_l("Method"), METHOD_LABELS.get(p.method, p.method)), (_l("Applied"), money(p.allocated_amount))),
+        endpoint="finance_web.payment_detail", params={"payment_id": p.id}, permission=("read", "payment"),
+        details={"number": p.number, "payment_date": p.payment_date.isoformat(), "method": p.method,
+                 "allocated_amount": p.allocated_amount,
+                 "invoice_ids": sorted({a.invoice_id for a in p.allocations})}) for p in rows]
+
+
+def register() -> None:
+    register_timeline_source(TimelineSource("invoice", _l("Invoices"), _invoices,
+                                            counter(Invoice, Invoice.customer_id), position=70))
+    register_timeline_source(TimelineSource("payment", _l("Payments"), _payments,
+                                            counter(Payment, Payment.customer_id), position=80))
