@@ -22,7 +22,7 @@ from core import queries as core_queries
 from core.errors import DomainError, Forbidden
 from core.formatting import money, plain
 from core.permissions import can
-from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
+from core.views import NAV_EXTRA, act, add_detail_panel, detail_panels, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm import queries, schemas, services
 from crm.models import OrderState
@@ -186,7 +186,7 @@ def order_detail(order_id: int):
     guard("read", "sales_order")
     order = _load(order_id)
     return render_template("crm/order_detail.html", order=order, bars={line.id: _bar(line) for line in order.lines},
-                           flags=order_flags([order]).get(order.id, []))
+                           flags=order_flags([order]).get(order.id, []), panels=detail_panels("sales_order"))
 
 
 def _bar(line) -> dict[str, str]:

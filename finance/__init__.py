@@ -41,6 +41,9 @@ def init_app(app: Flask, events: EventRegistry) -> None:
                               "update": SALES | {R.FINANCE, R.ADMIN}}, scope=_plan_scope())
     events.subscribe(SalesOrderConfirmed, handlers.invoice_deposits)
     events.subscribe(SalesOrderShipped, handlers.invoice_delivery_installments)
+    from finance import plan_views
+
+    app.register_blueprint(plan_views.bp)
 
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 

@@ -1,0 +1,181 @@
+"""The web UI of payment plans: the plan panel on the order page (set from a template or by hand,
+mark the order accepted, remove the plan), and finance's list of installments with their status."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from core.errors import DomainError, Forbidden, NotFound
+from core.money import to_decimal
+from core.permissions import SCOPES, can
+from core.views import NAV_EXTRA, add_detail_panel, guard, refusal
+from core.web import get_session, get_uow
+from crm.models import OrderState, SalesOrder
+from finance import invoicing, plans
+from finance.plan_models import InstallmentStatus, InstallmentTrigger
+
+bp = Blueprint("finance_plans_web", __name__, template_folder="templates", url_prefix="/finance/payment-plans")
+
+TRIGGER_LABELS = {
+    InstallmentTrigger.ON_CONFIRMATION: _l("On confirmation"), InstallmentTrigger.ON_DELIVERY: _l("On delivery"),
+    InstallmentTrigger.AFTER_ACCEPTANCE: _l("After acceptance"), InstallmentTrigger.ON_DATE: _l("On a fixed date"),
+}
+STATUS_LABELS = {
+    InstallmentStatus.PLANNED: _l("Planned"), InstallmentStatus.INVOICED: _l("Invoiced"),
+    InstallmentStatus.PARTIALLY_PAID: _l("Partially paid"), InstallmentStatus.PAID: _l("Paid"),
+    InstallmentStatus.CANCELLED: _l("Cancelled"),
+}
+TEMPLATE_LABELS = {
+    "30/60/10": _l("deposit on confirmation, then on delivery, then after acceptance"),
+    "30/70": _l("deposit on confirmation, then on delivery"),
+    "50/50": _l("deposit on confirmation, then on delivery"),
+    "100/delivery": _l("all on delivery"),
+}
+#: Rows of the hand-made plan form.
+FORM_ROWS = 4
+
+add_detail_panel("sales_order", "finance_plans_web.fragment", _l("Payment plan"), ("read", "payment_plan"),
+                 "sales_order_id")
+if not any(entry[0] == "finance_plans_web.installments" for entry in NAV_EXTRA):
+    NAV_EXTRA.append(("finance_plans_web.installments", _l("Installments"), ("read", "invoice")))
+
+
+@bp.app_context_processor
+def _plan_labels():
+    return {"trigger_label": lambda value: TRIGGER_LABELS.get(value, value),
+            "installment_status_label": lambda value: STATUS_LABELS.get(value, value)}
+
+
+def _may_change(order: SalesOrder) -> bool:
+    return can(current_user, "update", "payment_plan") and SCOPES["sales_order"][1](current_user, "update", order)
+
+
+@bp.route("/fragment")
+@login_required
+def fragment():
+    """The order's plan for the order page, with the forms for those who may change it."""
+    guard("read", "payment_plan")
+    order_id = request.args.get("sales_order_id", type=int)
+    session = get_session()
+    order = session.get(SalesOrder, order_id) if order_id is not None else None
+    if order is None:
+        abort(404)
+    try:
+        order, plan = plans.get_plan(get_uow(), order.id)
+        view = plans.plan_view(order, plan, today=date.today())
+    except Forbidden:
+        abort(403)
+    except NotFound:
+        if not SCOPES["sales_order"][1](current_user, "read", order):
+            abort(404)
+        plan, view = None, None
+    changeable = _may_change(order)
+    open_terms = (order.state not in (OrderState.CANCELLED.value, OrderState.DONE.value)
+                  and invoicing.invoiced_total(session, order.id) == 0)
+    return render_template(
+        "finance/_payment_plan.html", order=order, plan=plan, view=view, changeable=changeable,
+        editable=changeable and open_terms, templates=TEMPLATE_LABELS, triggers=TRIGGER_LABELS,
+        rows=range(FORM_ROWS),
+        acceptable=changeable and plan is not None and plan.accepted_on is None
+        and order.state in (OrderState.SHIPPED.value, OrderState.DONE.value),
+        may_read_invoices=can(current_user, "read", "invoice"))
+
+
+def _back(order_id: int):
+    return redirect(url_for("crm_web.order_detail", order_id=order_id) + "#payment-plan", 303)
+
+
+def _rows(form) -> list[dict] | None:
+    """The hand-made installments of the form (rows left empty are skipped); None if a number is unreadable."""
+    rows = []
+    for index in range(FORM_ROWS):
+        percent, amount = (form.get(f"percent-{index}", "").strip(), form.get(f"amount-{index}", "").strip())
+        if not percent and not amount:
+            continue
+        try:
+            row = {"label": form.get(f"label-{index}", "").strip() or None,
+                   "percent": to_decimal(percent.rstrip("%")) if percent else None,
+                   "amount": to_decimal(amount.replace(",", "")) if amount else None,
+                   "trigger": form.get(f"trigger-{index}", ""),
+                   "days_after": int(form.get(f"days-{index}", "").strip() or 0),
+                   "due_date": date.fromisoformat(form[f"date-{index}"]) if form.get(f"date-{index}") else None}
+        except ValueError:
+            return None
+        rows.append(row)
+    return rows
+
+
+@bp.route("/<int:order_id>", methods=["POST"])
+@login_required
+def set_plan(order_id: int):
+    """Set the plan from a template, or from the rows typed in."""
+    guard("update", "payment_plan")
+    template = request.form.get("template") or None
+    if template:
+        data = {"template": template}
+    else:
+        rows = _rows(request.form)
+        if rows is None:
+            flash(_("A percentage, amount, number of days or date could not be read; nothing was changed."), "error")
+            return _back(order_id)
+        data = {"installments": rows}
+    try:
+        plan = plans.set_payment_plan(get_uow(), order_id, data)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+        return _back(order_id)
+    flash(_("Payment plan saved: %(count)s installments.", count=len(plan.installments)), "success")
+    return _back(order_id)
+
+
+@bp.route("/<int:order_id>/accept", methods=["POST"])
+@login_required
+def accept(order_id: int):
+    guard("update", "payment_plan")
+    try:
+        plan = plans.accept_order(get_uow(), order_id)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+        return _back(order_id)
+    flash(_("Order accepted on %(day)s.", day=plan.accepted_on.isoformat()), "success")
+    return _back(order_id)
+
+
+@bp.route("/<int:order_id>/remove", methods=["POST"])
+@login_required
+def remove(order_id: int):
+    guard("update", "payment_plan")
+    try:
+        plans.remove_payment_plan(get_uow(), order_id)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+        return _back(order_id)
+    flash(_("Payment plan removed: the order is invoiced as it ships."), "success")
+    return _back(order_id)
+
+
+@bp.route("/installments")
+@login_required
+def installments():
+    """Finance's list of installments: status, due date, invoice and what is open, overdue first."""
+    guard("read", "invoice")
+    status = request.args.get("status") or None
+    overdue = request.args.get("overdue") == "1"
+    page = plans.installments_page(get_session(), current_user, status=status, overdue=overdue,
+                                   page=request.args.get("page", 1, type=int))
+    return render_template("finance/installments.html", page=page, status=status, overdue=overdue,
+                           statuses=STATUS_LABELS)
