@@ -16,7 +16,7 @@ from crm.quotes import services as quotes
 from crm.tickets import services as tickets
 from crm.timeline import registry
 from crm.timeline.registry import TimelineEntry, TimelineSource, customer_timeline
-from finance import invoicing, payments
+from finance import credit_notes, invoicing, payments, refunds
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import ON, build_books, ship
 
@@ -76,6 +76,24 @@ def test_finance_entries_come_through_the_registry(db):
     only_money = customer_timeline(uow_for(db, rep), books.customer_id, kinds=["invoice", "payment"])
 
     assert [e.kind for e in only_money.items] == ["payment", "invoice"] and only_money.total == 2
+
+
+def test_credit_notes_and_refunds_join_the_timeline_after_the_invoice(db):
+    rep, books, _order, invoice, _payment = worked_customer(db)
+    system = uow_for(db)
+    note = credit_notes.create_credit_note(system, invoice.id, {
+        "kind": "price_correction", "reason": "scratched part", "credit_date": ON,
+        "lines": [{"invoice_line_id": invoice.lines[0].id, "amount": D("5.00")}]})
+    refund = refunds.record_refund(system, books.customer_id, {"amount": note.to_unapplied_credit, "date": ON,
+                                                               "method": "bank_transfer"})
+
+    page = customer_timeline(uow_for(db, rep), books.customer_id, kinds=["invoice", "credit_note", "refund"],
+                             newest_first=False)
+
+    assert [(e.kind, e.title) for e in page.items] == [("invoice", invoice.number), ("credit_note", note.number),
+                                                       ("refund", refund.number)]
+    assert (page.items[1].amount, page.items[1].note, page.items[2].amount) == (note.total, "scratched part",
+                                                                               refund.amount)
 
 
 def test_a_module_adds_a_kind_of_entry_by_registering_a_source(db):
