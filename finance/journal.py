@@ -478,10 +478,7 @@ def stock_valuation(session: Session) -> dict[int, Decimal]:
 
 def unapplied_credit(session: Session) -> dict[int, Decimal]:
     """Per customer: what payments received have neither applied to invoices nor been refunded."""
-    left = Payment.amount - Payment.allocated_amount
-    refunded = getattr(Payment, "refunded_amount", None)  # refunds of unapplied credit, where they exist
-    if refunded is not None:
-        left = left - func.coalesce(refunded, 0)
+    left = Payment.amount - Payment.allocated_amount - Payment.refunded_amount  # `Payment.unapplied` in SQL
     rows = session.execute(select(Payment.customer_id, func.sum(left)).group_by(Payment.customer_id))
     return {k: Decimal(v or 0) for k, v in rows}
 
