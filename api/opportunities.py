@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
 from core.errors import InvalidInput
 from core.web import get_session, get_uow
@@ -18,6 +18,7 @@ from crm.leads.schemas import (
     OpportunitySchema,
     UpdateOpportunitySchema,
 )
+from crm.pipeline import forecast as forecasting
 from crm.pipeline import services
 
 from . import PageArgs, idempotent, page_body, page_schema
@@ -80,6 +81,40 @@ class MoveOpportunity(MethodView):
         return services.move_opportunity(get_uow(), opportunity_id, stage_id=data.get("stage_id"),
                                          stage_code=data.get("stage"), lost_reason=data.get("lost_reason"),
                                          lost_note=data.get("lost_note"))
+
+
+class ForecastArgs(Schema):
+    group = fields.String(load_default="month", validate=validate.OneOf(forecasting.GROUPS))
+
+
+class ForecastRowSchema(Schema):
+    key = fields.Raw(metadata={"description": "`YYYY-MM`, a user id, or null (no close date / no owner)"})
+    label = fields.String()
+    count = fields.Integer()
+    amount = fields.Decimal(places=2, as_string=True)
+    weighted = fields.Decimal(places=2, as_string=True)
+
+
+class ForecastTotalsSchema(Schema):
+    count = fields.Integer()
+    amount = fields.Decimal(places=2, as_string=True)
+    weighted = fields.Decimal(places=2, as_string=True)
+
+
+class ForecastSchema(Schema):
+    group = fields.String()
+    items = fields.List(fields.Nested(ForecastRowSchema), attribute="rows")
+    totals = fields.Nested(ForecastTotalsSchema)
+
+
+@blp.route("/forecast")
+class Forecast(MethodView):
+    @blp.arguments(ForecastArgs, location="query")
+    @blp.response(200, ForecastSchema)
+    def get(self, args):
+        """The weighted forecast of the open opportunities the caller may see: amount times the stage's
+        win probability, by expected close month (`group=month`) or by rep (`group=rep`)."""
+        return forecasting.weighted_forecast(get_uow(), group=args["group"])
 
 
 @blp.route("/activities")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import Response, current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
@@ -80,3 +80,13 @@ _action("send-back", "A sales manager sends the quote back to draft.", services.
 _action("accept", "The customer accepted: a draft sales order with the same lines.", services.accept_quote)
 _action("reject", "The customer declined.", services.reject_quote)
 _action("new-version", "A new draft version with the same lines; this one is superseded.", services.new_version)
+
+
+@blp.route("/quotes/<int:quote_id>/pdf")
+class QuotePdf(MethodView):
+    @blp.response(200, content_type="application/pdf",
+                  description="The quote printed in Chinese and English (lines, discounts, VAT and totals)")
+    def get(self, quote_id):
+        """The quote as a PDF."""
+        name, pdf = services.print_quote(get_uow(), quote_id, company=current_app.config.get("COMPANY_NAME") or None)
+        return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -4,7 +4,7 @@ Views parse the form, call one service (or one read-only query) and render or re
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -14,7 +14,7 @@ from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, Forbidden, NotFound
 from core.imports import ImportError_, read_table
-from core.views import NAV_EXTRA, act, guard
+from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.leads import conversion, imports, queries, services
 from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
@@ -344,6 +344,15 @@ def quote_detail(quote_id: int):
         abort(403)
     return render_template("leads/quote_detail.html", quote=quote)
 
+
+@bp.route("/quotes/<int:quote_id>.pdf")
+@login_required
+def quote_pdf(quote_id: int):
+    """The quote printed in Chinese and English, for the customer."""
+    guard("read", "quote")
+    name, pdf = load_or_abort(lambda uow: quotes.print_quote(
+        uow, quote_id, company=current_app.config.get("COMPANY_NAME") or None))
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 @bp.route("/quotes/<int:quote_id>/<action>", methods=["POST"])
 @login_required

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
@@ -97,6 +97,7 @@ class Opportunity(Audited, Base):
     lost_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None]
     last_activity_at: Mapped[datetime | None]
+    stalled_alerted_at: Mapped[datetime | None]   # when managers were told it stalled (once per stall)
     created_at: Mapped[Timestamp]
 
     customer: Mapped[Customer] = relationship(lazy="joined", innerjoin=True)
@@ -106,6 +107,15 @@ class Opportunity(Audited, Base):
     @property
     def probability(self) -> Decimal:
         return self.stage.probability
+
+    @property
+    def last_touch_at(self) -> datetime:
+        """The last logged activity, or the opening when nothing was logged yet."""
+        return self.last_activity_at or self.created_at
+
+    def is_stalled(self, *, now: datetime, hours: int) -> bool:
+        """Open, and no activity for `hours` (a stall ends with the next logged activity)."""
+        return self.state == OS.OPEN and self.last_touch_at <= now - timedelta(hours=hours)
 
     def missing_for_exit(self, stage: Stage) -> list[str]:
         return [name for name in stage.exit_fields if getattr(self, name, None) in (None, "")]

@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.models import Customer, Product
+from core.models import Contact, Customer, Product
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize, require
 from core.uow import UnitOfWork
 from crm import services as orders
 from crm.leads.services import lead_policy
+from crm.pipeline.models import Opportunity
 from crm.pipeline.services import get_opportunity
+from crm.quotes import documents
 from crm.quotes.models import Quote
 
 RESOURCE = "quote"
@@ -161,3 +163,22 @@ def new_version(uow: UnitOfWork, quote_id: int, *, now: datetime | None = None) 
     uow.session.add(quote)
     uow.commit()
     return quote
+
+
+def print_quote(uow: UnitOfWork, quote_id: int, *, company: str | None = None) -> tuple[str, bytes]:
+    """The quote as a PDF in Chinese and English: (file name, bytes). Whoever may read it may print it."""
+    quote = get_quote(uow, quote_id)
+    opportunity = uow.session.get(Opportunity, quote.opportunity_id) if quote.opportunity_id else None
+    contact = uow.session.get(Contact, opportunity.contact_id) if opportunity and opportunity.contact_id else None
+    data = documents.QuoteData(
+        number=quote.number, version=quote.version, state=documents.STATE_LABELS.get(quote.state, quote.state),
+        quote_date=quote.created_at.date(), valid_until=quote.valid_until, customer_code=quote.customer.code,
+        customer_name=quote.customer.name, contact=contact.name if contact else "",
+        opportunity=f"{opportunity.number} — {opportunity.name}" if opportunity else "", currency=quote.currency,
+        untaxed=quote.untaxed, tax=quote.tax, total=quote.total, note=quote.note,
+        company=company or documents.pdf.DEFAULT_COMPANY,
+        lines=[documents.QuoteLineData(position=line.position, sku=line.product.sku, name=line.product.name,
+                                       uom=line.product.uom, qty=line.qty, unit_price=line.unit_price,
+                                       discount=line.discount, untaxed=line.untaxed, tax_rate=line.tax_rate,
+                                       total=line.total) for line in quote.lines])
+    return f"{quote.number}-v{quote.version}.pdf", documents.render_quote(data)

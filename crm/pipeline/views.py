@@ -1,0 +1,151 @@
+"""The pipeline pages: the board (drag a card to another stage, or use its move form), the weighted
+forecast, and the sales manager's team view with its lists. Views parse, call one service or one
+read-only query, and render; a move answers JSON to the board's script and redirects otherwise."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from core.db import utcnow
+from core.errors import DomainError, NotFound
+from core.permissions import can
+from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
+from core.web import get_session, get_uow
+from crm.leads.views import FIELD_LABELS, LOST_LABELS, STAGE_LABELS
+from crm.pipeline import forecast as forecasting
+from crm.pipeline import queries
+from crm.pipeline import services as pipeline
+
+bp = Blueprint("crm_pipeline_web", __name__, template_folder="templates", url_prefix="/pipeline")
+
+for _entry in (("crm_pipeline_web.board", _l("Pipeline"), ("read", "opportunity")),
+               ("crm_pipeline_web.forecast", _l("Forecast"), ("read", "opportunity")),
+               ("crm_pipeline_web.team", _l("Team"), ("read", "team_view"))):
+    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
+        NAV_EXTRA.append(_entry)
+
+LIST_TITLES = {"leads": _l("Open leads"), "overdue": _l("Overdue follow-ups"), "claims": _l("Pool claims this week"),
+               "opportunities": _l("Open opportunities"), "stalled": _l("Stalled deals"),
+               "activities": _l("Activities this week")}
+
+
+def _stalled_hours() -> int:
+    return current_app.config["SETTINGS"].stalled_deal_hours
+
+
+def idle_label(idle: timedelta) -> str:
+    hours = int(idle.total_seconds() // 3600)
+    if hours < 1:
+        return _("under an hour")
+    if hours < 48:
+        return _("%(hours)s h", hours=hours)
+    return _("%(days)s d", days=hours // 24)
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"idle_label": idle_label}
+
+
+# --------------------------------------------------------------------------- the board
+
+
+@bp.route("/board")
+@login_required
+def board():
+    guard("read", "opportunity")
+    session = get_session()
+    found = queries.pipeline_for(session, request.args.get("pipeline_id", type=int))
+    owner_id = request.args.get("owner_id", type=int)
+    members = queries.team_members(session, current_user) if can(current_user, "read", "team_view") else []
+    columns = (queries.board(session, current_user, found, now=utcnow(), stalled_hours=_stalled_hours(),
+                             owner_id=owner_id) if found is not None else [])
+    return render_template("pipeline/board.html", columns=columns, pipeline=found, owner_id=owner_id,
+                           members=members, lost_reasons=LOST_LABELS, stalled_hours=_stalled_hours(),
+                           can_move=can(current_user, "update", "opportunity"))
+
+
+def _move_refusal(exc: DomainError) -> str:
+    if exc.code == "exit_rule":
+        return _("Not moved: fill in %(fields)s first.",
+                 fields=", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields))
+    return _("Not moved: %(reason)s", reason=refusal(exc))
+
+
+def _moved(opportunity) -> str:
+    return _("Opportunity %(number)s is now in the stage %(stage)s.", number=opportunity.number,
+             stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name))
+
+
+@bp.route("/board/move", methods=["POST"])
+@login_required
+def board_move():
+    """Move one card: the board's script asks for JSON (the card goes back on a refusal); the
+    card's own form (no script, keyboard) gets a flash message and the board again."""
+    guard("update", "opportunity")
+    opportunity_id = request.form.get("opportunity_id", type=int) or 0
+
+    def move():
+        return pipeline.move_opportunity(get_uow(), opportunity_id, stage_id=request.form.get("stage_id", type=int),
+                                         lost_reason=request.form.get("lost_reason") or None)
+
+    if request.accept_mimetypes.best != "application/json":
+        back = url_for(".board", owner_id=request.form.get("owner_id", type=int))
+        return act(move, _moved, back, refuse=_move_refusal)
+    try:
+        opportunity = move()
+    except NotFound:
+        return jsonify(ok=False, message=_("No such opportunity.")), 404
+    except DomainError as exc:
+        get_session().rollback()
+        return jsonify(ok=False, code=exc.code, message=_move_refusal(exc), fields=exc.fields), exc.status
+    return jsonify(ok=True, message=_moved(opportunity), stage_id=opportunity.stage_id, state=opportunity.state)
+
+
+# --------------------------------------------------------------------------- the forecast
+
+
+@bp.route("/forecast")
+@login_required
+def forecast():
+    guard("read", "opportunity")
+    group = request.args.get("group", "month")
+    if group not in forecasting.GROUPS:
+        abort(400)
+    result = load_or_abort(lambda uow: forecasting.weighted_forecast(uow, group=group))
+    return render_template("pipeline/forecast.html", forecast=result, group=group)
+
+
+# --------------------------------------------------------------------------- the team view
+
+
+@bp.route("/team")
+@login_required
+def team():
+    guard("read", "team_view")
+    session = get_session()
+    reps = queries.team_members(session, current_user)
+    lists = queries.rep_lists(session, reps, now=utcnow(), stalled_hours=_stalled_hours())
+    return render_template("pipeline/team.html", reps=reps, lists=lists, titles=LIST_TITLES,
+                           stalled_hours=_stalled_hours())
+
+
+@bp.route("/team/<int:rep_id>/<kind>")
+@login_required
+def team_list(rep_id: int, kind: str):
+    guard("read", "team_view")
+    if kind not in queries.LISTS:
+        abort(404)
+    session = get_session()
+    rep = next((u for u in queries.team_members(session, current_user) if u.id == rep_id), None)
+    if rep is None:
+        abort(404)
+    now = utcnow()
+    lists = queries.rep_lists(session, [rep], now=now, stalled_hours=_stalled_hours())[rep.id]
+    return render_template("pipeline/team_list.html", rep=rep, kind=kind, title=LIST_TITLES[kind],
+                           items=getattr(lists, kind), now=now)
