@@ -89,7 +89,7 @@ def test_acceptance_from_the_panel_and_another_rep_sees_nothing(app, db, setting
 
 
 def test_finance_lists_installments_by_status_and_reads_them_in_chinese(app, db, setting):
-    rep, _books, order, client = setting
+    rep, books, order, client = setting
     token = csrf_token(client, f"/sales-orders/{order.id}")
     client.post(f"/finance/payment-plans/{order.id}", data={"csrf_token": token, "template": "50/50"})
     crm.confirm_order(uow_for(db, rep), order.id)
@@ -100,6 +100,8 @@ def test_finance_lists_installments_by_status_and_reads_them_in_chinese(app, db,
     assert f'data-installment="{order.number}-2"' in finance.get(
         "/finance/payment-plans/installments?status=planned").get_data(as_text=True)
     assert "/finance/payment-plans/installments" in finance.get("/").get_data(as_text=True)  # in the menu
+    ship(uow_for(db), order.id, [(books.a, 3), (books.b, 2)])
+    assert order.number not in finance.get("/finance/to-invoice").get_data(as_text=True)  # billed by its plan
 
     finance.post("/language", data={"csrf_token": csrf_token(finance, "/"), "locale": "zh_CN"})
     chinese = finance.get(f"/finance/payment-plans/fragment?sales_order_id={order.id}").get_data(as_text=True)
