@@ -354,6 +354,7 @@ def quote_pdf(quote_id: int):
         uow, quote_id, company=current_app.config.get("COMPANY_NAME") or None))
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 
+
 @bp.route("/quotes/<int:quote_id>/<action>", methods=["POST"])
 @login_required
 def quote_action(quote_id: int, action: str):
