@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
@@ -19,7 +19,6 @@ from crm.models import SalesOrder
 from finance.credit import credit_status
 from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation
-from finance.plan_models import PaymentPlan
 
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 
@@ -113,10 +112,8 @@ def overdue_invoices(session: Session, *, today: date, customer_ids=None, limit:
 def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> list[tuple[SalesOrder, Decimal]]:
     """Orders with shipped goods not invoiced yet, and the gross amount an invoice would bill."""
     require(actor, "create", "invoice")
-    planned = select(PaymentPlan.id).where(PaymentPlan.sales_order_id == SalesOrder.id)
     orders = session.scalars(select(SalesOrder).where(
-        SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed",
-        ~planned.exists())  # an order with a payment plan is invoiced by its installments
+        SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed")
         .order_by(SalesOrder.id).limit(limit * 5))
     result = []
     for order in orders:
@@ -163,21 +160,24 @@ class AgingRow:
 def _aging_statement(as_of: date):
     """One grouped query: per customer, the open amount in each bucket and the credit sales of the DSO
     window. Days past due are compared as dates (`due_date >= as_of - 30` is at most 30 days late),
-    so the database does the bucketing with bound parameters, portable to SQLite and PostgreSQL."""
+    so the database does the bucketing with bound parameters, portable to SQLite and PostgreSQL.
+    The invoices are summed per customer id first and the customers joined to those sums after."""
     open_amount = case((Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.total - Invoice.paid_amount),
                        else_=literal(ZERO))
-    limits = {"current": as_of, "1_30": as_of - timedelta(days=30), "31_60": as_of - timedelta(days=60),
-              "61_90": as_of - timedelta(days=90)}
-    bucket = case(*((Invoice.due_date >= day, literal(key)) for key, day in limits.items()),
-                  else_=literal("over_90"))
-    sums = [func.coalesce(func.sum(case((bucket == key, open_amount), else_=literal(ZERO))), 0).label(key)
-            for key in BUCKETS]
-    sales = func.coalesce(func.sum(case((Invoice.invoice_date > as_of - timedelta(days=DSO_DAYS), Invoice.total),
-                                        else_=literal(ZERO))), 0).label("sales")
-    return (select(Invoice.customer_id, Customer.code, Customer.name, *sums, sales)
-            .join(Customer, Customer.id == Invoice.customer_id)
-            .where(Invoice.state.in_(BILLED_INVOICE_STATES), Invoice.invoice_date <= as_of)
-            .group_by(Invoice.customer_id, Customer.code, Customer.name))
+    edges = [None, as_of, as_of - timedelta(days=30), as_of - timedelta(days=60), as_of - timedelta(days=90), None]
+    sums = []
+    for index, key in enumerate(BUCKETS):
+        newest, oldest = edges[index], edges[index + 1]  # due before `newest`, on or after `oldest`
+        conditions = [c for c in ((Invoice.due_date < newest) if newest else None,
+                                  (Invoice.due_date >= oldest) if oldest else None) if c is not None]
+        sums.append(func.sum(case((and_(*conditions), open_amount), else_=literal(ZERO))).label(key))
+    sales = func.sum(case((Invoice.invoice_date > as_of - timedelta(days=DSO_DAYS), Invoice.total),
+                          else_=literal(ZERO))).label("sales")
+    per_customer = (select(Invoice.customer_id, *sums, sales)
+                    .where(Invoice.state.in_(BILLED_INVOICE_STATES), Invoice.invoice_date <= as_of)
+                    .group_by(Invoice.customer_id).subquery("per_customer"))
+    return (select(per_customer, Customer.code, Customer.name)
+            .join(Customer, Customer.id == per_customer.c.customer_id))
 
 
 def aging(session: Session, actor: User, *, as_of: date, customer_id: int | None = None) -> tuple[list[AgingRow],
@@ -194,7 +194,7 @@ def aging_rows(session: Session, *, as_of: date, customer_id: int | None = None)
     """`aging` for a caller that checked the right to read receivables already."""
     stmt = _aging_statement(as_of)
     if customer_id:
-        stmt = stmt.where(Invoice.customer_id == customer_id)
+        stmt = stmt.where(Customer.id == customer_id)
     rows: list[AgingRow] = []
     totals = AgingRow(0, "", "")
     for record in session.execute(stmt):

@@ -32,7 +32,7 @@ def aging_workbook(rows: Sequence[AgingRow], totals: AgingRow, *, as_of: date, l
     sheet = str(labels["sheet"])[:31]
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         frame.to_excel(writer, sheet_name=sheet, index=False, startrow=1)
-        worksheet = writer.sheets[sheet]
+        worksheet = next(iter(writer.sheets.values()))  # the only sheet (openpyxl may rename it)
         worksheet.cell(row=1, column=1, value=f"{labels['as_of']} {as_of.isoformat()}")
         for column in range(3, len(columns) + 1):
             for (cell,) in worksheet.iter_rows(min_row=3, min_col=column, max_col=column):
