@@ -214,7 +214,7 @@ def set_payment_plan(uow: UnitOfWork, order_id: int, data: dict, *, on: date | N
     if plan is None:
         plan = PaymentPlan(sales_order_id=order.id, created_by_id=uow.actor.id if uow.actor else None)
         uow.session.add(plan)
-    plan.template = template if template in TEMPLATES else None
+    plan.template = template if template in TEMPLATES and not data.get("installments") else None
     plan.installments.clear()
     uow.session.flush()  # the old installments go before the new ones take their positions
     for index, (spec, amount) in enumerate(zip(specs, amounts, strict=True)):
