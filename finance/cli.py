@@ -26,3 +26,21 @@ def journal_check() -> None:
     if differences:
         raise click.ClickException(f"{len(differences)} difference(s) between the journal and the books.")
     click.echo("The journal balances and agrees with receivables, customer credit and stock valuation.")
+
+
+@finance_cli.command("journal-opening")
+@click.option("--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The opening entry's date (default: today).")
+def journal_opening(on) -> None:
+    """Book one opening entry that brings the journal level with invoices, payments and stock recorded before
+    it existed (after upgrading a database that has history); nothing when they already agree."""
+    from core.web import system_uow
+    from finance.journal import book_opening_balances
+
+    session = current_app.extensions["db"].sessionmaker()
+    try:
+        entry = book_opening_balances(system_uow(session), on=on.date() if on else None)
+        click.echo(f"Booked {entry.number} with {len(entry.lines)} lines." if entry else
+                   "The journal already agrees with the books; nothing booked.")
+    finally:
+        session.close()

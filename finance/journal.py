@@ -412,7 +412,7 @@ def trial_balance(session: Session, actor: User | None, *, up_to: date | None = 
 
 
 SOURCE_TYPES = ("invoice", "credit_note", "payment", "allocation", "refund", "refund_undone", "stock_move",
-                "customer_merge")
+                "customer_merge", "opening")
 
 
 def entries(session: Session, actor: User, *, date_from: date | None = None, date_to: date | None = None,
@@ -530,3 +530,37 @@ def check(session: Session) -> list[Difference]:
             found.append(Difference(f"product {product_id}: inventory {'+'.join(INVENTORY_ACCOUNTS)} vs stock "
                                     f"valuation", journal, books))
     return found
+
+
+def opening_draft(session: Session, *, on: date) -> Draft:
+    """The entry that brings the journal level with books kept before it existed (a database upgraded with
+    invoices, payments and stock already in it): per customer, receivable and advances up to the open invoices
+    and unapplied credit; per product, inventory up to the stock valuation; the difference to opening balances
+    (3104). Refused while an entry of the journal does not balance: that is not history, it is a fault."""
+    if any(d.what.startswith("entry ") for d in check(session)):
+        raise UnbalancedEntry("An entry of the journal does not balance; opening balances cannot cover that.")
+    receivable = _net_by(session, JournalLine.customer_id, (RECEIVABLE,))
+    advances = _net_by(session, JournalLine.customer_id, (CUSTOMER_ADVANCES,))
+    invoices, credit_left = open_receivable(session), unapplied_credit(session)
+    legs = []
+    for customer_id in sorted(set(receivable) | set(advances) | set(invoices) | set(credit_left), key=lambda c: c or 0):
+        legs.append(Leg(RECEIVABLE, invoices.get(customer_id, ZERO) - receivable.get(customer_id, ZERO),
+                        customer_id=customer_id))
+        legs.append(Leg(CUSTOMER_ADVANCES, -credit_left.get(customer_id, ZERO) - advances.get(customer_id, ZERO),
+                        customer_id=customer_id))
+    stock, valuation = _net_by(session, JournalLine.product_id, INVENTORY_ACCOUNTS), stock_valuation(session)
+    for product_id in sorted(set(stock) | set(valuation), key=lambda p: p or 0):
+        gap = valuation.get(product_id, ZERO) - stock.get(product_id, ZERO)
+        if gap:
+            legs.append(Leg(inventory_account(session.get(Product, product_id)), gap, product_id=product_id))
+    legs.append(Leg(OPENING_EQUITY, -sum((leg.amount for leg in legs), ZERO)))
+    return Draft(on=on, source_type="opening", source_id=None, memo="Opening balances of the journal", legs=legs)
+
+
+def book_opening_balances(uow: UnitOfWork, *, on: date | None = None) -> JournalEntry | None:
+    """Book `opening_draft` (nothing when the journal already agrees with the books)."""
+    if uow.actor is not None:
+        require(uow.actor, "read", "journal")
+    written = write_entries(uow.session, [opening_draft(uow.session, on=on or utcnow().date())])
+    uow.commit()
+    return written[0] if written else None

@@ -27,7 +27,8 @@ for _entry in (("finance_journal_web.accounts", _l("Accounts"), ("read", "journa
 
 SOURCE_LABELS = {"invoice": _l("Invoice"), "credit_note": _l("Credit note"), "payment": _l("Payment"),
                  "allocation": _l("Allocation"), "refund": _l("Refund"), "refund_undone": _l("Refund undone"),
-                 "stock_move": _l("Stock move"), "customer_merge": _l("Customer merge")}
+                 "stock_move": _l("Stock move"), "customer_merge": _l("Customer merge"),
+                 "opening": _l("Opening balances")}
 TYPE_LABELS = {"asset": _l("Asset"), "liability": _l("Liability"), "equity": _l("Equity"),
                "revenue": _l("Revenue"), "expense": _l("Expense")}
 

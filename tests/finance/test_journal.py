@@ -17,7 +17,7 @@ from finance import credit_notes, invoicing, payments, refunds
 from finance.credit import receivable
 from finance.journal import Draft, Leg, UnbalancedEntry, check, stock_valuation, trial_balance, write_entries
 from finance.journal_models import JournalEntry, JournalLine
-from finance.models import Invoice
+from finance.models import Invoice, Payment
 from inventory import services as inventory
 from inventory.models import StockMove
 from production import execution
@@ -387,6 +387,28 @@ def test_the_check_finds_receivable_that_the_journal_does_not_know(db, uow, book
         f"the books say 103.57",
         f"customer {books.customer_id}: 1122 less 2203 vs open invoices less unapplied credit: the journal "
         f"says 113.57, the books say 103.57"]
+
+
+def test_an_opening_entry_brings_history_from_before_the_journal_into_it(app, db, uow, books):
+    invoice = posted_invoice(uow, books, 10)
+    product = core_services.create_product(uow, {"sku": "J-OLD", "name": "Old stock", "kind": "make",
+                                                 "standard_cost": D(2), "tax_rate": D("0.13")})
+    # history written before the journal existed: a move, an invoice paid in part, a payment
+    db.execute(insert(StockMove).values(product_id=product.id, warehouse_id=1, qty=D(7), kind="adjustment",
+                                        reason="before", unit_cost=D("2.5"), created_at=utcnow()))
+    db.execute(Invoice.__table__.update().where(Invoice.id == invoice.id).values(paid_amount=D(10)))
+    db.execute(insert(Payment).values(number="PAY-OLD", customer_id=books.customer_id, amount=D(30),
+                                      allocated_amount=D(10), refunded_amount=D(0), payment_date=ON,
+                                      method="bank_transfer", created_at=utcnow()))
+    assert len(check(db)) == 4
+    result = app.test_cli_runner().invoke(args=["finance", "journal-opening", "--date", "2026-01-01"])
+    assert result.exit_code == 0 and "Booked JE-2026-" in result.output, result.output
+    c = books.customer_id
+    assert booked(db, "opening") == [("1122", D(0), D(10), c, None), ("2203", D(0), D(20), c, None),
+                                     ("1405", D("17.50"), D(0), None, product.id), ("3104", D("12.50"), D(0), None, None)]
+    assert check(db) == []
+    again = app.test_cli_runner().invoke(args=["finance", "journal-opening"])
+    assert "nothing booked" in again.output and len(booked(db, "opening")) == 4
 
 
 # --------------------------------------------------------------------------- pages
