@@ -5,13 +5,13 @@ prints it with reportlab, plain data in and PDF bytes out, with Chinese and Engl
 
 The rules:
 
-- The balance is what the customer owes on the books: the totals of billed invoices (posted,
-  partially paid or paid; drafts and discarded drafts never count) less the payments received.
-  A payment counts when it is received, whether or not it is allocated yet, so unapplied credit
-  lowers the balance.
-- Opening balance: billed invoices dated before `from` less payments received before `from`.
-  Lines: invoices and payments dated from `from` to `to`, by date (invoices before payments on
-  the same day), each with the running balance. Closing balance = opening + invoiced - received.
+- The balance is what the customer owes on the books: the invoices as issued (posted ones, also
+  those a credit note has cancelled since; drafts and discarded drafts never count), less credit
+  notes, less the payments received, plus refunds paid back. A payment counts when it is received,
+  whether or not it is allocated yet, so unapplied credit lowers the balance.
+- Opening balance: all of that dated before `from`. Lines: invoices, credit notes, payments and
+  refunds (an undone refund as a negative one) dated from `from` to `to`, by date and in that order
+  on the same day, each with the running balance. Closing balance = opening + debits - credits.
 - Each payment line names the invoices it is applied to now (allocations net of undone ones).
 - The aging line is the customer's row of the aging report on `to`.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import pdf
@@ -32,18 +32,18 @@ from core.errors import InvalidInput, NotFound
 from core.models import Customer, User
 from core.money import ZERO
 from core.permissions import require
-from finance.models import Invoice, Payment, PaymentAllocation
+from finance.models import CreditNote, Invoice, InvoiceState, Payment, PaymentAllocation, Refund
 from finance.queries import BILLED_INVOICE_STATES, BUCKETS, aging_rows
 
 
 @dataclass(frozen=True)
 class StatementLine:
     day: date
-    kind: str  # "invoice" or "payment"
+    kind: str  # "invoice", "credit_note", "payment" or "refund"
     number: str
     detail: str
-    debit: Decimal  # invoiced
-    credit: Decimal  # received
+    debit: Decimal  # invoiced, refunded
+    credit: Decimal  # received, credited
     balance: Decimal  # running balance after this line
 
 
@@ -61,10 +61,12 @@ class StatementData:
 
     @property
     def invoiced(self) -> Decimal:
+        """The period's debits: invoices as issued and refunds."""
         return sum((line.debit for line in self.lines), ZERO)
 
     @property
     def received(self) -> Decimal:
+        """The period's credits: payments and credit notes."""
         return sum((line.credit for line in self.lines), ZERO)
 
     @property
@@ -82,12 +84,19 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)
-    billed = (Invoice.customer_id == customer_id, Invoice.state.in_(BILLED_INVOICE_STATES))
-    invoiced_before = session.scalar(select(func.coalesce(func.sum(Invoice.total), 0))
-                                     .where(*billed, Invoice.invoice_date < start))
-    paid_before = session.scalar(select(func.coalesce(func.sum(Payment.amount), 0))
-                                 .where(Payment.customer_id == customer_id, Payment.payment_date < start))
-    opening = Decimal(invoiced_before or 0) - Decimal(paid_before or 0)
+    billed = (Invoice.customer_id == customer_id,
+              or_(Invoice.state.in_(BILLED_INVOICE_STATES),
+                  and_(Invoice.state == InvoiceState.CANCELLED.value, Invoice.posted_at.is_not(None))))
+    issued = Invoice.total + Invoice.credited_amount
+
+    def before(amount, day_column, *where) -> Decimal:
+        return Decimal(session.scalar(select(func.coalesce(func.sum(amount), 0))
+                                      .where(*where, day_column < start)) or 0)
+
+    opening = (before(issued, Invoice.invoice_date, *billed)
+               - before(CreditNote.total, CreditNote.credit_date, CreditNote.customer_id == customer_id)
+               - before(Payment.amount, Payment.payment_date, Payment.customer_id == customer_id)
+               + before(Refund.amount, Refund.refund_date, Refund.customer_id == customer_id))
 
     invoices = session.scalars(select(Invoice).where(*billed, Invoice.invoice_date >= start,
                                                      Invoice.invoice_date <= end)
@@ -104,10 +113,21 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
         for payment_id, number, amount in rows:
             applied[payment_id][number] += amount
 
+    notes = session.scalars(select(CreditNote).where(CreditNote.customer_id == customer_id,
+                                                     CreditNote.credit_date >= start, CreditNote.credit_date <= end)
+                            .order_by(CreditNote.credit_date, CreditNote.id)).all()
+    refunds = session.scalars(select(Refund).where(Refund.customer_id == customer_id, Refund.refund_date >= start,
+                                                   Refund.refund_date <= end)
+                              .order_by(Refund.refund_date, Refund.id)).all()
+
     entries: list[tuple[date, int, int, str, str, str, Decimal, Decimal]] = []
     for inv in invoices:
         entries.append((inv.invoice_date, 0, inv.id, "invoice", inv.number,
-                        f"发票 Invoice, 到期 due {inv.due_date.isoformat()}", inv.total, ZERO))
+                        f"发票 Invoice, 到期 due {inv.due_date.isoformat()}", inv.issued_total, ZERO))
+    for note in notes:
+        entries.append((note.credit_date, 1, note.id, "credit_note", note.number,
+                        f"红字发票 Credit note, {KINDS.get(note.kind, note.kind)}: {note.invoice.number}", ZERO,
+                        note.total))
     for pay in payments:
         parts = [f"{number} {pdf.money(amount)}" for number, amount in applied[pay.id].items() if amount]
         detail = f"收款 Payment ({METHODS.get(pay.method, pay.method)})" + (f" {pay.reference}" if pay.reference else "")
@@ -115,7 +135,12 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
         unapplied = pay.amount - sum((a for a in applied[pay.id].values()), ZERO)
         if parts and unapplied > 0:
             detail += f"; 未核销 unapplied {pdf.money(unapplied)}"
-        entries.append((pay.payment_date, 1, pay.id, "payment", pay.number, detail, ZERO, pay.amount))
+        entries.append((pay.payment_date, 2, pay.id, "payment", pay.number, detail, ZERO, pay.amount))
+    for refund in refunds:
+        detail = ("退款冲回 Refund undone" if refund.reverses_id else
+                  f"退款 Refund ({METHODS.get(refund.method, refund.method)})")
+        entries.append((refund.refund_date, 3, refund.id, "refund", refund.number,
+                        detail + (f" {refund.reference}" if refund.reference else ""), refund.amount, ZERO))
     entries.sort(key=lambda e: (e[0], e[1], e[2]))
     balance = opening
     lines = []
@@ -133,10 +158,11 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
 
 METHODS = {"bank_transfer": "银行转账 bank transfer", "cash": "现金 cash", "cheque": "支票 cheque",
            "card": "银行卡 card", "other": "其他 other"}
+KINDS = {"return": "退货 return", "price_correction": "价格更正 price correction"}
 
 COLUMNS = (
     pdf.Column("日期 Date", 1.25), pdf.Column("单号 Number", 1.6), pdf.Column("摘要 Details", 3.0),
-    pdf.Column("借方 Invoiced", 1.05, numeric=True), pdf.Column("贷方 Received", 1.05, numeric=True),
+    pdf.Column("借方 Debit", 1.05, numeric=True), pdf.Column("贷方 Credit", 1.05, numeric=True),
     pdf.Column("余额 Balance", 1.1, numeric=True),
 )
 AGING_COLUMNS = (

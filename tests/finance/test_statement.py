@@ -7,8 +7,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from finance import credit_notes, payments, refunds
 from finance.statements import statement_data
-from tests.conftest import api_as, make_user
+from tests.conftest import api_as, make_user, uow_for
 from tests.finance.test_aging_reports import ledger  # noqa: F401  (the fixture)
 from tests.pdf_checks import assert_chinese_drawn, read
 from tests.web.test_forms import sign_in
@@ -78,3 +79,30 @@ def test_finance_opens_the_statement_from_the_customer_page(app, client, db, led
     sign_in(rep, make_user(db, "sales_rep"))
     assert panel not in rep.get(f"/customers/{books.customer_id}").get_data(as_text=True)
     assert rep.get(panel).status_code == 403
+
+
+def test_credit_notes_and_refunds_are_on_the_statement_and_it_closes_at_aging_less_unapplied_credit(db, ledger):  # noqa: F811
+    books, made = ledger
+    uow = uow_for(db)
+    credit_notes.create_credit_note(uow, made["2025-12-01"].id, {"kind": "price_correction", "full": True},
+                                    on=date(2026, 2, 1))
+    invoice = made["2026-03-01"]
+    credit_notes.create_credit_note(uow, invoice.id, {"kind": "price_correction", "lines": [
+        {"invoice_line_id": invoice.lines[0].id, "amount": D("1.00")}]}, on=date(2026, 3, 2))
+    payments.record_payment(uow, {"customer_id": books.customer_id, "amount": D("20.00"), "date": date(2026, 3, 3)})
+    refunds.record_refund(uow, books.customer_id, {"amount": D("5.00"), "date": date(2026, 3, 4)})
+
+    data = statement_data(db, make_user(db, "finance"), books.customer_id, start=date(2026, 1, 1),
+                          end=date(2026, 3, 5))
+    assert data.opening == D("34.08")  # the fully credited invoice of December still counts as issued then
+    assert [(line.kind, line.debit, line.credit, line.balance) for line in data.lines] == [
+        ("invoice", D("11.36"), D(0), D("45.44")),
+        ("payment", D(0), D("11.36"), D("34.08")),
+        ("credit_note", D(0), D("11.36"), D("22.72")),
+        ("invoice", D("11.36"), D(0), D("34.08")),  # as issued; its credit note follows
+        ("credit_note", D(0), D("1.13"), D("32.95")),
+        ("payment", D(0), D("20.00"), D("12.95")),
+        ("refund", D("5.00"), D(0), D("17.95")),
+    ]
+    assert sum(data.aging.values()) == D("32.95")
+    assert data.closing == sum(data.aging.values()) - D("15.00")  # 15.00 of the payment is unapplied
