@@ -72,7 +72,7 @@ def payments(session: Session, actor: User, *, customer_id=None, unapplied: bool
     if customer_id:
         stmt = stmt.where(Payment.customer_id == customer_id)
     if unapplied:
-        stmt = stmt.where(Payment.amount > Payment.allocated_amount)
+        stmt = stmt.where(Payment.amount > Payment.allocated_amount + Payment.refunded_amount)
     return paginate(session, stmt.order_by(Payment.id.desc()), page, per_page)
 
 
@@ -221,7 +221,8 @@ def customer_summary(session: Session, actor: User | None, customer_id: int, *, 
     status = credit_status(session, customer)
     overdue = session.scalar(select(func.coalesce(func.sum(Invoice.total - Invoice.paid_amount), 0)).where(
         Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today))
-    unapplied = session.scalar(select(func.coalesce(func.sum(Payment.amount - Payment.allocated_amount), 0))
+    unapplied = session.scalar(select(func.coalesce(
+        func.sum(Payment.amount - Payment.allocated_amount - Payment.refunded_amount), 0))
                                .where(Payment.customer_id == customer_id))
     orders = session.scalars(select(SalesOrder).where(SalesOrder.customer_id == customer_id)
                              .order_by(SalesOrder.id.desc()))

@@ -13,6 +13,7 @@ from core.models import AuditEntry
 from finance import credit_notes, invoicing, payments, refunds
 from finance.events import RefundRecorded
 from finance.models import Payment, Refund, RefundPart
+from tests.conftest import make_user
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 
 D = Decimal
@@ -103,3 +104,13 @@ def test_undoing_a_refund_writes_a_reversal_and_the_credit_is_unapplied_again(db
             refunds.undo_refund(uow, target)
         assert refused.value.code == code
         db.rollback()
+
+
+def test_the_summary_and_the_payment_list_count_refunded_money_as_gone(db, uow, books):
+    from finance import queries
+
+    paid_back, kept = pay(uow, books, "30.00"), pay(uow, books, "20.00")
+    refunds.record_refund(uow, books.customer_id, {"amount": D("30.00")})
+    assert queries.customer_summary(db, None, books.customer_id)["unapplied_credit"] == D(20)
+    listed = queries.payments(db, make_user(db, "finance"), customer_id=books.customer_id, unapplied=True)
+    assert [p.id for p in listed.items] == [kept.id] and paid_back.unapplied == D(0)
