@@ -1,5 +1,6 @@
 """The customer 360 timeline: activities, tasks, opportunities, quotes, orders (with shipment, invoice
-and payment status), tickets, invoices and payments of one customer in date order."""
+and payment status), shipments, tickets, invoices, payments, credit notes and refunds of one customer in
+date order."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     app.cli.add_command(stock_cli)
     app.extensions.setdefault("demo_loaders", []).append(demo.load_opening_stock)
 
-    from inventory import views
+    from inventory import timeline, views
 
     app.register_blueprint(views.bp)
+    timeline.register()  # shipments on the customer 360 timeline

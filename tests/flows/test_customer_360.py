@@ -21,7 +21,7 @@ from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import ON, build_books, ship
 
 D = Decimal
-STORY = ["opportunity", "activity", "task", "quote", "order", "invoice", "payment", "ticket"]
+STORY = ["opportunity", "activity", "task", "quote", "order", "shipment", "invoice", "payment", "ticket"]
 
 
 def worked_customer(db, *, prefix="T"):
@@ -64,13 +64,16 @@ def test_the_timeline_holds_every_kind_of_entry_in_the_order_it_happened(db):
     assert (by_kind["invoice"].title, by_kind["invoice"].status, by_kind["invoice"].amount) == (
         invoice.number, "paid", invoice.total)
     assert (by_kind["payment"].title, by_kind["payment"].details["invoice_ids"]) == (payment.number, [invoice.id])
+    assert (by_kind["shipment"].status, by_kind["shipment"].details["sales_order_number"]) == ("shipped",
+                                                                                             order.number)
     assert by_kind["task"].title == "Send the quote" and by_kind["activity"].note == "Met the buyer"
     assert by_kind["ticket"].note == "One part arrived scratched"
 
 
 def test_finance_entries_come_through_the_registry(db):
-    assert {"invoice", "payment"} <= set(registry.SOURCES)
+    assert {"invoice", "payment", "credit_note", "refund", "shipment"} <= set(registry.SOURCES)
     assert registry.SOURCES["invoice"].fetch.__module__ == "finance.timeline"
+    assert registry.SOURCES["shipment"].fetch.__module__ == "inventory.timeline"
     rep, books, *_ = worked_customer(db)
 
     only_money = customer_timeline(uow_for(db, rep), books.customer_id, kinds=["invoice", "payment"])
@@ -119,7 +122,7 @@ def test_pages_and_kind_filters_cut_the_merged_timeline(db):
     pages = [customer_timeline(uow, books.customer_id, page=p, per_page=3, newest_first=False) for p in (1, 2, 3)]
     orders = customer_timeline(uow, books.customer_id, kinds=["order", "ticket"])
 
-    assert [[e.kind for e in p.items] for p in pages] == [STORY[:3], STORY[3:6], STORY[6:]]
+    assert [[e.kind for e in p.items] for p in pages] == [STORY[:3], STORY[3:6], STORY[6:9]]
     assert pages[0].pages == 3
     assert [e.kind for e in orders.items] == ["ticket", "order"]
     with pytest.raises(InvalidInput) as refused:
