@@ -45,6 +45,7 @@ from finance.models import (
     Payment,
     PaymentAllocation,
     PaymentMethod,
+    Refund,
 )
 from inventory.models import MoveKind, StockMove
 
@@ -249,13 +250,17 @@ def refund_draft(event: RefundRecorded) -> Draft:
 
 
 def refund_undone_draft(session: Session, event: RefundUndone) -> Draft:
-    """The exact reverse of the refund's entry."""
+    """The exact reverse of the refund's entry, for the customer whose payments get the credit back (the
+    kept customer, if the refund's customer was merged away since)."""
     original = session.scalars(select(JournalLine).join(JournalEntry).where(
         JournalEntry.source_type == "refund", JournalEntry.source_id == event.refund_id)).all()
-    legs = [Leg(line.account_code, line.credit - line.debit, line.customer_id, line.product_id) for line in original]
+    refund = session.get(Refund, event.refund_id)
+    customer_id = refund.parts[0].payment.customer_id if refund is not None and refund.parts else event.customer_id
+    legs = [Leg(line.account_code, line.credit - line.debit, customer_id if line.customer_id else None,
+                line.product_id) for line in original]
     if not legs:  # the refund predates the journal: book the usual reverse on the bank
-        legs = [Leg(BANK, event.amount, customer_id=event.customer_id),
-                Leg(CUSTOMER_ADVANCES, -event.amount, customer_id=event.customer_id)]
+        legs = [Leg(BANK, event.amount, customer_id=customer_id),
+                Leg(CUSTOMER_ADVANCES, -event.amount, customer_id=customer_id)]
     return Draft(on=event.undone_on, source_type="refund_undone", source_id=event.reversal_id,
                  memo=f"Refund {event.refund_id} undone", legs=legs)
 

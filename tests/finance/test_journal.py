@@ -245,6 +245,16 @@ def test_a_credit_note_for_a_paid_return_books_revenue_back_and_a_refund_pays_ou
     assert check(db) == []
 
 
+def test_a_refund_undone_after_its_customer_was_merged_returns_the_credit_to_the_kept_customer(db, uow, books):
+    drop, keep = books.customer_id, books.other_customer_id
+    pay(uow, drop, "50.00")
+    refund = refunds.record_refund(uow, drop, {"amount": D(20), "method": "cash", "date": ON})
+    crm_customers.merge_customers(uow_for(db, make_user(db, "admin")), keep, drop, reason="duplicate")
+    refunds.undo_refund(uow, refund.id, on=ON)
+    assert (balance(db, "2203", customer_id=drop), balance(db, "2203", customer_id=keep)) == (D(0), D(-50))
+    assert check(db) == []
+
+
 # --------------------------------------------------------------------------- refusals and the ledger rule
 
 
