@@ -27,6 +27,7 @@ class HandoverResultSchema(Schema):
     customer_ids = fields.List(fields.Integer())
     lead_ids = fields.List(fields.Integer())
     opportunity_ids = fields.List(fields.Integer())
+    task_ids = fields.List(fields.Integer())
 
 
 class MergeSchema(Schema):

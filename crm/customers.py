@@ -22,6 +22,7 @@ from crm.leads.models import OPEN_STATUSES, Lead
 from crm.models import SalesOrder
 from crm.pipeline.models import Activity, Opportunity, OpportunityState
 from crm.quotes.models import Quote
+from crm.tasks.models import Task, TaskState
 from crm.tickets.models import Ticket
 
 SALES_ROLES = (Role.SALES_REP.value, Role.SALES_MANAGER.value)
@@ -52,11 +53,12 @@ class Handover:
     customer_ids: list[int] = field(default_factory=list)
     lead_ids: list[int] = field(default_factory=list)
     opportunity_ids: list[int] = field(default_factory=list)
+    task_ids: list[int] = field(default_factory=list)
 
 
 def hand_over(uow: UnitOfWork, from_user_id: int, to_user_id: int, *, reason: str) -> Handover:
-    """Move all of a leaving rep's customers, open leads and open opportunities to another active
-    sales user. Quotes and sales orders have no owner of their own: they follow their customer.
+    """Move all of a leaving rep's customers, open leads, open opportunities and open tasks to another
+    active sales user. Quotes and sales orders have no owner of their own: they follow their customer.
     Admin, or the sales manager of the team both reps belong to."""
     actor = _require_admin_or_manager(uow)
     session = uow.session
@@ -94,10 +96,13 @@ def hand_over(uow: UnitOfWork, from_user_id: int, to_user_id: int, *, reason: st
     result.opportunity_ids = _moved(session.scalars(select(Opportunity).where(
         Opportunity.owner_id == from_user_id, Opportunity.state == OpportunityState.OPEN.value)
         .order_by(Opportunity.id).with_for_update(of=Opportunity)), "owner_id", to_user_id)
+    result.task_ids = _moved(session.scalars(select(Task).where(
+        Task.owner_id == from_user_id, Task.state == TaskState.OPEN.value)
+        .order_by(Task.id).with_for_update(of=Task)), "owner_id", to_user_id)
     session.flush()
     record_note(session, source, f"Handed over to {target.display_name}: {text}", {
         "to_user_id": to_user_id, "customers": result.customer_ids, "leads": result.lead_ids,
-        "opportunities": result.opportunity_ids})
+        "opportunities": result.opportunity_ids, "tasks": result.task_ids})
     uow.publish(OwnerHandedOver(from_user_id=from_user_id, to_user_id=to_user_id,
                                 customer_ids=tuple(result.customer_ids)))
     uow.commit()
@@ -108,12 +113,12 @@ def hand_over(uow: UnitOfWork, from_user_id: int, to_user_id: int, *, reason: st
 
 
 #: crm documents that carry a customer, moved by a merge.
-CRM_DOCUMENTS = (Contact, Address, Lead, Opportunity, Quote, SalesOrder, Activity, Ticket)
+CRM_DOCUMENTS = (Contact, Address, Lead, Opportunity, Quote, SalesOrder, Activity, Ticket, Task)
 
 
 def merge_customers(uow: UnitOfWork, keep_id: int, drop_id: int, *, reason: str) -> Customer:
     """Every document of the dropped customer follows the kept one (contacts, addresses, leads,
-    opportunities, quotes, sales orders, activities, tickets here; invoices and payments in finance
+    opportunities, quotes, sales orders, activities, tickets, tasks here; invoices and payments in finance
     through `CustomersMerged`); the dropped customer is deactivated, never deleted.
     Admin, or a sales manager who may change both customers."""
     actor = _require_admin_or_manager(uow)

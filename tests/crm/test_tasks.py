@@ -261,3 +261,31 @@ def test_my_tasks_today_holds_the_open_ones_due_today_or_overdue(db):
     a_task(db, a_rep(db), title="Someone else's", due_at=NOW)
 
     assert tasks.my_tasks_today(db, rep, now=NOW) == [overdue, today]
+
+
+# --------------------------------------------------------------------------- handover and merge
+
+
+def test_a_handover_moves_the_leaving_reps_open_tasks_and_leaves_finished_ones(db):
+    from crm.customers import hand_over
+
+    leaving, taking = a_rep(db), a_rep(db)
+    open_task, finished = a_task(db, leaving), a_task(db, leaving, title="Done already")
+    tasks.complete_task(uow_for(db, leaving), finished.id, now=NOW)
+
+    moved = hand_over(uow_for(db, make_user(db, "admin")), leaving.id, taking.id, reason="Leaves the company")
+
+    assert moved.task_ids == [open_task.id]
+    assert (open_task.owner_id, finished.owner_id) == (taking.id, leaving.id)
+
+
+def test_a_merge_moves_the_tasks_of_the_duplicate_to_the_kept_customer(db):
+    from crm.customers import merge_customers
+
+    rep = a_rep(db)
+    keep, drop = a_customer(db, rep, "Keep Co"), a_customer(db, rep, "Drop Co")
+    task = a_task(db, rep, customer_id=drop.id)
+
+    merge_customers(uow_for(db, make_user(db, "admin")), keep.id, drop.id, reason="Same company")
+
+    assert task.customer_id == keep.id
