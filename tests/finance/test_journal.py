@@ -13,7 +13,7 @@ from core.audit import LedgerViolation
 from core.db import utcnow
 from crm import customers as crm_customers
 from crm import services as crm
-from finance import credit_notes, invoicing, payments, refunds
+from finance import credit_notes, invoicing, payments, plans, refunds
 from finance.credit import receivable
 from finance.journal import Draft, Leg, UnbalancedEntry, check, stock_valuation, trial_balance, write_entries
 from finance.journal_models import JournalEntry, JournalLine
@@ -252,6 +252,24 @@ def test_a_refund_undone_after_its_customer_was_merged_returns_the_credit_to_the
     crm_customers.merge_customers(uow_for(db, make_user(db, "admin")), keep, drop, reason="duplicate")
     refunds.undo_refund(uow, refund.id, on=ON)
     assert (balance(db, "2203", customer_id=drop), balance(db, "2203", customer_id=keep)) == (D(0), D(-50))
+    assert check(db) == []
+
+
+def test_a_payment_plans_deposit_delivery_and_acceptance_invoices_are_booked_like_any_invoice(db, uow, books):
+    order = crm.create_order(uow, {"customer_id": books.customer_id, "requested_date": None,
+                                   "lines": [{"product_id": books.a, "qty": D(10)}]}, on=ON)
+    plans.set_payment_plan(uow, order.id, {"template": "30/60/10"}, on=ON)
+    crm.confirm_order(uow, order.id, on=ON)  # the deposit is invoiced at confirmation
+    deposit = db.scalars(select(Invoice).where(Invoice.sales_order_id == order.id)).one()
+    c = books.customer_id
+    assert booked(db, "invoice", deposit.id)[0] == ("1122", deposit.total, D(0), c, None)
+    payments.allocate(uow, pay(uow, c, "40.00").id, auto=True)
+    ship(uow, order.id, [(books.a, 10)])  # the delivery installment
+    plans.accept_order(uow, order.id, on=ON)  # and the last one
+    invoices = db.scalars(select(Invoice).where(Invoice.sales_order_id == order.id)).all()
+    assert len(invoices) == 3 and sum(i.total for i in invoices) == D("113.57")
+    assert balance(db, "1122", customer_id=c) == D("113.57") - deposit.total == receivable(db, c)
+    assert balance(db, "2203", customer_id=c) == deposit.total - D(40)  # the rest of the 40 waits unapplied
     assert check(db) == []
 
 
