@@ -452,6 +452,9 @@ def test_finance_reads_the_trial_balance_and_the_entries_and_sales_cannot(app, c
     entry = db.scalars(select(JournalEntry).where(JournalEntry.source_type == "invoice")).one()
     assert f'data-entry="{entry.number}"' in listing and "Invoice " + invoice.number in listing
     assert 'data-entry="' not in client.get("/finance/journal?account=1001").get_data(as_text=True)
+    assert 'data-entry="' not in client.get("/finance/journal?from=2026-03-03").get_data(as_text=True)
+    assert f'data-entry="{entry.number}"' in client.get("/finance/journal?to=2026-03-02&q=INV-").get_data(
+        as_text=True)
     assert 'data-entry="' in client.get(f"/finance/journal?customer_id={books.customer_id}&account=2203").get_data(
         as_text=True)
     detail = client.get(f"/finance/journal/{entry.id}").get_data(as_text=True)
