@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, Timestamp
 from core.errors import check_transition
 from core.models import Audited, Customer, User
+from crm.leads.models import Lead
+from crm.pipeline.models import Opportunity
 
 
 class TaskState(StrEnum):
@@ -67,6 +69,8 @@ class Task(Audited, Base):
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
     customer: Mapped[Customer | None] = relationship(lazy="joined")
+    lead: Mapped[Lead | None] = relationship()
+    opportunity: Mapped[Opportunity | None] = relationship()
 
     @property
     def reminder_time(self) -> datetime:

@@ -65,3 +65,23 @@ def test_the_task_list_creates_a_task_and_refusals_are_flashed(client, db):
     assert task.due_at == datetime(2026, 12, 1, 2, tzinfo=UTC)  # typed as China time
     assert "Not created" in text_of(refused.get_data(as_text=True))
     assert db.query(Task).filter_by(owner_id=rep.id).count() == 1
+
+
+def test_the_task_page_names_its_customer_and_opportunity_and_hides_another_reps_task(app, client, db):
+    from core import services as core_services
+    from crm.pipeline import services as pipeline
+
+    rep = make_user(db, "sales_rep")
+    customer = core_services.create_customer(uow_for(db, rep), {"code": "TP-1", "name": "Page Pumps"})
+    opportunity = pipeline.create_opportunity(uow_for(db, rep), {"customer_id": customer.id, "name": "Spare seals"})
+    task = tasks.create_task(uow_for(db, rep), rep, title="Ask for the drawing", owner_id=rep.id,
+                             due_at=utcnow() + timedelta(days=1), opportunity_id=opportunity.id)
+    stranger = app.test_client()
+    sign_in(stranger, make_user(db, "sales_rep"))
+    hidden = stranger.get(f"/tasks/{task.id}")
+    sign_in(client, rep)
+
+    page = text_of(client.get(f"/tasks/{task.id}").get_data(as_text=True))
+
+    assert hidden.status_code == 404
+    assert "Ask for the drawing" in page and "Page Pumps" in page and f"{opportunity.number} Spare seals" in page
