@@ -19,6 +19,7 @@ from crm.models import SalesOrder
 from finance.credit import credit_status
 from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation
+from finance.plan_models import PaymentPlan
 
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 
@@ -112,8 +113,10 @@ def overdue_invoices(session: Session, *, today: date, customer_ids=None, limit:
 def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> list[tuple[SalesOrder, Decimal]]:
     """Orders with shipped goods not invoiced yet, and the gross amount an invoice would bill."""
     require(actor, "create", "invoice")
+    planned = select(PaymentPlan.id).where(PaymentPlan.sales_order_id == SalesOrder.id)
     orders = session.scalars(select(SalesOrder).where(
-        SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed")
+        SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed",
+        ~planned.exists())  # an order with a payment plan is invoiced by its installments
         .order_by(SalesOrder.id).limit(limit * 5))
     result = []
     for order in orders:
