@@ -51,16 +51,16 @@ def _populate(suite: Suite) -> float:
     for start in range(0, ORDERS, BATCH):
         rows = []
         for n in range(start, min(start + BATCH, ORDERS)):
-            # customers differ in how often and how recently they order: a skewed spread
-            who = customers[(n * n) % CUSTOMERS if n % 3 else n % (CUSTOMERS // 4)]
-            on = AS_OF - timedelta(days=(n * 7919) % 730)
+            # customers differ in how often and how recently they order; every tenth stopped a year ago
+            who = (n * 7907) % CUSTOMERS if n % 3 else n % (CUSTOMERS // 4)
+            on = AS_OF - timedelta(days=(n * 7919) % 730 + (365 if who % 10 == 0 else 0))
             total = D(40 * (n % 50 + 1)) + D("0.52")
-            rows.append({"number": f"RFM{n:07d}", "customer_id": who, "warehouse_id": warehouse, "state": "confirmed",
-                         "order_date": on, "requested_date": on, "currency": "CNY", "untaxed": total, "tax": D(0),
-                         "total": total, "invoiced_amount": total, "paid_amount": total if n % 4 else D(0),
-                         "created_at": now, "confirmed_on": on})
-        ids = session.execute(insert(SalesOrder.__table__).returning(SalesOrder.id, sort_by_parameter_order=True),
-                              rows).scalars().all()
+            rows.append({"number": f"RFM{n:07d}", "customer_id": customers[who], "warehouse_id": warehouse,
+                         "state": "confirmed", "order_date": on, "requested_date": on, "currency": "CNY",
+                         "untaxed": total, "tax": D(0), "total": total, "invoiced_amount": total,
+                         "credited_amount": D(0), "paid_amount": total if n % 4 else D(0), "created_at": now,
+                         "confirmed_on": on})
+        ids = _insert(session, SalesOrder.__table__, rows, returning=True)
         lines = []
         for order_id, row in zip(ids, rows, strict=True):
             part = (row["total"] / LINES_PER_ORDER).quantize(D("0.01"))
@@ -69,10 +69,31 @@ def _populate(suite: Suite) -> float:
                 lines.append({"order_id": order_id, "position": position, "product_id": product, "qty": D(1),
                               "unit_price": amount, "discount": D(0), "tax_rate": D(0), "untaxed": amount,
                               "tax": D(0), "total": amount, "reserved_qty": D(0), "shipped_qty": D(1)})
-        session.execute(insert(SalesOrderLine.__table__), lines)
+        _insert(session, SalesOrderLine.__table__, lines)
         session.commit()
     session.close()
     return time.perf_counter() - began
+
+
+def _insert(session, table, rows: list[dict], *, returning: bool = False) -> list[int]:
+    """Bulk insert; on PostgreSQL through COPY (a million rows in seconds rather than minutes)."""
+    if session.get_bind().dialect.name != "postgresql":
+        if returning:
+            return session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                   rows).scalars().all()
+        session.execute(insert(table), rows)
+        return []
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    if not returning:
+        return []
+    numbers = [row["number"] for row in rows]  # zero-padded: their order is the insertion order
+    return session.execute(select(table.c.id).where(table.c.number.in_(numbers))
+                           .order_by(table.c.number)).scalars().all()
 
 
 def run(target: Target) -> list[Figure]:
