@@ -9,8 +9,8 @@ the assignment rules and each candidate rep's open leads. Here the same decision
   they are made, so a lead repeated within the same file is flagged as a duplicate of its first row;
 * scoring rules, assignment rules, the reps and their open-lead counts are read once; round-robin runs
   over the same pointer and the same capacity check as the single path, counting the leads it assigns;
-* numbers are taken in one statement per batch and the leads are inserted in batches (the audit log
-  records each of them, as for a single capture).
+* numbers and ids are taken in one statement per batch and the leads are inserted in batches (the audit
+  log records each of them, as for a single capture).
 
 The precedence is the single path's: contacts and customers before leads, e-mail before phone before
 company name, and the earliest record first."""
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.models import Contact, Customer, Role, User
 from core.numbering import next_numbers
@@ -131,6 +131,19 @@ class _Router:
         self.held[user_id] = self.held.get(user_id, 0) + 1
 
 
+def _reserve_ids(uow: UnitOfWork, count: int) -> list[int]:
+    """Ids for `count` new leads, taken before the insert: a lead repeating another of the same batch links
+    to it at once, and the batch goes in as one plain multi-row insert (nothing to read back).
+    PostgreSQL: from the column's sequence. SQLite: after the highest id; the transaction already holds
+    the write lock (the numbering upsert came first), so no other writer can take them."""
+    session = uow.session
+    if session.get_bind().dialect.name == "postgresql":
+        return sorted(session.scalars(text("SELECT nextval(pg_get_serial_sequence('crm_lead', 'id')) "
+                                           "FROM generate_series(1, :n)"), {"n": count}))
+    start = (session.scalar(select(func.max(Lead.id))) or 0) + 1
+    return list(range(start, start + count))
+
+
 @dataclass
 class Outcome:
     """What happened to one input row: the lead made, or the field errors that kept it out."""
@@ -164,12 +177,12 @@ def capture_leads(uow: UnitOfWork, rows: Iterable[dict[str, Any]], *, source: st
         leads = [lead for _, lead in batch]
         index.load_leads(uow, leads)
         numbers = iter(next_numbers(uow.session, "LD", on=now.date(), count=len(leads)))
+        for lead, ident in zip(leads, _reserve_ids(uow, len(leads)), strict=True):
+            lead.id = ident
         for outcome, lead in batch:
             found = index.match(lead)
             if found is not None and isinstance(found[1], Lead):
                 outcome.duplicate_of_index = origin[id(found[1])]
-                if found[1].id is None:
-                    uow.session.flush()   # the first row of this key goes in now, so the link has its id
                 found = (found[0], found[1].id, found[2])
             services.mark_duplicate(lead, found)
             index.add(lead)
