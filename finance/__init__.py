@@ -48,6 +48,9 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
+    from finance import bank_views
+
+    app.register_blueprint(bank_views.bp)
 
     from finance import timeline
 

@@ -293,12 +293,12 @@ class ImportResult:
     counts: dict[str, int]
 
 
-def _existing_fingerprints(uow: UnitOfWork, account_id: int, fingerprints: list[str]) -> set[str]:
-    found: set[str] = set()
-    for at in range(0, len(fingerprints), CHUNK):
-        found.update(uow.session.scalars(select(StatementLine.fingerprint).where(
-            StatementLine.bank_account_id == account_id, StatementLine.fingerprint.in_(fingerprints[at:at + CHUNK]))))
-    return found
+def _existing_fingerprints(uow: UnitOfWork, account_id: int, lines: list[ParsedLine]) -> set[str]:
+    """Fingerprints of the account's lines already stored on the days the file covers (a bank line has
+    one date, so a line imported before is among them): one range query instead of a long IN list."""
+    return set(uow.session.scalars(select(StatementLine.fingerprint).where(
+        StatementLine.bank_account_id == account_id,
+        StatementLine.line_date.between(min(line.line_date for line in lines), max(line.line_date for line in lines)))))
 
 
 def _state_counts(uow: UnitOfWork, statement_id: int) -> dict[str, int]:
@@ -322,7 +322,7 @@ def import_statement(uow: UnitOfWork, account_id: int, content: bytes, *, filena
         return ImportResult(before, False, 0, before.line_count + before.skipped_count,
                             _state_counts(uow, before.id))
     parsed = read_statement(account, content)
-    known = _existing_fingerprints(uow, account.id, [line.fingerprint for line in parsed])
+    known = _existing_fingerprints(uow, account.id, parsed)
     new = [line for line in parsed if line.fingerprint not in known]
     if not new:
         return ImportResult(None, False, 0, len(parsed), {state.value: 0 for state in LineState})
@@ -355,16 +355,18 @@ def import_statement(uow: UnitOfWork, account_id: int, content: bytes, *, filena
 
 
 def _insert_lines(uow: UnitOfWork, rows: list[dict]) -> None:
-    """The lines in one multi-row insert, then one audit entry each (as the ORM's flush would write)."""
+    """The lines in multi-row inserts, then one audit entry each (as the ORM's flush would write them)."""
     session = uow.session
-    ids = session.execute(insert(StatementLine.__table__).returning(StatementLine.id, sort_by_parameter_order=True),
-                          rows).scalars().all()
+    for at in range(0, len(rows), CHUNK):
+        session.execute(insert(StatementLine.__table__), rows[at:at + CHUNK])
+    ids = {fingerprint: ident for fingerprint, ident in session.execute(
+        select(StatementLine.fingerprint, StatementLine.id).where(StatementLine.statement_id == rows[0]["statement_id"]))}
     now, actor = utcnow(), session.info.get("actor_id")
     entries = []
-    for ident, row in zip(ids, rows, strict=True):
+    for row in rows:
         changes = {key: [None, _plain(value)] for key, value in row.items() if value is not None}
         entries.append({"at": now, "user_id": actor, "action": "create", "entity": "StatementLine",
-                        "entity_id": str(ident), "changes": changes, "note": None})
+                        "entity_id": str(ids[row["fingerprint"]]), "changes": changes, "note": None})
     for at in range(0, len(entries), CHUNK):
         session.execute(insert(AuditEntry.__table__), entries[at:at + CHUNK])
 
@@ -591,3 +593,23 @@ def get_statement(uow: UnitOfWork, statement_id: int) -> BankStatement:
 
 def state_counts(uow: UnitOfWork, statement_id: int) -> dict[str, int]:
     return _state_counts(uow, statement_id)
+
+
+def list_accounts(uow: UnitOfWork, *, active_only: bool = False) -> list[BankAccount]:
+    _authorize(uow, "read", "bank_account")
+    stmt = select(BankAccount).order_by(BankAccount.name, BankAccount.id)
+    if active_only:
+        stmt = stmt.where(BankAccount.active.is_(True))
+    return list(uow.session.scalars(stmt))
+
+
+def list_statements(uow: UnitOfWork, *, bank_account_id: int | None = None, page: int = 1, per_page: int = 25):
+    """Imported statements, newest first (and how many there are)."""
+    _authorize(uow, "read")
+    stmt = select(BankStatement)
+    if bank_account_id:
+        stmt = stmt.where(BankStatement.bank_account_id == bank_account_id)
+    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = uow.session.scalars(stmt.order_by(BankStatement.id.desc()).offset((page - 1) * per_page)
+                                .limit(per_page)).all()
+    return items, total

@@ -33,12 +33,12 @@ ENGLISH_MAPPING = {"date": "Value date", "amount": "Amount", "currency": "Curren
 class Scene:
     """Three customers and six posted invoices (INV-2026-00001..6), and a payment recorded by hand."""
 
-    def __init__(self, uow):
+    def __init__(self, uow, *, owner_id: int | None = None):
         books = build_books(uow)
         self.customers = {}
         for code, name in (("HD", "上海宏达机械有限公司"), ("XL", "苏州新力电子股份有限公司"),
                            ("NB", "Ningbo Harbour Trading Co., Ltd.")):
-            self.customers[code] = core_services.create_customer(uow, {"code": code, "name": name,
+            self.customers[code] = core_services.create_customer(uow, {"code": code, "name": name, "owner_id": owner_id,
                                                                        "payment_terms_days": 30}).id
         self.invoices, self.orders = {}, {}
         for n, (code, product, qty) in enumerate((("HD", books.a, 10), ("HD", books.a, 20), ("XL", books.a, 30),

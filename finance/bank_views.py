@@ -1,0 +1,243 @@
+"""The web UI of bank reconciliation: bank accounts with their CSV column mapping, statement upload,
+and the reconciliation screen (each line beside its candidate matches; confirm with one click
+through htmx, split, create a payment, ignore)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+
+from core.errors import DomainError, NotFound
+from core.formatting import money
+from core.models import Customer
+from core.queries import Page
+from core.views import NAV_EXTRA, guard, load_or_abort, refusal
+from core.web import get_session, get_uow
+from finance import bank
+from finance.bank_models import MAPPING_FIELDS, LineState
+from finance.models import Payment
+
+bp = Blueprint("bank_web", __name__, template_folder="templates", url_prefix="/finance/bank")
+
+if not any(existing[0] == "bank_web.statements" for existing in NAV_EXTRA):
+    NAV_EXTRA.append(("bank_web.statements", _l("Bank reconciliation"), ("read", "bank_statement")))
+
+LINE_STATE_LABELS = {LineState.UNMATCHED: _l("Unmatched"), LineState.SUGGESTED: _l("Suggested"),
+                     LineState.MATCHED: _l("Matched"), LineState.RECONCILED: _l("Reconciled"),
+                     LineState.IGNORED: _l("Ignored")}
+RULE_LABELS = {"payment": _l("a recorded payment of the same amount and reference"),
+               "invoice_number": _l("the invoice number in the memo"),
+               "amount_and_name": _l("the customer's name and the exact amount"),
+               "name": _l("the customer's name"), "amount": _l("the exact amount")}
+MAPPING_LABELS = {"date": _l("Date column"), "amount": _l("Amount column (signed)"),
+                  "credit": _l("Money in column"), "debit": _l("Money out column"),
+                  "reference": _l("Memo or reference column"), "counterparty": _l("Payer name column"),
+                  "line_id": _l("Bank line id column"), "currency": _l("Currency column")}
+PER_PAGE = 50
+
+
+@bp.app_context_processor
+def _bank_labels():
+    return {"line_state_label": lambda state: LINE_STATE_LABELS.get(state, state),
+            "match_rule_label": lambda rule: RULE_LABELS.get(rule, rule or "")}
+
+
+# --------------------------------------------------------------------------- bank accounts
+
+
+def _account_form() -> dict:
+    form = request.form
+    return {"name": form.get("name", ""), "account_number": form.get("account_number", ""),
+            "currency": form.get("currency") or None,
+            "mapping": {name: form.get(f"mapping-{name}", "") for name in MAPPING_FIELDS},
+            "date_format": form.get("date_format", ""), "decimal_separator": form.get("decimal_separator") or ".",
+            "active": form.get("active") == "1"}
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@login_required
+def accounts():
+    """The bank accounts, and the form for a new one with its column mapping."""
+    guard("read", "bank_account")
+    values, errors = {}, {}
+    if request.method == "POST":
+        guard("create", "bank_account")
+        values = _account_form()
+        try:
+            account = bank.create_bank_account(get_uow(), values)
+            flash(_("Bank account %(name)s saved.", name=account.name), "success")
+            return redirect(url_for("bank_web.accounts"), 303)
+        except DomainError as exc:
+            get_session().rollback()
+            errors = exc.fields
+            flash(refusal(exc), "error")
+    return render_template("finance/bank_accounts.html", accounts=bank.list_accounts(get_uow()), values=values,
+                           errors=errors, fields=MAPPING_LABELS), 422 if errors else 200
+
+
+@bp.route("/accounts/<int:account_id>", methods=["GET", "POST"])
+@login_required
+def account_edit(account_id: int):
+    guard("read", "bank_account")
+    account = load_or_abort(bank.get_bank_account, account_id)
+    errors = {}
+    values = {"name": account.name, "account_number": account.account_number, "currency": account.currency,
+              "mapping": dict(account.mapping or {}), "date_format": account.date_format,
+              "decimal_separator": account.decimal_separator, "active": account.active}
+    if request.method == "POST":
+        guard("update", "bank_account")
+        values = _account_form()
+        try:
+            bank.update_bank_account(get_uow(), account_id, values)
+            flash(_("Bank account %(name)s saved.", name=values["name"]), "success")
+            return redirect(url_for("bank_web.accounts"), 303)
+        except DomainError as exc:
+            get_session().rollback()
+            errors = exc.fields
+            flash(refusal(exc), "error")
+    return render_template("finance/bank_account.html", account=account, values=values, errors=errors,
+                           fields=MAPPING_LABELS), 422 if errors else 200
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@login_required
+def statements():
+    """Imported statements, and the upload form."""
+    guard("read", "bank_statement")
+    report = None
+    if request.method == "POST":
+        guard("create", "bank_statement")
+        upload = request.files.get("file")
+        account_id = request.form.get("bank_account_id", type=int)
+        if upload is None or not upload.filename or account_id is None:
+            flash(_("Choose the bank account and the statement file."), "error")
+        else:
+            try:
+                result = bank.import_statement(get_uow(), account_id, upload.read(), filename=upload.filename)
+            except NotFound:
+                abort(404)
+            except DomainError as exc:
+                get_session().rollback()
+                flash(exc.message, "error")
+                report = exc.fields
+            else:
+                if result.created:
+                    flash(_("%(count)s lines imported: %(matched)s matched, %(suggested)s suggested, "
+                            "%(unmatched)s unmatched.", count=result.imported, matched=result.counts["matched"],
+                            suggested=result.counts["suggested"], unmatched=result.counts["unmatched"]), "success")
+                else:
+                    flash(_("This statement was imported before; nothing new was added."), "info")
+                if result.statement is not None:
+                    return redirect(url_for("bank_web.statement", statement_id=result.statement.id), 303)
+    items, total = bank.list_statements(get_uow(), page=request.args.get("page", 1, type=int))
+    page = Page(items, total, request.args.get("page", 1, type=int), 25)
+    return render_template("finance/bank_statements.html", page=page, report=report,
+                           accounts=bank.list_accounts(get_uow(), active_only=True)), 422 if report else 200
+
+
+def _line_context(lines) -> dict:
+    uow = get_uow()
+    session = get_session()
+    payment_ids = {line.payment_id for line in lines if line.payment_id}
+    return {"invoices": bank.invoices_for(uow, lines),
+            "payments": {p.id: p for p in session.scalars(select(Payment).where(Payment.id.in_(payment_ids)))}
+            if payment_ids else {},
+            "customer_names": {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(
+                {line.customer_id for line in lines if line.customer_id})))}}
+
+
+def _customers():
+    return get_session().scalars(select(Customer).where(Customer.active.is_(True)).order_by(Customer.name)).all()
+
+
+@bp.route("/statements/<int:statement_id>")
+@login_required
+def statement(statement_id: int):
+    """The reconciliation screen: the statement's lines (by state) beside their candidate matches."""
+    guard("read", "bank_statement")
+    record = load_or_abort(bank.get_statement, statement_id)
+    state = request.args.get("state") or None
+    if state not in {s.value for s in LineState}:
+        state = None
+    number = request.args.get("page", 1, type=int)
+    lines, total = bank.list_lines(get_uow(), statement_id, state=state, page=number, per_page=PER_PAGE)
+    return render_template("finance/bank_statement.html", statement=record, lines=lines, state=state,
+                           page=Page(lines, total, number, PER_PAGE), counts=bank.state_counts(get_uow(), statement_id),
+                           states=LINE_STATE_LABELS, customers=_customers(), **_line_context(lines))
+
+
+def _answer(line_id: int, call, success):
+    """Run one action on a line: with htmx the line's row comes back (with the outcome in it),
+    without it the page is reloaded with a flash message."""
+    htmx = request.headers.get("HX-Request") == "true"
+    error = message = None
+    try:
+        line = call()
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        error = refusal(exc)
+        line = load_or_abort(bank.get_line, line_id)
+    else:
+        message = success(line)
+    if not htmx:
+        flash(error or message, "error" if error else "success")
+        return redirect(url_for("bank_web.statement", statement_id=line.statement_id,
+                                state=request.form.get("return_state") or None) + f"#line-{line.id}", 303)
+    return render_template("finance/_bank_line.html", line=line, error=error, message=message,
+                           customers=_customers(), **_line_context([line]))
+
+
+def _paid(line) -> str:
+    payment = get_session().get(Payment, line.payment_id)
+    return _("Reconciled: payment %(number)s of %(amount)s.", number=payment.number, amount=money(payment.amount))
+
+
+@bp.route("/lines/<int:line_id>/confirm", methods=["POST"])
+@login_required
+def confirm(line_id: int):
+    guard("update", "bank_statement")
+    chosen = [int(v) for v in request.form.getlist("invoice_id") if v.isdigit()]
+    return _answer(line_id, lambda: bank.confirm_line(get_uow(), line_id, invoice_ids=chosen or None), _paid)
+
+
+@bp.route("/lines/<int:line_id>/split", methods=["POST"])
+@login_required
+def split(line_id: int):
+    guard("update", "bank_statement")
+    parts = []
+    for number, amount in zip(request.form.getlist("invoice_number"), request.form.getlist("amount"), strict=False):
+        if not number.strip() and not amount.strip():
+            continue
+        try:
+            value = Decimal(amount.replace(",", "").strip())
+        except InvalidOperation:
+            value = None
+        parts.append({"invoice_number": number, "amount": value})
+    return _answer(line_id, lambda: bank.split_line(get_uow(), line_id, parts), _paid)
+
+
+@bp.route("/lines/<int:line_id>/create-payment", methods=["POST"])
+@login_required
+def create_payment(line_id: int):
+    guard("update", "bank_statement")
+    customer_id = request.form.get("customer_id", type=int)
+    return _answer(line_id, lambda: bank.create_payment_from_line(get_uow(), line_id, customer_id=customer_id),
+                   _paid)
+
+
+@bp.route("/lines/<int:line_id>/ignore", methods=["POST"])
+@login_required
+def ignore(line_id: int):
+    guard("update", "bank_statement")
+    return _answer(line_id, lambda: bank.ignore_line(get_uow(), line_id, reason=request.form.get("reason", "")),
+                   lambda line: _("Ignored: %(reason)s", reason=line.note))
