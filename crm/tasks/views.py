@@ -119,7 +119,8 @@ def detail(task_id: int):
 @bp.route("/<int:task_id>/complete", methods=["POST"])
 @login_required
 def complete(task_id: int):
-    """The done button: from the desk (htmx) it answers with the finished row, otherwise it redirects."""
+    """The done button: from the desk (htmx) it answers with the finished row (or, when refused, the row
+    as it is with the reason: htmx swaps only 2xx answers), otherwise it flashes and redirects."""
     guard("update", "task")
     if request.headers.get("HX-Request"):
         try:
@@ -129,7 +130,7 @@ def complete(task_id: int):
             if exc.status == 404:
                 abort(404)
             return render_template("tasks/_row.html", task=load_or_abort(services.get_task, task_id),
-                                   now=utcnow(), refusal=refusal(exc)), 409
+                                   now=utcnow(), refusal=refusal(exc))  # htmx swaps 2xx answers only
         return render_template("tasks/_row.html", task=task, now=utcnow())
     return act(lambda: services.complete_task(get_uow(), task_id),
                lambda t: _("Task “%(title)s” done.", title=t.title),

@@ -85,3 +85,17 @@ def test_the_task_page_names_its_customer_and_opportunity_and_hides_another_reps
 
     assert hidden.status_code == 404
     assert "Ask for the drawing" in page and "Page Pumps" in page and f"{opportunity.number} Spare seals" in page
+
+
+def test_a_refused_done_click_shows_the_reason_in_the_row(client, db):
+    rep = make_user(db, "sales_rep")
+    task = a_task(db, rep, "Cancelled meanwhile", utcnow())
+    tasks.cancel_task(uow_for(db, rep), task.id)
+    sign_in(client, rep)
+    token = csrf_token(client, "/leads/desk")
+
+    answer = client.post(f"/tasks/{task.id}/complete", headers={"HX-Request": "true", "X-CSRFToken": token})
+
+    row = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and 'data-state="cancelled"' in row
+    assert "cannot go from cancelled to done" in text_of(row)
