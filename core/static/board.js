@@ -58,6 +58,8 @@
     var body = new FormData();
     body.append("opportunity_id", card.dataset.opportunityId);
     body.append("stage_id", column.dataset.stageId);
+    var reason = card.querySelector('select[name="lost_reason"]');
+    if (reason && reason.value) { body.append("lost_reason", reason.value); }
     function goBack(message) {
       from.insertBefore(card, next && next.parentNode === from ? next : null);
       card.removeAttribute("aria-busy");

@@ -74,6 +74,8 @@ def _move_refusal(exc: DomainError) -> str:
     if exc.code == "exit_rule":
         return _("Not moved: fill in %(fields)s first.",
                  fields=", ".join(str(FIELD_LABELS.get(f, f)) for f in exc.fields))
+    if "lost_reason" in (exc.fields or {}):
+        return _("Not moved: choose a lost reason in the card's move form first.")
     return _("Not moved: %(reason)s", reason=refusal(exc))
 
 

@@ -1,6 +1,7 @@
 """In headless Chromium: the rep drags opportunity cards across the pipeline board. A move whose
 exit rule is met lands and stays after a reload; a move whose exit rule is not met is refused with
-the rule's message, the card goes back, and nothing changed in the database.
+the rule's message, the card goes back, and nothing changed in the database; lost takes the reason
+picked in the card's form.
 
 The set-up of `tests/web/live.py`: the real app on a free port, a fresh SQLite database."""
 
@@ -67,3 +68,17 @@ def test_dragging_cards_moves_them_when_the_exit_rule_is_met_and_refuses_otherwi
         page.reload()
         expect(column["needs_analysis"].locator(f"[data-card='{blocked}']")).to_be_visible()
         assert stage_of(f"sqlite:///{database_url}", blocked) == "needs_analysis"
+
+        # lost needs a reason: refused without one, accepted with the one picked in the card's form
+        lost = page.locator("section[data-stage=lost]")
+        card = page.locator(f"[data-card='{blocked}']")
+        card.drag_to(lost)
+        expect(page.locator("#board-message")).to_have_text(
+            "Not moved: choose a lost reason in the card's move form first.")
+        expect(column["needs_analysis"].locator(f"[data-card='{blocked}']")).to_be_visible()
+        card.locator("summary").click()
+        card.get_by_label("Lost reason").select_option(label="Went to a competitor")
+        card.drag_to(lost)
+        expect(page.locator("#board-message")).to_have_text(f"Opportunity {blocked} is now in the stage Lost.")
+        expect(lost.locator(f"[data-card='{blocked}']")).to_be_visible()
+        assert stage_of(f"sqlite:///{database_url}", blocked) == "lost"

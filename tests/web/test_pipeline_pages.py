@@ -81,7 +81,7 @@ def test_the_cards_move_form_works_without_script_and_flashes_the_outcome(client
 
     lost = client.post("/pipeline/board/move", data={"csrf_token": token, "opportunity_id": opportunity.id,
                                                       "stage_id": stages["lost"]}, follow_redirects=True)
-    assert "Give a lost reason" in text_of(lost.get_data(as_text=True))
+    assert "Not moved: choose a lost reason in the card's move form first." in text_of(lost.get_data(as_text=True))
     moved = client.post("/pipeline/board/move", data={"csrf_token": token, "opportunity_id": opportunity.id,
                                                        "stage_id": stages["lost"], "lost_reason": "price"})
 
