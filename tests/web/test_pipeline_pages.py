@@ -187,3 +187,19 @@ def test_the_quote_page_links_its_pdf_and_the_api_serves_it(client, db):
     assert api.status_code == 200 and api.mimetype == "application/pdf" and api.data.startswith(b"%PDF-")
     assert f"{quote.number}-v1.pdf" in api.headers["Content-Disposition"]
     assert hidden.status_code in (403, 404)
+
+
+def test_the_board_team_view_and_forecast_speak_chinese(client, db):
+    manager, rep, _outsider = team(db)
+    opportunity_for(db, rep, "Zh", at=utcnow() - timedelta(days=3))
+    sign_in(client, manager)
+    client.post("/language", data={"csrf_token": csrf_token(client, "/pipeline/board"), "locale": "zh_CN",
+                                   "next": "/pipeline/board"})
+
+    board = text_of(client.get("/pipeline/board").get_data(as_text=True))
+    team_page = text_of(client.get("/pipeline/team").get_data(as_text=True))
+    forecast_page = text_of(client.get("/pipeline/forecast").get_data(as_text=True))
+
+    assert "销售管道" in board and "停滞" in board and "上次活动于 3 天 前" in board and "Stalled" not in board
+    assert "逾期跟进" in team_page and "本周活动" in team_page and "Overdue follow-ups" not in team_page
+    assert "加权预测" in forecast_page and "加权金额" in forecast_page
