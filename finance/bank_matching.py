@@ -47,7 +47,7 @@ def reference_key(value: str | None) -> str:
     return re.sub(r"\s+", "", (value or "")).upper()
 
 
-@dataclass
+@dataclass(slots=True)
 class Open:
     """An open invoice as matching sees it; `left` falls as lines claim it."""
 

@@ -15,7 +15,7 @@ from core import services as core_services
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
 from crm.models import SalesOrder
-from finance import bank, invoicing, payments
+from finance import bank, invoicing, journal, payments
 from finance.bank_models import BankStatement, StatementLine
 from finance.models import Invoice, Payment, PaymentAllocation
 from tests.finance.builders import ON, build_books, confirmed_order, ship
@@ -200,6 +200,7 @@ def test_confirming_a_matched_line_pays_the_invoice_and_the_order_turns_paid(db,
     invoice, order = db.get(Invoice, scene.invoices[1].id), db.get(SalesOrder, scene.orders[1].id)
     assert (invoice.state, invoice.open_amount) == ("paid", D(0))
     assert order.payment_status == "paid"
+    assert journal.check(db) == []  # the payment and its allocation are booked, and the books agree
 
 
 def test_a_line_is_reconciled_once(db, uow, imported):
