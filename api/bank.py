@@ -17,7 +17,7 @@ from finance.bank_schemas import (
     BankStatementSchema,
     ConfirmLineSchema,
     IgnoreLineSchema,
-    ImportFormSchema,
+    ImportQuerySchema,
     PaymentFromLineSchema,
     SplitLineSchema,
     StatementImportSchema,
@@ -95,14 +95,14 @@ class BankStatements(MethodView):
                                             page=args["page"], per_page=args["per_page"])
         return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
 
-    @blp.arguments(ImportFormSchema, location="form")
+    @blp.arguments(ImportQuerySchema, location="query")
     @blp.arguments(StatementFileSchema, location="files")
     @blp.response(201, StatementImportSchema)
     @blp.alt_response(200, description="The same file, or only lines imported before: nothing new was created")
     @blp.alt_response(422, description="Missing columns, bad rows (`fields.rows`: row number -> field -> why), "
                                        "a foreign currency or a repeated line; nothing was stored")
     def post(self, query, files):
-        """Import a bank CSV into `bank_account_id`: every line is matched to a payment or an open invoice,
+        """Import a bank CSV (multipart `file`) into `?bank_account_id=`: every line is matched to a payment or an open invoice,
         suggested, or left unmatched. The answer lists the statement's lines by outcome. The same file
         (or lines already imported) creates nothing new."""
         upload = files["file"]

@@ -78,7 +78,7 @@ class StatementLineSchema(Schema):
     reconciled_at = fields.DateTime(allow_none=True)
 
 
-class ImportFormSchema(Schema):
+class ImportQuerySchema(Schema):
     bank_account_id = fields.Integer(required=True, metadata={"description": "the account the statement is of"})
 
 

@@ -17,7 +17,7 @@ def finance_api(client, db):
 
 
 def upload(api, account_id, content, name="statement.csv"):
-    return api.post("/bank-statements", data={"bank_account_id": str(account_id), "file": (io.BytesIO(content), name)},
+    return api.post(f"/bank-statements?bank_account_id={account_id}", data={"file": (io.BytesIO(content), name)},
                     content_type="multipart/form-data")
 
 
