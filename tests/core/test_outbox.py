@@ -1,24 +1,15 @@
 """The transactional outbox: written with the business act, delivered at least
 once by Celery, handled once by each consumer."""
 
-import os
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.app import create_app
 from core.models import Notification, OutboxMessage, ProcessedMessage
 from core.outbox import ConsumerRegistry, notify_user, relay_pending
 from core.web import system_uow
-from tests.conftest import REDIS_URL, fresh_database, make_user, require_redis, settings_for, uow_for
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import make_user, uow_for
+from tests.worker import celery_worker
 
 
 def _notes(db, user_id):
@@ -94,51 +85,27 @@ def test_a_rolled_back_act_leaves_no_message(db):
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_a_real_celery_worker_delivers_committed_messages_and_never_rolled_back_ones(tmp_path):
-    require_redis()
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    with fresh_database(tmp_path, postgres=True) as url:
-        env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": REDIS_URL, "CELERY_QUEUE": queue,
-               "SECRET_KEY": "test", "INSTANCE_PATH": str(tmp_path)}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "core.worker", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        app = create_app(settings_for(url, tmp_path, redis_url=REDIS_URL, celery_queue=queue))
-        try:
-            with app.app_context():
-                factory = app.extensions["db"].sessionmaker
-                with factory() as session:
-                    user = make_user_in(session, app)
-                rolled_back = system_uow()
-                rolled_back.enqueue("notify.user", {"user_id": user, "message": "from a rolled-back act"})
-                rolled_back.rollback()
-                committed = system_uow()
-                committed.enqueue("notify.user", {"user_id": user, "message": "from a committed act"})
-                committed.commit()  # after commit: relay task sent through Redis to the worker
+    with celery_worker(tmp_path, postgres=True) as worker:
+        with worker.session() as session:
+            user = make_user_in(session, worker.app)
+        rolled_back = system_uow()
+        rolled_back.enqueue("notify.user", {"user_id": user, "message": "from a rolled-back act"})
+        rolled_back.rollback()
+        committed = system_uow()
+        committed.enqueue("notify.user", {"user_id": user, "message": "from a committed act"})
+        committed.commit()  # after commit: relay task sent through Redis to the worker
 
-                deadline = time.monotonic() + 90
-                delivered = []
-                while time.monotonic() < deadline and not delivered:
-                    with factory() as session:
-                        delivered = list(session.scalars(select(Notification.message)))
-                    if worker.poll() is not None:
-                        break
-                    time.sleep(0.3)
-                with factory() as session:
-                    outbox = list(session.scalars(select(OutboxMessage)))
-                    processed = session.scalar(select(func.count()).select_from(ProcessedMessage))
-        finally:
-            worker.terminate()
-            try:
-                log = worker.communicate(timeout=20)[0]
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                log = worker.communicate()[0]
-            app.extensions["db"].engine.dispose()
-    assert delivered == ["from a committed act"], log[-3000:]
+        def delivered_messages():
+            with worker.session() as session:
+                return list(session.scalars(select(Notification.message)))
+
+        delivered = worker.wait_for(delivered_messages)
+        with worker.session() as session:
+            outbox = list(session.scalars(select(OutboxMessage)))
+            processed = session.scalar(select(func.count()).select_from(ProcessedMessage))
+    assert delivered == ["from a committed act"], worker.log[-3000:]
     assert [m.payload["message"] for m in outbox] == ["from a committed act"]
     assert outbox[0].delivered_at is not None and processed == 1
-    assert "core.relay_outbox" in log
 
 
 def make_user_in(session: Session, app) -> int:
