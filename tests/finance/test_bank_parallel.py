@@ -4,21 +4,16 @@ first: exactly one wins, every other client gets `line_closed`, and exactly one 
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from core.app import create_app
-from core.db import make_engine
-from core.errors import DomainError
-from core.uow import UnitOfWork
 from finance import bank
 from finance.bank_models import StatementLine
 from finance.models import Invoice, Payment
-from tests.conftest import fresh_database, settings_for
 from tests.finance.test_bank import SAMPLE, Scene
+from tests.parallel import Clients, parallel_database, run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -26,13 +21,9 @@ CLIENTS = 6
 
 
 def test_a_line_confirmed_by_parallel_clients_is_reconciled_once(tmp_path):
-    with fresh_database(tmp_path, postgres=True) as url:
-        engine = make_engine(url, pool_size=CLIENTS + 2, max_overflow=2)
-        app = create_app(settings_for(url, tmp_path), engine=engine)
-        events = app.extensions["events"]
-        factory = app.extensions["db"].sessionmaker
-        with factory() as session:
-            uow = UnitOfWork(session, events=events)
+    with parallel_database(tmp_path, CLIENTS) as database:
+        with database.session() as session:
+            uow = database.uow(session)
             scene = Scene(uow)
             statement = bank.import_statement(uow, scene.account.id, SAMPLE).statement
             line_id = session.scalar(select(StatementLine.id).where(StatementLine.statement_id == statement.id,
@@ -41,39 +32,15 @@ def test_a_line_confirmed_by_parallel_clients_is_reconciled_once(tmp_path):
             customer_id = scene.customers["HD"]
             payments_before = session.scalar(select(func.count()).select_from(Payment))
 
-        start = threading.Barrier(CLIENTS)
-        outcomes: list[str] = []
-        lock = threading.Lock()
+        clients = Clients(database, expected=frozenset({"line_closed"}))
+        acts = [lambda uow: bank.confirm_line(uow, line_id),
+                lambda uow: bank.split_line(uow, line_id, [{"invoice_id": invoice_id, "amount": Decimal("100.00")}]),
+                lambda uow: bank.create_payment_from_line(uow, line_id, customer_id=customer_id)]
+        run_at_once(CLIENTS, lambda index: clients.attempt(f"client {index}", acts[index % 3], done="reconciled"))
+        assert clients.unexpected == []
+        assert sorted(clients.outcomes) == ["line_closed"] * (CLIENTS - 1) + ["reconciled"]
 
-        def client(index: int) -> None:
-            start.wait()
-            with factory() as session:
-                uow = UnitOfWork(session, events=events)
-                try:
-                    if index % 3 == 0:
-                        bank.confirm_line(uow, line_id)
-                    elif index % 3 == 1:
-                        bank.split_line(uow, line_id, [{"invoice_id": invoice_id, "amount": Decimal("100.00")}])
-                    else:
-                        bank.create_payment_from_line(uow, line_id, customer_id=customer_id)
-                    result = "reconciled"
-                except DomainError as exc:
-                    uow.rollback()
-                    result = exc.code
-                except Exception as exc:  # noqa: BLE001 - anything else is what this test looks for
-                    result = f"error {type(exc).__name__}: {exc}"
-            with lock:
-                outcomes.append(result)
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in threads), "a client hung"
-        assert sorted(outcomes) == ["line_closed"] * (CLIENTS - 1) + ["reconciled"]
-
-        with factory() as session:
+        with database.session() as session:
             line = session.get(StatementLine, line_id)
             assert line.state == "reconciled"
             assert session.scalar(select(func.count()).select_from(Payment)) == payments_before + 1
@@ -82,4 +49,3 @@ def test_a_line_confirmed_by_parallel_clients_is_reconciled_once(tmp_path):
                 (a.amount for a in payment.allocations), Decimal(0))
             invoice = session.get(Invoice, invoice_id)
             assert invoice.paid_amount == payment.allocated_amount
-        engine.dispose()

@@ -8,25 +8,20 @@ the race, and no client saw anything but a credit refusal."""
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core.app import create_app
-from core.db import make_engine
-from core.errors import DomainError
-from core.uow import UnitOfWork
 from crm import services as crm
 from crm.models import SalesOrder
 from inventory.models import Reservation, StockBalance
 from inventory.services import check_ledger
 from production.models import WorkOrder
 from purchasing.models import PurchasePlanLine
-from tests.conftest import fresh_database, settings_for
 from tests.flows.worked_example import build_worked_example
+from tests.parallel import Clients, parallel_database, run_at_once
 
 pytestmark = pytest.mark.postgres
 
@@ -52,13 +47,9 @@ def _orders(uow, example, tight_customer_id) -> list[int]:
 
 
 def test_parallel_confirmations_never_oversell_nor_deadlock(tmp_path):
-    with fresh_database(tmp_path, postgres=True) as url:
-        engine = make_engine(url, pool_size=CLIENTS + 4, max_overflow=4)
-        app = create_app(settings_for(url, tmp_path), engine=engine)
-        events = app.extensions["events"]
-        factory = app.extensions["db"].sessionmaker
-        with factory() as session:
-            uow = UnitOfWork(session, events=events)
+    with parallel_database(tmp_path, CLIENTS, spare=4) as database:
+        with database.session() as session:
+            uow = database.uow(session)
             example = build_worked_example(uow, credit_limit=D(0), stock={
                 "PUMP": 5, "MOTOR": 7, "HOUSING": 4, "BOLT": 120, "GASKET": 15})
             from core import services as core_services
@@ -66,40 +57,20 @@ def test_parallel_confirmations_never_oversell_nor_deadlock(tmp_path):
                                                         "credit_limit": D("40000")}).id
             order_ids = _orders(uow, example, tight)
 
-        start = threading.Barrier(CLIENTS)
+        clients = Clients(database, expected=frozenset({"credit_limit_exceeded"}))
         outcomes: dict[int, str] = {}
-        unexpected: list[str] = []
-        lock = threading.Lock()
 
-        def client(mine: list[int]) -> None:
-            start.wait()
-            for order_id in mine:
-                with factory() as session:
-                    try:
-                        crm.confirm_order(UnitOfWork(session, events=events), order_id)
-                        result = "confirmed"
-                    except DomainError as exc:
-                        result = exc.code
-                        if exc.code != "credit_limit_exceeded":
-                            unexpected.append(f"order {order_id}: {exc.code} {exc.message}")
-                    except Exception as exc:  # noqa: BLE001 - every other failure is what this test looks for
-                        result = "error"
-                        unexpected.append(f"order {order_id}: {type(exc).__name__}: {exc}")
-                with lock:
-                    outcomes[order_id] = result
+        def client(index: int) -> None:
+            for order_id in order_ids[index::CLIENTS]:
+                outcomes[order_id] = clients.attempt(
+                    f"order {order_id}", lambda uow, o=order_id: crm.confirm_order(uow, o), done="confirmed")
 
-        threads = [threading.Thread(target=client, args=(order_ids[i::CLIENTS],)) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not any(thread.is_alive() for thread in threads), "a client hung"
-        assert unexpected == []
+        run_at_once(CLIENTS, client)
+        assert clients.unexpected == []
         assert len(outcomes) == len(order_ids)
 
-        with factory() as session:
+        with database.session() as session:
             _assert_consistent(session, example, tight, outcomes)
-        engine.dispose()
 
 
 def _assert_consistent(session, example, tight, outcomes) -> None:
