@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from core.errors import NotFound
 from core.events import Event, EventRegistry, RecordsEvents
 from core.models import OutboxMessage
 
 if TYPE_CHECKING:
     from core.models import User
 
+T = TypeVar("T")
 
 class UnitOfWork:
     def __init__(self, session: Session, *, events: EventRegistry, actor: User | None = None,
@@ -32,6 +34,15 @@ class UnitOfWork:
         self._on_outbox = on_outbox
         self._batch_depth = 0
         session.info["actor_id"] = actor.id if actor is not None else None
+
+    def get(self, model: type[T], ident: int, entity: str, *, for_update: bool = False) -> T:
+        """The row `ident` of `model`, else NotFound(entity). With `for_update` it is locked (its own
+        table only, not eagerly joined ones) and read fresh, so checks made on it hold until commit."""
+        lock = {"of": model.__table__} if for_update else None
+        found = self.session.get(model, ident, with_for_update=lock, populate_existing=for_update)
+        if found is None:
+            raise NotFound(entity, ident)
+        return found
 
     # -- events and messages
     def publish(self, event: Event) -> None:

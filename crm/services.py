@@ -27,10 +27,7 @@ def _authorize(uow: UnitOfWork, action: str, order: SalesOrder | None = None) ->
 
 
 def get_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> SalesOrder:
-    lock = {"of": SalesOrder.__table__} if for_update else None  # not the eagerly joined customer
-    order = uow.session.get(SalesOrder, order_id, with_for_update=lock, populate_existing=for_update)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order", for_update=for_update)  # not the joined customer
     _authorize(uow, "read", order)
     return order
 

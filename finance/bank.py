@@ -384,11 +384,7 @@ def _plain(value):
 
 def get_line(uow: UnitOfWork, line_id: int, *, for_update: bool = False) -> StatementLine:
     _authorize(uow, "read")
-    lock = {"of": StatementLine.__table__} if for_update else None
-    line = uow.session.get(StatementLine, line_id, with_for_update=lock, populate_existing=for_update)
-    if line is None:
-        raise NotFound("statement line", line_id)
-    return line
+    return uow.get(StatementLine, line_id, "statement line", for_update=for_update)
 
 
 def _take_line(uow: UnitOfWork, line_id: int) -> StatementLine:

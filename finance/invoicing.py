@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, NotFound, check_transition
+from core.errors import DomainError, InvalidInput, check_transition
 from core.models import Customer, Product
 from core.money import ZERO
 from core.numbering import next_number
@@ -40,11 +40,7 @@ def _authorize(uow: UnitOfWork, action: str) -> None:
 
 def get_invoice(uow: UnitOfWork, invoice_id: int, *, for_update: bool = False) -> Invoice:
     _authorize(uow, "read")
-    lock = {"of": Invoice.__table__} if for_update else None
-    invoice = uow.session.get(Invoice, invoice_id, with_for_update=lock, populate_existing=for_update)
-    if invoice is None:
-        raise NotFound("invoice", invoice_id)
-    return invoice
+    return uow.get(Invoice, invoice_id, "invoice", for_update=for_update)
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,31 @@ def _authorize(uow: UnitOfWork, action: str) -> None:
 
 def get_payment(uow: UnitOfWork, payment_id: int, *, for_update: bool = False) -> Payment:
     _authorize(uow, "read")
-    lock = {"of": Payment.__table__} if for_update else None
-    payment = uow.session.get(Payment, payment_id, with_for_update=lock, populate_existing=for_update)
-    if payment is None:
-        raise NotFound("payment", payment_id)
-    return payment
+    return uow.get(Payment, payment_id, "payment", for_update=for_update)
+
+
+def read_money_movement(data: dict, errors: dict[str, list[str]], *,
+                        verb: str) -> tuple[Decimal | None, str, str | None]:
+    """The amount (more than zero, two decimals), method (bank transfer unless given) and reference
+    (200 characters at most) of money received or refunded; what is wrong goes into `errors` by field."""
+    amount = None
+    try:
+        amount = to_decimal(data.get("amount")) if data.get("amount") not in (None, "") else None
+    except (TypeError, ValueError, ArithmeticError):
+        pass
+    if amount is None or not amount.is_finite():
+        errors["amount"] = [f"Give the amount {verb} as a number."]
+    elif amount <= 0:
+        errors["amount"] = [f"The amount {verb} must be more than zero."]
+    elif round_money(amount) != amount:
+        errors["amount"] = ["The amount has at most two decimals."]
+    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
+    if method not in {m.value for m in PaymentMethod}:
+        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
+    reference = (data.get("reference") or "").strip() or None
+    if reference and len(reference) > 200:
+        errors["reference"] = ["The reference has at most 200 characters."]
+    return amount, method, reference
 
 
 def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Payment:
@@ -47,23 +67,7 @@ def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Pa
     customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") is not None else None
     if customer is None:
         errors["customer_id"] = [f"No customer with id {data.get('customer_id')}."]
-    amount = None
-    try:
-        amount = to_decimal(data.get("amount")) if data.get("amount") is not None else None
-    except (TypeError, ValueError):
-        pass
-    if amount is None or not amount.is_finite():
-        errors["amount"] = ["Give the amount received as a number."]
-    elif amount <= 0:
-        errors["amount"] = ["The amount received must be more than zero."]
-    elif round_money(amount) != amount:
-        errors["amount"] = ["The amount has at most two decimals."]
-    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
-    if method not in {m.value for m in PaymentMethod}:
-        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
-    reference = (data.get("reference") or "").strip() or None
-    if reference and len(reference) > 200:
-        errors["reference"] = ["The reference has at most 200 characters."]
+    amount, method, reference = read_money_movement(data, errors, verb="received")
     if errors:
         raise InvalidInput(errors, message="The payment was not recorded.")
     payment_date = data.get("date") or data.get("payment_date") or on or date.today()

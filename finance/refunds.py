@@ -17,12 +17,13 @@ from sqlalchemy import select
 
 from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Customer
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO
 from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from finance.events import RefundRecorded, RefundUndone
-from finance.models import Payment, PaymentMethod, Refund, RefundPart
+from finance.models import Payment, Refund, RefundPart
+from finance.payments import read_money_movement
 
 RESOURCE = "refund"
 
@@ -47,23 +48,7 @@ def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | N
     if customer is None:
         raise NotFound("customer", customer_id)
     errors: dict[str, list[str]] = {}
-    amount = None
-    try:
-        amount = to_decimal(data.get("amount")) if data.get("amount") not in (None, "") else None
-    except (TypeError, ValueError, ArithmeticError):
-        pass
-    if amount is None or not amount.is_finite():
-        errors["amount"] = ["Give the amount refunded as a number."]
-    elif amount <= 0:
-        errors["amount"] = ["The amount refunded must be more than zero."]
-    elif round_money(amount) != amount:
-        errors["amount"] = ["The amount has at most two decimals."]
-    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
-    if method not in {m.value for m in PaymentMethod}:
-        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
-    reference = (data.get("reference") or "").strip() or None
-    if reference and len(reference) > 200:
-        errors["reference"] = ["The reference has at most 200 characters."]
+    amount, method, reference = read_money_movement(data, errors, verb="refunded")
     if errors:
         raise InvalidInput(errors, message="The refund was not recorded.")
     candidates = uow.session.scalars(select(Payment.id).where(Payment.customer_id == customer.id)).all()
