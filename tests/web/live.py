@@ -79,6 +79,23 @@ def chromium(base_url: str, *, height: int = 900) -> Iterator[Any]:
             browser.close()
 
 
+def live_fixtures(seed: Callable[[UnitOfWork], Any], *, height: int = 900) -> tuple[Any, Any]:
+    """The `live_suite` (a LiveApp on a database `seed` filled) and `page` (Chromium on it) fixtures of a
+    browser test module: `live_suite, page = live_fixtures(seed)`."""
+
+    @pytest.fixture
+    def live_suite(tmp_path: Path) -> Iterator[LiveApp]:
+        with live_app(tmp_path, seed) as live:
+            yield live
+
+    @pytest.fixture
+    def page(live_suite: LiveApp) -> Iterator[Any]:
+        with chromium(live_suite.url, height=height) as page:
+            yield page
+
+    return live_suite, page
+
+
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/login")
     page.get_by_label("Username").fill(username)

@@ -7,15 +7,12 @@ the invoices of `tests/finance/test_bank.py` (customer 上海宏达机械有限�
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from core import services
 from tests.conftest import PASSWORD
 from tests.finance.test_bank import DATA, Scene
-from tests.web.live import LiveApp, chromium, live_app, sign_in
+from tests.web.live import live_fixtures, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,16 +25,7 @@ def seed(uow) -> dict:
     return {"order": scene.orders[1].number, "invoice": scene.invoices[1].number}
 
 
-@pytest.fixture
-def live_suite(tmp_path: Path) -> Iterator[LiveApp]:
-    with live_app(tmp_path, seed) as live:
-        yield live
-
-
-@pytest.fixture
-def page(live_suite: LiveApp):
-    with chromium(live_suite.url) as page:
-        yield page
+live_suite, page = live_fixtures(seed)
 
 
 def test_finance_reconciles_a_statement_line_and_the_rep_sees_the_order_paid(live_suite, page, tmp_path):

@@ -9,9 +9,7 @@ for purchase from supplier S1."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from core import services
 from crm import services as crm
 from tests.conftest import PASSWORD
 from tests.flows.worked_example import REQUESTED, build_worked_example
-from tests.web.live import LiveApp, chromium, live_app, sign_in
+from tests.web.live import live_fixtures, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -38,16 +36,7 @@ def seed(uow) -> str:
     return order.number
 
 
-@pytest.fixture
-def live_suite(tmp_path: Path) -> Iterator[LiveApp]:
-    with live_app(tmp_path, seed) as live:
-        yield live
-
-
-@pytest.fixture
-def page(live_suite: LiveApp):
-    with chromium(live_suite.url) as page:
-        yield page
+live_suite, page = live_fixtures(seed)
 
 
 def test_purchasing_orders_the_warehouse_receives_and_ships_and_the_rep_sees_it_shipped(live_suite, page, tmp_path):
