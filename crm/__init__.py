@@ -59,3 +59,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from crm.segments import wiring as segments
 
     segments.init_app(app)
+
+    from crm import demo
+
+    app.extensions.setdefault("demo_loaders", []).append(demo.load_front_office)

@@ -78,5 +78,12 @@ def init_journal(app: Flask, events: EventRegistry) -> None:
     app.register_blueprint(journal_views.bp)
     app.cli.add_command(finance_cli)
 
+    from crm import demo as crm_demo
+    from finance import demo
+
+    # the demo orders need the bills of materials and the opening stock of the modules loaded before
+    # finance, so they are confirmed here, just before finance ships and bills them
+    app.extensions.setdefault("demo_loaders", []).extend([crm_demo.load_orders, demo.load_finance])
+
 
 from finance import journal_models  # noqa: E402,F401  (the chart of accounts and the journal: loaded with finance)
