@@ -403,16 +403,6 @@ def _money_in(line: StatementLine) -> None:
                           code="not_money_in")
 
 
-def _lock_invoices(uow: UnitOfWork, ids: list[int]) -> dict[int, Invoice]:
-    found = {}
-    for invoice_id in sorted(set(ids)):
-        invoice = uow.session.get(Invoice, invoice_id, with_for_update={"of": Invoice.__table__},
-                                  populate_existing=True)
-        if invoice is not None:
-            found[invoice_id] = invoice
-    return found
-
-
 def _one_customer(invoices: list[Invoice]) -> int:
     customers = {invoice.customer_id for invoice in invoices}
     if len(customers) > 1:
@@ -460,7 +450,7 @@ def confirm_line(uow: UnitOfWork, line_id: int, *, invoice_ids: list[int] | None
     if not chosen:
         raise DomainError("Choose the invoice(s) this line pays, split it, or create a payment for a customer.",
                           code="nothing_to_confirm")
-    invoices = _lock_invoices(uow, chosen)
+    invoices = payments.lock_invoices(uow, chosen)
     unknown = [i for i in chosen if i not in invoices]
     if unknown:
         raise InvalidInput({"invoice_ids": [f"No invoice with id {i}." for i in unknown]},
@@ -509,7 +499,7 @@ def split_line(uow: UnitOfWork, line_id: int, allocations: list[dict]) -> Statem
             invalid[str(index)] = {"amount": ["The amount must be more than zero, with at most two decimals."]}
             continue
         wanted.append((invoice_id, amount))
-    invoices = _lock_invoices(uow, [i for i, _ in wanted])
+    invoices = payments.lock_invoices(uow, [i for i, _ in wanted])
     for index, (invoice_id, _amount) in enumerate(wanted):
         if invoice_id not in invoices:
             invalid[str(index)] = {"invoice_id": [f"No invoice with id {invoice_id}."]}

@@ -79,7 +79,7 @@ def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Pa
     return payment
 
 
-def _lock_invoices(uow: UnitOfWork, ids) -> dict[int, Invoice]:
+def lock_invoices(uow: UnitOfWork, ids) -> dict[int, Invoice]:
     """Lock the invoices in id order (one order for every client: no deadlock) and read them fresh."""
     found = {}
     for invoice_id in sorted(set(ids)):
@@ -96,7 +96,7 @@ def _auto_plan(uow: UnitOfWork, payment: Payment) -> list[tuple[Invoice, Decimal
     candidates = list(uow.session.scalars(
         select(Invoice.id).where(Invoice.customer_id == payment.customer_id,
                                  Invoice.state.in_(OPEN_INVOICE_STATES))))
-    invoices = _lock_invoices(uow, candidates)
+    invoices = lock_invoices(uow, candidates)
     named = [n.upper() for n in INVOICE_NUMBER.findall(payment.reference or "")]
     rank = {number: index for index, number in enumerate(dict.fromkeys(named))}
     ordered = sorted(
@@ -115,7 +115,7 @@ def _auto_plan(uow: UnitOfWork, payment: Payment) -> list[tuple[Invoice, Decimal
 def _manual_plan(uow: UnitOfWork, payment: Payment, allocations: list[dict]) -> list[tuple[Invoice, Decimal]]:
     if not allocations:
         raise InvalidInput({"allocations": ["Name at least one invoice and amount, or ask for auto."]})
-    invoices = _lock_invoices(uow, [a.get("invoice_id") for a in allocations if isinstance(a.get("invoice_id"), int)])
+    invoices = lock_invoices(uow, [a.get("invoice_id") for a in allocations if isinstance(a.get("invoice_id"), int)])
     invalid: dict[str, dict[str, list[str]]] = {}
     over: dict[str, dict[str, list[str]]] = {}
     asked: dict[int, Decimal] = defaultdict(Decimal)
@@ -211,7 +211,7 @@ def undo_allocation(uow: UnitOfWork, payment_id: int, allocation_id: int) -> Pay
                           code="is_reversal")
     if uow.session.scalar(select(PaymentAllocation.id).where(PaymentAllocation.reverses_id == original.id)):
         raise DomainError("This allocation was already undone.", code="already_undone")
-    invoice = _lock_invoices(uow, [original.invoice_id])[original.invoice_id]
+    invoice = lock_invoices(uow, [original.invoice_id])[original.invoice_id]
     reversal = _apply(uow, payment, invoice, -original.amount, reverses=original)
     _report_paid(uow, [(invoice, -original.amount)])
     uow.commit()
