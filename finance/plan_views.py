@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import Forbidden, NotFound
 from core.money import to_decimal
 from core.permissions import SCOPES, can
-from core.views import NAV_EXTRA, add_detail_panel, guard, refusal
+from core.views import NAV_EXTRA, act, add_detail_panel, guard
 from core.web import get_session, get_uow
 from crm.models import OrderState, SalesOrder
 from finance import invoicing, plans
@@ -86,8 +86,12 @@ def fragment():
         may_read_invoices=can(current_user, "read", "invoice"))
 
 
+def _plan_section(order_id: int) -> str:
+    return url_for("crm_web.order_detail", order_id=order_id) + "#payment-plan"
+
+
 def _back(order_id: int):
-    return redirect(url_for("crm_web.order_detail", order_id=order_id) + "#payment-plan", 303)
+    return redirect(_plan_section(order_id), 303)
 
 
 def _rows(form) -> list[dict] | None:
@@ -124,48 +128,25 @@ def set_plan(order_id: int):
             flash(_("A percentage, amount, number of days or date could not be read; nothing was changed."), "error")
             return _back(order_id)
         data = {"installments": rows}
-    try:
-        plan = plans.set_payment_plan(get_uow(), order_id, data)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-        return _back(order_id)
-    flash(_("Payment plan saved: %(count)s installments.", count=len(plan.installments)), "success")
-    return _back(order_id)
+    return act(lambda: plans.set_payment_plan(get_uow(), order_id, data),
+               lambda plan: _("Payment plan saved: %(count)s installments.", count=len(plan.installments)),
+               _plan_section(order_id))
 
 
 @bp.route("/<int:order_id>/accept", methods=["POST"])
 @login_required
 def accept(order_id: int):
     guard("update", "payment_plan")
-    try:
-        plan = plans.accept_order(get_uow(), order_id)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-        return _back(order_id)
-    flash(_("Order accepted on %(day)s.", day=plan.accepted_on.isoformat()), "success")
-    return _back(order_id)
+    return act(lambda: plans.accept_order(get_uow(), order_id),
+               lambda plan: _("Order accepted on %(day)s.", day=plan.accepted_on.isoformat()), _plan_section(order_id))
 
 
 @bp.route("/<int:order_id>/remove", methods=["POST"])
 @login_required
 def remove(order_id: int):
     guard("update", "payment_plan")
-    try:
-        plans.remove_payment_plan(get_uow(), order_id)
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-        return _back(order_id)
-    flash(_("Payment plan removed: the order is invoiced as it ships."), "success")
-    return _back(order_id)
+    return act(lambda: plans.remove_payment_plan(get_uow(), order_id),
+               lambda _removed: _("Payment plan removed: the order is invoiced as it ships."), _plan_section(order_id))
 
 
 @bp.route("/installments")
