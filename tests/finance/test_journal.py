@@ -25,7 +25,7 @@ from purchasing import services as purchasing
 from tests.conftest import make_user, uow_for
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 from tests.flows.test_fulfilment import work_orders_of
-from tests.flows.worked_example import build_worked_example, pump_order
+from tests.flows.worked_example import fulfilment_cycle
 from tests.web.test_forms import sign_in
 
 D = Decimal
@@ -63,16 +63,7 @@ def books(uow):
 @pytest.fixture
 def cycle(uow):
     """The worked example of fulfilment: two pump orders confirmed, their plans and work orders made."""
-    example = build_worked_example(uow)
-    p, s = example.products, example.suppliers
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["MOTOR"], "price": D("800")})
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["GASKET"], "price": D("3.5"),
-                                        "min_qty": D(5), "lead_time_days": 2})
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S2"], "product_id": p["STEEL"], "price": D("50")})
-    order1, order2 = pump_order(uow, example, 10), pump_order(uow, example, 5)
-    crm.confirm_order(uow, order1.id)
-    crm.confirm_order(uow, order2.id)
-    return example, order1, order2
+    return fulfilment_cycle(uow)
 
 
 def posted_invoice(uow, books, qty_a):

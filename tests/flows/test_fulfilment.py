@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import DomainError
-from crm import services as crm
 from inventory import shipping
 from inventory.models import Shipment, StockMove
 from inventory.services import balance_of, check_ledger
@@ -22,7 +21,7 @@ from purchasing import services as purchasing
 from purchasing.models import PurchaseOrder, PurchasePlanLine
 from tests.conftest import make_user, uow_for
 from tests.flows.test_order_to_plan import snapshot
-from tests.flows.worked_example import build_worked_example, pump_order
+from tests.flows.worked_example import fulfilment_cycle
 
 D = Decimal
 ON = date(2026, 12, 1)
@@ -49,16 +48,7 @@ def last_move(db, example, sku) -> StockMove:
 
 @pytest.fixture
 def cycle(db, uow):
-    example = build_worked_example(uow)
-    p, s = example.products, example.suppliers
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["MOTOR"], "price": D("800")})
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["GASKET"], "price": D("3.5"),
-                                        "min_qty": D(5), "lead_time_days": 2})
-    purchasing.set_supplier_price(uow, {"supplier_id": s["S2"], "product_id": p["STEEL"], "price": D("50")})
-    order1, order2 = pump_order(uow, example, 10), pump_order(uow, example, 5)
-    crm.confirm_order(uow, order1.id)
-    crm.confirm_order(uow, order2.id)
-    return example, order1, order2
+    return fulfilment_cycle(uow)
 
 
 def test_the_worked_example_from_plans_to_the_last_shipment(db, uow, cycle):

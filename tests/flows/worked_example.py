@@ -17,6 +17,7 @@ from core.uow import UnitOfWork
 from crm import services as crm
 from inventory import services as inventory
 from production import services as production
+from purchasing import services as purchasing
 
 REQUESTED = date(2026, 12, 31)
 D = Decimal
@@ -66,3 +67,18 @@ def build_worked_example(uow: UnitOfWork, *, prefix: str = "", credit_limit: Dec
 def pump_order(uow: UnitOfWork, example: Example, qty: int, *, requested: date = REQUESTED):
     return crm.create_order(uow, {"customer_id": example.customer_id, "requested_date": requested,
                                   "lines": [{"product_id": example.products["PUMP"], "qty": D(qty)}]})
+
+
+def fulfilment_cycle(uow: UnitOfWork):
+    """The worked example of fulfilment: supplier prices for MOTOR, GASKET and STEEL, and two pump orders
+    (10 and 5) confirmed, with their plans and work orders made. Gives (example, order1, order2)."""
+    example = build_worked_example(uow)
+    p, s = example.products, example.suppliers
+    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["MOTOR"], "price": D("800")})
+    purchasing.set_supplier_price(uow, {"supplier_id": s["S1"], "product_id": p["GASKET"], "price": D("3.5"),
+                                        "min_qty": D(5), "lead_time_days": 2})
+    purchasing.set_supplier_price(uow, {"supplier_id": s["S2"], "product_id": p["STEEL"], "price": D("50")})
+    order1, order2 = pump_order(uow, example, 10), pump_order(uow, example, 5)
+    crm.confirm_order(uow, order1.id)
+    crm.confirm_order(uow, order2.id)
+    return example, order1, order2
