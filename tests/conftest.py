@@ -193,3 +193,9 @@ class ApiClient:
 
 def api_as(client, db, role: str, **kwargs) -> ApiClient:
     return ApiClient(client, make_user(db, role, **kwargs))
+
+
+def ok(answer, status: int = 200):
+    """The JSON body of an API answer, after checking its status (the body is the failure message)."""
+    assert answer.status_code == status, answer.get_json()
+    return answer.get_json()

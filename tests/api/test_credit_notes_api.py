@@ -7,13 +7,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import ApiClient, api_as, make_user, uow_for
+from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
-
-
-def ok(answer, status=200):
-    assert answer.status_code == status, answer.get_json()
-    return answer.get_json()
 
 
 @pytest.fixture

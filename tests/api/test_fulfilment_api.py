@@ -6,12 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.api.test_sales_orders import build_through_the_api, order
-from tests.conftest import api_as
-
-
-def ok(answer, status=200):
-    assert answer.status_code == status, answer.get_json()
-    return answer.get_json()
+from tests.conftest import api_as, ok
 
 
 def confirmed_pump_order(client, db, qty=10):

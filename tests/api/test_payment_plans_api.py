@@ -11,15 +11,10 @@ from sqlalchemy import func, select
 from crm import services as crm
 from finance.models import Invoice
 from finance.plan_models import PaymentPlan
-from tests.conftest import ApiClient, api_as, make_user, uow_for
+from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
 
 D = Decimal
-
-
-def ok(answer, status=200):
-    assert answer.status_code == status, answer.get_json()
-    return answer.get_json()
 
 
 def put(api: ApiClient, path, **kw):
