@@ -49,13 +49,22 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
     return [{k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
-def _decode(content: bytes) -> str:
+def decode_text(content: bytes) -> str | None:
+    """An uploaded file's text: UTF-8 (with or without a byte order mark), else GB18030 (what Chinese
+    Excel and banks export); None when it is neither."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return content.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ImportError_("The file is neither UTF-8 nor GB18030 text.")
+    return None
+
+
+def _decode(content: bytes) -> str:
+    text = decode_text(content)
+    if text is None:
+        raise ImportError_("The file is neither UTF-8 nor GB18030 text.")
+    return text
 
 
 @dataclass(frozen=True)

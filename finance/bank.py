@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select
 from core.audit import record_note
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput, NotFound
+from core.imports import decode_text
 from core.models import AuditEntry, Customer
 from core.money import round_money
 from core.permissions import authorize
@@ -165,11 +166,9 @@ class ParsedLine:
 
 
 def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+    text = decode_text(content)
+    if text is not None:
+        return text
     raise StatementUnreadable({"file": ["The file is neither UTF-8 nor GB18030 text."]},
                               message="The statement was not imported.")
 
