@@ -26,7 +26,7 @@ from sqlalchemy import func, insert, select
 
 from core.audit import record_note
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.imports import decode_text
 from core.models import AuditEntry, Customer
 from core.money import round_money
@@ -145,10 +145,7 @@ def update_bank_account(uow: UnitOfWork, account_id: int, data: dict) -> BankAcc
 
 def get_bank_account(uow: UnitOfWork, account_id: int) -> BankAccount:
     _authorize(uow, "read", "bank_account")
-    account = uow.session.get(BankAccount, account_id)
-    if account is None:
-        raise NotFound("bank account", account_id)
-    return account
+    return uow.get(BankAccount, account_id, "bank account")
 
 
 # --------------------------------------------------------------------------- reading a file
@@ -570,10 +567,7 @@ def invoices_for(uow: UnitOfWork, lines) -> dict[int, Invoice]:
 
 def get_statement(uow: UnitOfWork, statement_id: int) -> BankStatement:
     _authorize(uow, "read")
-    statement = uow.session.get(BankStatement, statement_id)
-    if statement is None:
-        raise NotFound("bank statement", statement_id)
-    return statement
+    return uow.get(BankStatement, statement_id, "bank statement")
 
 
 def state_counts(uow: UnitOfWork, statement_id: int) -> dict[str, int]:

@@ -60,10 +60,7 @@ CREDITABLE_STATES = (*OPEN_INVOICE_STATES, InvoiceState.PAID.value)
 
 def get_credit_note(uow: UnitOfWork, credit_note_id: int) -> CreditNote:
     authorize(uow.actor, "read", RESOURCE)
-    note = uow.session.get(CreditNote, credit_note_id)
-    if note is None:
-        raise NotFound("credit note", credit_note_id)
-    return note
+    return uow.get(CreditNote, credit_note_id, "credit note")
 
 
 def credit_notes_of(session, invoice_id: int) -> list[CreditNote]:

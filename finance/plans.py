@@ -99,10 +99,7 @@ def template_installments(name: str) -> list[dict]:
 
 
 def _order(uow: UnitOfWork, order_id: int, action: str, *, lock: bool = False) -> SalesOrder:
-    order = uow.session.get(SalesOrder, order_id, with_for_update={"of": SalesOrder.__table__} if lock else None,
-                            populate_existing=lock)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order", for_update=lock)
     authorize(uow.actor, action, RESOURCE, order)
     return order
 

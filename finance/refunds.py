@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.models import Customer
 from core.money import ZERO
 from core.numbering import next_number
@@ -30,10 +30,7 @@ RESOURCE = "refund"
 
 def get_refund(uow: UnitOfWork, refund_id: int) -> Refund:
     authorize(uow.actor, "read", RESOURCE)
-    refund = uow.session.get(Refund, refund_id)
-    if refund is None:
-        raise NotFound("refund", refund_id)
-    return refund
+    return uow.get(Refund, refund_id, "refund")
 
 
 def _lock_payments(uow: UnitOfWork, ids) -> list[Payment]:
@@ -44,9 +41,7 @@ def _lock_payments(uow: UnitOfWork, ids) -> list[Payment]:
 def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | None = None) -> Refund:
     """Pay back `amount` of the customer's unapplied credit: `date`, `method`, `reference`."""
     authorize(uow.actor, "create", RESOURCE)
-    customer = uow.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound("customer", customer_id)
+    customer = uow.get(Customer, customer_id, "customer")
     errors: dict[str, list[str]] = {}
     amount, method, reference = read_money_movement(data, errors, verb="refunded")
     if errors:
@@ -110,10 +105,7 @@ def undo_refund(uow: UnitOfWork, refund_id: int, *, on: date | None = None) -> R
 def check_customer(uow: UnitOfWork, customer_id: int) -> Customer:
     """The customer whose refunds the actor may read (finance, management, admin)."""
     authorize(uow.actor, "read", RESOURCE)
-    customer = uow.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound("customer", customer_id)
-    return customer
+    return uow.get(Customer, customer_id, "customer")
 
 
 def unapplied_credit(session, customer_id: int):
