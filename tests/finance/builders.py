@@ -10,6 +10,7 @@ from decimal import Decimal
 from core import services as core_services
 from core.uow import UnitOfWork
 from crm import services as crm
+from finance import invoicing
 from inventory import services as inventory
 from inventory import shipping
 
@@ -50,3 +51,10 @@ def ship(uow: UnitOfWork, order_id: int, lines: list[tuple[int, int]]):
     shipment = shipping.create_shipment(uow, {"sales_order_id": order_id, "lines": [
         {"product_id": p, "qty": D(q)} for p, q in lines]}, on=ON)
     return shipping.ship_shipment(uow, shipment.id, on=ON)
+
+
+def invoiced_order(uow: UnitOfWork, customer_id: int, lines: list[tuple[int, int]], *, on: date = ON):
+    """A confirmed order shipped in full and its invoice, posted and dated `on`: (order, invoice)."""
+    order = confirmed_order(uow, customer_id, lines)
+    ship(uow, order.id, lines)
+    return order, invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": on})

@@ -21,7 +21,7 @@ from finance.models import CreditNote, CreditNoteLine, Invoice, Payment, Payment
 from inventory import services as inventory
 from inventory.models import StockMove
 from tests.conftest import make_user, uow_for
-from tests.finance.builders import ON, build_books, confirmed_order, ship
+from tests.finance.builders import ON, build_books, confirmed_order, invoiced_order, ship
 
 D = Decimal
 
@@ -32,9 +32,7 @@ def books(uow):
 
 
 def posted_invoice(uow, books, lines):
-    order = confirmed_order(uow, books.customer_id, lines)
-    ship(uow, order.id, lines)
-    return order, invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    return invoiced_order(uow, books.customer_id, lines)
 
 
 def pay_all(uow, books, invoice):

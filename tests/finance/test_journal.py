@@ -23,7 +23,7 @@ from inventory.models import StockMove
 from production import execution
 from purchasing import services as purchasing
 from tests.conftest import make_user, uow_for
-from tests.finance.builders import ON, build_books, confirmed_order, ship
+from tests.finance.builders import ON, build_books, confirmed_order, invoiced_order, ship
 from tests.flows.test_fulfilment import work_orders_of
 from tests.flows.worked_example import fulfilment_cycle
 from tests.web.test_forms import sign_in
@@ -67,9 +67,7 @@ def cycle(uow):
 
 
 def posted_invoice(uow, books, qty_a):
-    order = confirmed_order(uow, books.customer_id, [(books.a, qty_a)])
-    ship(uow, order.id, [(books.a, qty_a)])
-    return invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    return invoiced_order(uow, books.customer_id, [(books.a, qty_a)])[1]
 
 
 def pay(uow, customer_id, amount, method="bank_transfer"):
@@ -208,9 +206,7 @@ def test_a_credit_note_for_a_paid_return_books_revenue_back_and_a_refund_pays_ou
     product = core_services.create_product(uow, {"sku": "J-PIPE", "name": "Pipe", "kind": "buy", "list_price": D("10.05"),
                                                  "standard_cost": D(4), "tax_rate": D("0.13")})
     inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(100), "reason": "opening stock"})
-    order = confirmed_order(uow, customer.id, [(product.id, 10)])
-    ship(uow, order.id, [(product.id, 10)])
-    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    order, invoice = invoiced_order(uow, customer.id, [(product.id, 10)])
     payments.allocate(uow, pay(uow, customer.id, "113.57").id, auto=True)
     c, p = customer.id, product.id
 

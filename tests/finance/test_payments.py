@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from finance import invoicing, payments
+from finance import payments
 from finance.credit import receivable
 from finance.models import Invoice, Payment, PaymentAllocation
-from tests.finance.builders import ON, build_books, confirmed_order, ship
+from tests.finance.builders import ON, build_books, invoiced_order
 
 D = Decimal
 
@@ -26,9 +26,7 @@ def books(uow):
 
 
 def posted_invoice(uow, books, qty_a, *, on=ON, customer_id=None):
-    order = confirmed_order(uow, customer_id or books.customer_id, [(books.a, qty_a)])
-    ship(uow, order.id, [(books.a, qty_a)])
-    return order, invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": on})
+    return invoiced_order(uow, customer_id or books.customer_id, [(books.a, qty_a)], on=on)
 
 
 def pay(uow, books, amount, reference=None, customer_id=None):

@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from finance import credit_notes, invoicing, payments, refunds
+from finance import credit_notes, payments, refunds
 from finance.events import RefundRecorded
 from finance.models import Payment, Refund, RefundPart
 from tests.conftest import make_user
-from tests.finance.builders import ON, build_books, confirmed_order, ship
+from tests.finance.builders import ON, build_books, invoiced_order
 
 D = Decimal
 
@@ -51,18 +51,14 @@ def test_an_overpayment_is_refunded_from_the_oldest_payments_first(db, uow, book
     assert db.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.entity == "Refund", AuditEntry.entity_id == str(refund.id)))
     # a refunded amount can no longer be allocated
-    order = confirmed_order(uow, books.customer_id, [(books.a, 10)])
-    ship(uow, order.id, [(books.a, 10)])
-    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    invoice = invoiced_order(uow, books.customer_id, [(books.a, 10)])[1]
     with pytest.raises(DomainError) as refused:
         payments.allocate(uow, first.id, allocations=[{"invoice_id": invoice.id, "amount": D(1)}])
     assert refused.value.code == "over_allocation"
 
 
 def test_credit_released_by_a_credit_note_can_be_refunded(db, uow, books):
-    order = confirmed_order(uow, books.customer_id, [(books.a, 10)])
-    ship(uow, order.id, [(books.a, 10)])
-    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": ON})
+    invoice = invoiced_order(uow, books.customer_id, [(books.a, 10)])[1]
     payment = pay(uow, books, invoice.total)
     payments.allocate(uow, payment.id, auto=True)
     credit_notes.create_credit_note(uow, invoice.id, {"kind": "return", "lines": [
