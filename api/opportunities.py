@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.errors import InvalidInput
+from core.schemas import DecimalText, StrictInputSchema, text
 from core.web import get_session, get_uow
 from crm.leads import queries
 from crm.leads.schemas import (
@@ -19,7 +20,8 @@ from crm.leads.schemas import (
     UpdateOpportunitySchema,
 )
 from crm.pipeline import forecast as forecasting
-from crm.pipeline import services
+from crm.pipeline import services, settings
+from crm.pipeline.models import EXIT_FIELDS
 
 from . import PageArgs, idempotent, page_body, page_schema
 
@@ -51,7 +53,7 @@ class Opportunities(MethodView):
     @blp.arguments(CreateOpportunitySchema)
     @blp.response(201, OpportunitySchema)
     def post(self, data):
-        """Open an opportunity in the first stage of the default pipeline."""
+        """Open an opportunity in the first stage of the chosen pipeline (`pipeline_id`, else the default)."""
         return services.create_opportunity(get_uow(), data)
 
 
@@ -134,3 +136,102 @@ class Activities(MethodView):
     def post(self, data):
         """Log a call, visit, meeting or e-mail on a lead (its follow-up), an opportunity or a customer."""
         return services.log_activity(get_uow(), data)
+
+
+# --------------------------------------------------------------------------- pipeline settings
+
+
+class StageSchema(Schema):
+    id = fields.Integer()
+    pipeline_id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    position = fields.Integer(metadata={"description": "open stages 1..n, then won and lost; 0 when retired"})
+    probability = DecimalText(4)
+    exit_fields = fields.List(fields.String())
+    outcome = fields.String(metadata={"description": "`open`, `won` or `lost`"})
+    active = fields.Boolean()
+
+
+class PipelineSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    code = fields.String(allow_none=True)
+    is_default = fields.Boolean()
+    stages = fields.List(fields.Nested(StageSchema))
+
+
+def _probability(**kwargs) -> DecimalText:
+    return DecimalText(4, integer_digits=1, validate=[validate.Range(max=1, error="At most {max}.")], **kwargs)
+
+
+_exit_fields = fields.List(fields.String(validate=validate.OneOf(EXIT_FIELDS)), allow_none=True)
+
+
+class CreatePipelineSchema(StrictInputSchema):
+    name = text(120, required=True)
+    code = text(40, required=True)
+
+
+class CreateStageSchema(StrictInputSchema):
+    code = text(40, required=True)
+    name = text(120, required=True)
+    probability = _probability(required=True)
+    position = fields.Integer(allow_none=True, strict=False,
+                              metadata={"description": "1..n+1 among the open stages; the last open one if not given"})
+    exit_fields = _exit_fields
+
+
+class UpdateStageSchema(StrictInputSchema):
+    name = text(120)
+    probability = _probability(allow_none=True)
+    position = fields.Integer(allow_none=True, strict=False)
+    exit_fields = _exit_fields
+    active = fields.Boolean(allow_none=True, metadata={"description": "false retires an open stage without "
+                                                                      "open opportunities"})
+
+
+@blp.route("/pipelines")
+class Pipelines(MethodView):
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, page_schema(PipelineSchema))
+    def get(self, args):
+        """Every pipeline with its stages, the default one first."""
+        found = settings.list_pipelines(get_uow())
+        start = (args["page"] - 1) * args["per_page"]
+        return {"items": found[start:start + args["per_page"]], "total": len(found), "page": args["page"],
+                "per_page": args["per_page"]}
+
+    @idempotent
+    @blp.arguments(CreatePipelineSchema)
+    @blp.response(201, PipelineSchema)
+    def post(self, data):
+        """A new pipeline (sales manager, admin) with one open stage, then won and lost."""
+        return settings.create_pipeline(get_uow(), data)
+
+
+@blp.route("/pipelines/<int:pipeline_id>")
+class PipelineItem(MethodView):
+    @blp.response(200, PipelineSchema)
+    def get(self, pipeline_id):
+        """One pipeline with its stages (retired ones too, `active: false`)."""
+        return settings.get_pipeline(get_uow(), pipeline_id)
+
+
+@blp.route("/pipelines/<int:pipeline_id>/stages")
+class PipelineStages(MethodView):
+    @blp.arguments(CreateStageSchema)
+    @blp.response(201, StageSchema)
+    def post(self, data, pipeline_id):
+        """Add an open stage (sales manager, admin); won and lost stay last."""
+        return settings.add_stage(get_uow(), pipeline_id, data)
+
+
+@blp.route("/stages/<int:stage_id>")
+class StageItem(MethodView):
+    @blp.arguments(UpdateStageSchema)
+    @blp.response(200, StageSchema)
+    @blp.alt_response(409, description="`stage_in_use` (open opportunities in it) or `last_open_stage`")
+    def patch(self, data, stage_id):
+        """Rename, reprice, reorder, change the exit fields of, retire or bring back a stage."""
+        return settings.update_stage(get_uow(), stage_id, data)

@@ -123,6 +123,8 @@ class ConvertedLeadSchema(Schema):
 
 class CreateOpportunitySchema(StrictInputSchema):
     customer_id = fields.Integer(required=True, strict=False)
+    pipeline_id = fields.Integer(allow_none=True, strict=False,
+                                 metadata={"description": "the pipeline to open it in; the default one if not given"})
     contact_id = fields.Integer(allow_none=True, strict=False)
     name = text(200, required=True)
     amount = money(allow_none=True)

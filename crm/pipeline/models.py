@@ -48,10 +48,16 @@ class Pipeline(Audited, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
 
     stages: Mapped[list[Stage]] = relationship(back_populates="pipeline", order_by="Stage.position",
                                                lazy="selectin")
+
+    @property
+    def active_stages(self) -> list[Stage]:
+        """The stages in use, in order: the open ones, then won, then lost."""
+        return [s for s in self.stages if s.active]
 
 
 class Stage(Audited, Base):
@@ -66,6 +72,7 @@ class Stage(Audited, Base):
     probability: Mapped[Rate]
     exit_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(String(10), default=OS.OPEN.value)  # open, won or lost
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # a retired stage keeps its history
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
 

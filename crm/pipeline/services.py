@@ -46,7 +46,7 @@ def default_pipeline(uow: UnitOfWork) -> Pipeline:
     found = uow.session.scalar(select(Pipeline).where(Pipeline.is_default.is_(True)).order_by(Pipeline.id))
     if found is not None:
         return found
-    pipeline = Pipeline(name=DEFAULT_PIPELINE, is_default=True)
+    pipeline = Pipeline(name=DEFAULT_PIPELINE, code="default", is_default=True)
     for position, (code, name, probability, exits, outcome) in enumerate(DEFAULT_STAGES, start=1):
         pipeline.stages.append(Stage(code=code, name=name, position=position, probability=Decimal(probability),
                                      exit_fields=list(exits), outcome=outcome))
@@ -78,7 +78,8 @@ def get_opportunity(uow: UnitOfWork, opportunity_id: int, *, for_update: bool = 
 
 
 def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Opportunity:
-    """An open opportunity in the first stage of the default pipeline, owned by its customer's owner."""
+    """An open opportunity in the first stage of the chosen pipeline (`pipeline_id`, else the default
+    one), owned by its customer's owner."""
     _authorize(uow, "create")
     now = now or utcnow()
     customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") else None
@@ -93,8 +94,13 @@ def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime |
             raise InvalidInput({"contact_id": ["Not a contact of this customer."]})
     if not (data.get("name") or "").strip():
         raise InvalidInput({"name": ["Give the opportunity a name."]})
-    pipeline = default_pipeline(uow)
-    first = pipeline.stages[0]
+    if data.get("pipeline_id") is not None:
+        pipeline = uow.session.get(Pipeline, data["pipeline_id"])
+        if pipeline is None:
+            raise InvalidInput({"pipeline_id": [f"No pipeline with id {data['pipeline_id']}."]})
+    else:
+        pipeline = default_pipeline(uow)
+    first = next(s for s in pipeline.active_stages if s.outcome == "open")
     opportunity = Opportunity(
         number=next_number(uow.session, "OPP", on=now.date()), customer_id=customer.id, customer=customer,
         pipeline_id=pipeline.id, stage_id=first.id, stage=first, state="open", created_at=now,
@@ -125,8 +131,8 @@ def move_opportunity(uow: UnitOfWork, opportunity_id: int, *, stage_id: int | No
     """Move to another stage; exit rules unmet or a closed opportunity: 409, nothing changed."""
     opportunity = get_opportunity(uow, opportunity_id, for_update=True)
     _authorize(uow, "update", opportunity)
-    stages = list(uow.session.scalars(select(Stage).where(Stage.pipeline_id == opportunity.pipeline_id)
-                                      .order_by(Stage.position)))
+    stages = list(uow.session.scalars(select(Stage).where(Stage.pipeline_id == opportunity.pipeline_id,
+                                                          Stage.active.is_(True)).order_by(Stage.position)))
     target = next((s for s in stages if s.id == stage_id or (stage_id is None and s.code == stage_code)), None)
     if target is None:
         raise InvalidInput({"stage_id": ["No such stage in this opportunity's pipeline."]})
