@@ -44,11 +44,21 @@ FIELD_LABELS = {"amount": _l("Amount"), "budget": _l("Budget"), "decision_maker"
                 "expected_close_date": _l("Expected close date"), "contact_id": _l("Contact")}
 
 
+def stage_label(stage) -> str:
+    """A stage's label from its code or the stage itself: a default stage under its default name is
+    translated; a renamed or a configured stage shows its own name."""
+    code, name = getattr(stage, "code", stage), getattr(stage, "name", None)
+    label = STAGE_LABELS.get(code)
+    if name is not None and (label is None or name != pipeline.DEFAULT_STAGE_NAMES.get(code)):
+        return name
+    return label if label is not None else code
+
+
 @bp.app_context_processor
 def _labels():
     return {"lead_status_label": lambda s: STATUS_LABELS.get(s, s),
             "activity_kind_label": lambda k: KIND_LABELS.get(k, k),
-            "stage_label": lambda code: STAGE_LABELS.get(code, code),
+            "stage_label": stage_label,
             "lost_reason_label": lambda r: LOST_LABELS.get(r, r)}
 
 
@@ -204,7 +214,7 @@ def opportunity_detail(opportunity_id: int):
     except Forbidden:
         abort(403)
     return render_template("leads/opportunity_detail.html", opportunity=opportunity,
-                           stages=opportunity.stage.pipeline.stages, field_labels=FIELD_LABELS,
+                           stages=opportunity.stage.pipeline.active_stages, field_labels=FIELD_LABELS,
                            lost_reasons=LOST_LABELS, kinds=KIND_LABELS,
                            activities=pipeline.activities_of(uow, opportunity_id=opportunity.id),
                            quotes=lead_queries_quotes(opportunity.id), quote_rows=range(QUOTE_ROWS),

@@ -51,6 +51,11 @@ class Column:
         return sum((c.weighted for c in self.cards), ZERO)
 
 
+def pipelines(session: Session) -> list[Pipeline]:
+    """Every pipeline, the default one first (for the board's selector and the settings page)."""
+    return list(session.scalars(select(Pipeline).order_by(Pipeline.is_default.desc(), Pipeline.id)))
+
+
 def pipeline_for(session: Session, pipeline_id: int | None = None) -> Pipeline | None:
     stmt = select(Pipeline).order_by(Pipeline.is_default.desc(), Pipeline.id)
     if pipeline_id is not None:
@@ -67,7 +72,7 @@ def board(session: Session, actor: User, pipeline: Pipeline, *, now: datetime, s
         or_(Opportunity.state == OS.OPEN.value, Opportunity.closed_at >= now - timedelta(days=CLOSED_SHOWN_DAYS))))
     if owner_id is not None:
         stmt = stmt.where(Opportunity.owner_id == owner_id)
-    columns = {stage.id: Column(stage) for stage in pipeline.stages}
+    columns = {stage.id: Column(stage) for stage in pipeline.active_stages}
     found = session.scalars(stmt.order_by(func.coalesce(Opportunity.last_activity_at, Opportunity.created_at),
                                           Opportunity.id)).unique()
     for opportunity in found:

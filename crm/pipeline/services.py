@@ -35,6 +35,7 @@ DEFAULT_STAGES = (
     ("won", "Won", "1.00", [], "won"),
     ("lost", "Lost", "0.00", [], "lost"),
 )
+DEFAULT_STAGE_NAMES = {code: name for code, name, *_ in DEFAULT_STAGES}
 EDITABLE = ("name", "amount", "budget", "decision_maker", "expected_close_date", "contact_id")
 
 

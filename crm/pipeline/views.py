@@ -16,10 +16,12 @@ from core.errors import DomainError, NotFound
 from core.permissions import can
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.leads.views import FIELD_LABELS, LOST_LABELS, STAGE_LABELS
+from crm.leads.views import FIELD_LABELS, LOST_LABELS, stage_label
 from crm.pipeline import forecast as forecasting
 from crm.pipeline import queries
 from crm.pipeline import services as pipeline
+from crm.pipeline import settings as pipeline_settings
+from crm.pipeline.models import EXIT_FIELDS
 
 bp = Blueprint("crm_pipeline_web", __name__, template_folder="templates", url_prefix="/pipeline")
 
@@ -67,7 +69,9 @@ def board():
                              owner_id=owner_id) if found is not None else [])
     return render_template("pipeline/board.html", columns=columns, pipeline=found, owner_id=owner_id,
                            members=members, lost_reasons=LOST_LABELS, stalled_hours=_stalled_hours(),
-                           can_move=can(current_user, "update", "opportunity"))
+                           can_move=can(current_user, "update", "opportunity"),
+                           pipelines=queries.pipelines(session),
+                           can_configure=can(current_user, "update", "pipeline_settings"))
 
 
 def _move_refusal(exc: DomainError) -> str:
@@ -81,7 +85,7 @@ def _move_refusal(exc: DomainError) -> str:
 
 def _moved(opportunity) -> str:
     return _("Opportunity %(number)s is now in the stage %(stage)s.", number=opportunity.number,
-             stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name))
+             stage=stage_label(opportunity.stage))
 
 
 @bp.route("/board/move", methods=["POST"])
@@ -97,7 +101,8 @@ def board_move():
                                          lost_reason=request.form.get("lost_reason") or None)
 
     if request.accept_mimetypes.best != "application/json":
-        back = url_for(".board", owner_id=request.form.get("owner_id", type=int))
+        back = url_for(".board", owner_id=request.form.get("owner_id", type=int),
+                       pipeline_id=request.form.get("pipeline_id", type=int))
         return act(move, _moved, back, refuse=_move_refusal)
     try:
         opportunity = move()
@@ -107,6 +112,62 @@ def board_move():
         get_session().rollback()
         return jsonify(ok=False, code=exc.code, message=_move_refusal(exc), fields=exc.fields), exc.status
     return jsonify(ok=True, message=_moved(opportunity), stage_id=opportunity.stage_id, state=opportunity.state)
+
+
+# --------------------------------------------------------------------------- pipeline settings
+
+
+def _stage_form() -> dict:
+    """The add/edit stage form as service input: empty fields are left out, checkboxes are lists."""
+    form = request.form
+    data: dict = {key: form[key].strip() for key in ("code", "name", "probability") if form.get(key, "").strip()}
+    if form.get("position", "").strip():
+        try:
+            data["position"] = int(form["position"])
+        except ValueError:
+            data["position"] = form["position"]
+    if form.get("exit_fields_sent"):
+        data["exit_fields"] = form.getlist("exit_fields")
+    return data
+
+
+@bp.route("/settings")
+@login_required
+def settings():
+    """The pipelines with their stages; a sales manager or admin edits them here."""
+    guard("read", "pipeline_settings")
+    found = load_or_abort(pipeline_settings.list_pipelines)
+    return render_template("pipeline/settings.html", pipelines=found, exit_fields=EXIT_FIELDS,
+                           field_labels=FIELD_LABELS, can_configure=can(current_user, "update", "pipeline_settings"))
+
+
+@bp.route("/settings/pipelines", methods=["POST"])
+@login_required
+def settings_create_pipeline():
+    guard("create", "pipeline_settings")
+    return act(lambda: pipeline_settings.create_pipeline(get_uow(), {"name": request.form.get("name"),
+                                                                     "code": request.form.get("code")}),
+               lambda p: _("Pipeline %(name)s created.", name=p.name), url_for(".settings"))
+
+
+@bp.route("/settings/pipelines/<int:pipeline_id>/stages", methods=["POST"])
+@login_required
+def settings_add_stage(pipeline_id: int):
+    guard("create", "pipeline_settings")
+    return act(lambda: pipeline_settings.add_stage(get_uow(), pipeline_id, _stage_form()),
+               lambda s: _("Stage %(name)s added.", name=s.name), url_for(".settings"))
+
+
+@bp.route("/settings/stages/<int:stage_id>", methods=["POST"])
+@login_required
+def settings_update_stage(stage_id: int):
+    guard("update", "pipeline_settings")
+    data = _stage_form()
+    data.pop("code", None)
+    if request.form.get("active") in ("0", "1"):
+        data["active"] = request.form["active"] == "1"
+    return act(lambda: pipeline_settings.update_stage(get_uow(), stage_id, data),
+               lambda s: _("Stage %(name)s saved.", name=s.name), url_for(".settings"))
 
 
 # --------------------------------------------------------------------------- the forecast
