@@ -15,13 +15,14 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from core import queries as core_queries
 from core import services as core_services
 from core.errors import DomainError, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can
+from core.permissions import can, scoped
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from crm.models import SalesOrder
@@ -68,7 +69,17 @@ def stock():
     locks = queries.active_locks(session, current_user, product_id=product.id) if product and show_locks else []
     template = "inventory/_stock_result.html" if request.headers.get("HX-Request") else "inventory/stock.html"
     return render_template(template, q=q, matches=matches, product=product, balances=balances, locks=locks,
-                           show_locks=show_locks)
+                           show_locks=show_locks, readable_orders=_readable_orders(session, locks))
+
+
+def _readable_orders(session, locks) -> set[int]:
+    """The ids of the locks' sales orders that the reader may open: a lock can belong to another team's
+    order, whose number is shown without a link the reader would only be refused behind."""
+    ids = {r.sales_order_id for r, *_rest in locks if r.sales_order_id}
+    if not ids or not can(current_user, "read", "sales_order"):
+        return set()
+    return set(session.scalars(scoped(current_user, "sales_order", select(SalesOrder.id))
+                               .where(SalesOrder.id.in_(ids))))
 
 
 @bp.route("/locks/fragment")
