@@ -73,6 +73,7 @@ def approve_credit():
 # --------------------------------------------------------------------------- receivables, invoices, payments, aging
 
 for _entry in (("finance_web.receivables", _l("Receivables"), ("read", "invoice")),
+               ("finance_web.to_invoice", _l("To invoice"), ("create", "invoice")),
                ("finance_web.payments_page", _l("Payments"), ("read", "payment")),
                ("finance_web.aging", _l("Aging"), ("read", "receivable"))):
     if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
@@ -128,7 +129,8 @@ def receivables():
 def to_invoice():
     """Orders with shipped goods not invoiced yet, each with a button to invoice them."""
     guard("create", "invoice")
-    return render_template("finance/to_invoice.html", rows=queries.orders_to_invoice(get_session(), current_user))
+    return render_template("finance/to_invoice.html", rows=queries.orders_to_invoice(get_session(), current_user),
+                           today=date.today())
 
 
 @bp.route("/invoices", methods=["POST"])
@@ -146,6 +148,36 @@ def create_invoice():
     flash(_("Invoice %(number)s created for %(total)s.", number=invoice.number, total=money(invoice.total)),
           "success")
     return redirect(url_for("finance_web.invoice_detail", invoice_id=invoice.id), 303)
+
+
+@bp.route("/invoices/all", methods=["POST"])
+@login_required
+def invoice_all():
+    """Month-end: invoice every order of the list, each in its own transaction (a refused order leaves
+    the others invoiced), dated the chosen day."""
+    guard("create", "invoice")
+    day = _day("invoice_date")
+    if request.form.get("invoice_date") and day is None:
+        flash(_("Give the invoice date as YYYY-MM-DD; nothing was invoiced."), "error")
+        return redirect(url_for("finance_web.to_invoice"), 303)
+    post = bool(request.form.get("post"))
+    created, refused = [], []
+    for order, _amount in queries.orders_to_invoice(get_session(), current_user):
+        number = order.number
+        try:
+            created.append(invoicing.create_invoice(get_uow(), {"sales_order_id": order.id, "post": post,
+                                                                "invoice_date": day}).number)
+        except DomainError as exc:
+            get_session().rollback()
+            refused.append(f"{number}: {refusal(exc)}")
+    if created:
+        flash(_("%(count)s invoices created: %(numbers)s.", count=len(created), numbers=", ".join(created)),
+              "success")
+    for reason in refused:
+        flash(_("Not invoiced: %(reason)s", reason=reason), "error")
+    if not created and not refused:
+        flash(_("Every shipment is invoiced."), "success")
+    return redirect(url_for("finance_web.to_invoice"), 303)
 
 
 @bp.route("/invoices/<int:invoice_id>")
@@ -387,6 +419,16 @@ def credit_holds():
     overdue_by_customer = holds.overdue_past(session, today=date.today(), days=0)
     return render_template("finance/credit_holds.html", customers=holds.customers_on_hold(session),
                            overdue=overdue_by_customer, hold_days=_overdue_days())
+
+
+@bp.route("/credit-holds/check", methods=["POST"])
+@login_required
+def check_credit_holds():
+    """Run the nightly overdue check now (month-end), with the same rule and notifications."""
+    guard("update", "customer_credit")
+    held = holds.hold_overdue_customers(get_uow(), today=date.today(), days=_overdue_days())
+    flash(_("Overdue check done: %(count)s customers put on credit hold.", count=len(held)), "success")
+    return redirect(url_for("finance_web.credit_holds"), 303)
 
 
 @bp.route("/credit-holds/<int:customer_id>/lift", methods=["POST"])
