@@ -221,6 +221,8 @@ CUSTOMERS = MasterData(
     columns=[("code", _l("Code")), ("name", _l("Name")), ("tier", _l("Tier")), ("region", _l("Region")),
              ("owner_name", _l("Owner")), ("credit_limit", _l("Credit limit")), ("credit_hold", _l("On credit hold"))],
     filters=[Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
+             Field("lifecycle_stage", _l("Lifecycle stage"), "select",
+                   [(s.value, STAGE_LABELS[s]) for s in LifecycleStage]),
              Field("region", _l("Region"))],
     query=queries.customers, create=services.create_customer, update=services.update_customer,
     also_edited_by=("customer_credit",),

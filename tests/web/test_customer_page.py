@@ -21,3 +21,18 @@ def test_the_customer_page_loads_the_customers_orders_with_their_progress(client
                                headers={"HX-Request": "true"}).get_data(as_text=True))
     assert order.number in panel and "Confirmed" in panel and "not shipped" in panel and "unpaid" in panel
 
+
+
+def test_the_customer_list_filters_by_lifecycle_pool(client, db):
+    from core import services as core_services
+
+    rep = make_user(db, "sales_rep")
+    uow = uow_for(db, rep)
+    for code, stage in (("LC-D", "dormant"), ("LC-W", "won"), ("LC-N", "nurturing")):
+        core_services.create_customer(uow, {"code": code, "name": f"Pool {code}", "lifecycle_stage": stage,
+                                            "owner_id": rep.id})
+    sign_in(client, rep)
+
+    page = client.get("/customers?lifecycle_stage=dormant&q=LC-").get_data(as_text=True)
+    assert "LC-D" in page and "LC-W" not in page and "LC-N" not in page
+    assert "LC-N" in client.get("/customers?lifecycle_stage=nurturing&q=LC-").get_data(as_text=True)
