@@ -25,6 +25,15 @@ def percent(value) -> str:
     return "" if value is None else f"{plain(Decimal(value) * 100)}%"
 
 
+def change(value) -> str:
+    """One side of an audited change as a person reads it: no value is a dash, a list its items."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value) or "—"
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
-    for name, function in (("money", money), ("qty", qty), ("percent", percent)):
+    for name, function in (("money", money), ("qty", qty), ("percent", percent), ("change", change)):
         app.add_template_filter(function, name)
