@@ -37,7 +37,8 @@ ARTEFACTS = [
     re.compile(r"&lt;\w+(\.\w+)+ object at 0x"),
     re.compile(r"object at 0x[0-9a-f]+"),
     re.compile(r"(<|&lt;)(crm|core|finance|inventory|production|purchasing)\.\w+"),
-    re.compile(r"\bNone —"),
+    re.compile(r"\bNone [—→]"),
+    re.compile(r"\[&#39;|\['"),  # a Python list's repr
 ]
 SKIPPED_PREFIXES = ("/logout", "/static", "/api/")
 DOWNLOADS = (".pdf", ".xlsx", ".csv", ".png", ".zip")
