@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.permissions import can
-from core.views import add_detail_panel, guard, load_or_abort
+from core.models import Customer
+from core.permissions import SCOPES, can
+from core.views import add_detail_panel, guard
 from core.web import get_uow
 from crm.leads.clock import CHINA
 from crm.timeline import registry
@@ -60,5 +61,14 @@ def customer(customer_id: int):
 def panel(customer_id: int):
     """The customer page's panel: the latest entries and the way to the whole timeline."""
     guard("read", registry.RESOURCE)
-    page = load_or_abort(lambda uow, cid: registry.customer_timeline(uow, cid, per_page=PANEL_SIZE), customer_id)
+    uow = get_uow()
+    try:
+        page = registry.customer_timeline(uow, customer_id, per_page=PANEL_SIZE)
+    except NotFound:
+        # A rep reads the customers of the unowned pool, but their timelines belong to an owner: the
+        # customer page still shows this panel, which must say so rather than stay at "Loading…".
+        customer = uow.session.get(Customer, customer_id)
+        if customer is None or not SCOPES["customer"][1](current_user, "read", customer):
+            abort(404)
+        return render_template("timeline/_panel_closed.html")
     return render_template("timeline/_panel.html", page=page, customer=page.customer)
