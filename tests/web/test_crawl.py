@@ -2,8 +2,9 @@
 
 No page may answer 5xx, every full HTML page has an <h1>, no page leaks a Python object repr, and a link
 that a page shows its reader must open for that reader (a 403/404/405 behind a shown link is a bug: the page
-should not have shown it). The crawl is bounded: query-string variants of one path count once per set of
-query keys, at most MAX_PAGES pages a role. A shorter crawl in Chinese checks the same plus <html lang>."""
+should not have shown it), and so must the htmx fragments a page loads into itself (hx-get). The crawl is
+bounded: query-string variants of one path count once per set of query keys, at most PER_PATTERN pages of
+one shape (/customers/<id>) and MAX_PAGES pages a role. A shorter crawl in Chinese checks the same plus <html lang>."""
 
 from __future__ import annotations
 
@@ -105,8 +106,11 @@ def crawl(client, role: str, max_pages: int, lang: str | None = None) -> Finding
         if status >= 500:
             found.problems.append(f"{status} on {url} (linked from {shown_on})")
             continue
+        if fragment and status in (403, 404):
+            found.problems.append(f"{status} on {url}: {shown_on} shows it as a panel that stays at its placeholder")
+            continue
         if fragment and status >= 400:
-            continue  # an htmx fragment may need parameters its page adds: only 5xx count
+            continue  # an htmx fragment may need parameters its page adds (400): only refusals and 5xx count
         if status in (401, 403, 404, 405):
             found.refused_links.add((urlsplit(url).path, urlsplit(shown_on).path, status))
             continue
