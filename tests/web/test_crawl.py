@@ -9,6 +9,7 @@ one shape (/customers/<id>) and MAX_PAGES pages a role. A shorter crawl in Chine
 from __future__ import annotations
 
 import html
+import os
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from tests.conftest import fresh_database, settings_for
 from tests.web.test_forms import csrf_token
 
 ROLES = [username for username, _role, _name, _team in DEMO_USERS]
-MAX_PAGES = 400
+MAX_PAGES = 600
 MAX_PAGES_ZH = 60
 PER_PATTERN = 30  # pages of one shape (/customers/<id>) a role opens: the breadth goes to other pages
 
@@ -61,7 +62,7 @@ class Finding:
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory) -> Iterator[Flask]:
     tmp = tmp_path_factory.mktemp("crawl")
-    with fresh_database(tmp, postgres=False) as url:
+    with fresh_database(tmp, postgres=bool(os.environ.get("TEST_DATABASE_URL"))) as url:
         app = create_app(settings_for(url, tmp / "instance"))
         app.config.update(TESTING=True)
         with app.app_context():
