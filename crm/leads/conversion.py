@@ -60,6 +60,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
         uow.session.flush()
         opportunity = pipeline.create_opportunity(uow, {
             "customer_id": customer.id, "contact_id": contact.id, "lead_id": lead.id, "owner_id": owner_id,
+            "pipeline_id": data.get("pipeline_id"),
             "name": data.get("name") or f"{customer.name} – {lead.number}", "amount": data.get("amount"),
             "expected_close_date": data.get("expected_close_date")}, now=now)
         lead.convert(at=now, customer_id=customer.id, contact_id=contact.id, opportunity_id=opportunity.id)

@@ -37,6 +37,9 @@ class LeadEventSchema(StrictInputSchema):
 
 class ConvertLeadSchema(InputSchema):
     name = text(200)
+    pipeline_id = fields.Integer(allow_none=True, strict=False,
+                                 metadata={"description": "the pipeline of the new opportunity; the default one "
+                                                          "if not given"})
     amount = money(allow_none=True)
     expected_close_date = fields.Date(allow_none=True)
 

@@ -19,6 +19,7 @@ from core.web import get_session, get_uow
 from crm.leads import conversion, imports, queries, services
 from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
 from crm.pipeline import services as pipeline
+from crm.pipeline import settings as pipeline_settings
 from crm.pipeline.models import ActivityKind, LostReason
 from crm.quotes import services as quotes
 
@@ -128,6 +129,7 @@ def lead_detail(lead_id: int):
     uow = get_uow()
     lead = _lead(lead_id)
     return render_template("leads/lead_detail.html", lead=lead, now=utcnow(),
+                           pipelines=pipeline_settings.list_pipelines(uow),
                            explanation=services.explain_score(uow, lead.id),
                            activities=pipeline.activities_of(uow, lead_id=lead.id), kinds=KIND_LABELS)
 

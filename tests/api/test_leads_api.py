@@ -165,3 +165,27 @@ def test_a_sales_manager_configures_scoring_and_a_rep_may_read_but_not_change_it
                                                                      "user_id": rep.user.id})
     assert assigned.status_code == 201
     assert rep.get("/lead-settings/assignment-rules").get_json()["items"][0]["user_id"] == rep.user.id
+
+
+def test_a_lead_converts_into_the_chosen_pipeline_and_an_unknown_one_changes_nothing(client, db):
+    from core.models import Customer
+    from crm.pipeline import settings as pipeline_settings
+    from tests.conftest import make_user
+
+    scoring(db)
+    manager = make_user(db, "sales_manager")
+    projects = pipeline_settings.create_pipeline(uow_for(db, manager), {"name": "Projects", "code": "projects"})
+    rep = api_as(client, db, "sales_rep")
+    lead = rep.post("/leads", json={"company": "宁波阀门有限公司", "contact_name": "李强", "phone": "13900003333",
+                                    "industry": "manufacturing"}).get_json()
+    customers = db.query(Customer).count()
+
+    refused = rep.post(f"/leads/{lead['id']}/convert", json={"name": "Valves", "pipeline_id": 999999})
+    assert refused.status_code == 422 and "pipeline_id" in refused.get_json()["error"]["fields"]
+    assert db.get(Lead, lead["id"]).status == "assigned" and db.query(Customer).count() == customers
+
+    converted = rep.post(f"/leads/{lead['id']}/convert", json={"name": "Valves", "pipeline_id": projects.id})
+    assert converted.status_code == 200, converted.get_json()
+    opportunity = converted.get_json()["opportunity"]
+    first_open = min((s for s in projects.stages if s.code not in ("won", "lost")), key=lambda s: s.position)
+    assert (opportunity["pipeline_id"], opportunity["stage_id"]) == (projects.id, first_open.id)
