@@ -19,6 +19,7 @@ from finance.bank_schemas import (
     IgnoreLineSchema,
     ImportQuerySchema,
     PaymentFromLineSchema,
+    RematchSchema,
     SplitLineSchema,
     StatementImportSchema,
     StatementLineSchema,
@@ -136,6 +137,17 @@ class BankStatementLines(MethodView):
         lines, total = bank.list_lines(uow, statement_id, state=args.get("state"), page=args["page"],
                                        per_page=args["per_page"])
         return {"items": _lines_out(uow, lines), "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+@blp.route("/bank-statements/<int:statement_id>/rematch")
+class RematchStatement(MethodView):
+    @blp.response(200, RematchSchema)
+    def post(self, statement_id):
+        """Match the statement's unmatched and suggested lines again against the invoices open now (after
+        invoices were posted). Matched, reconciled and ignored lines are not touched, and money that matched
+        lines of any statement claim is not claimed again; running it twice changes nothing the second time."""
+        result = bank.rematch_statement(get_uow(), statement_id)
+        return {"examined": result.examined, "changed": result.changed, "counts": result.counts}
 
 
 def _line(line_id: int) -> dict:

@@ -1,5 +1,6 @@
 """Bank reconciliation: bank accounts and their CSV column mappings, statement import with automatic
-matching, and the finance user's actions on a line (confirm, split, create a payment, ignore).
+matching, matching the open lines again after invoices are posted, and the finance user's actions on a
+line (confirm, split, create a payment, ignore).
 
 Import is all or nothing: a file with a missing column, a bad date or amount, a foreign currency or
 a line repeated inside it is refused with every bad row named, and nothing is stored. The same file
@@ -373,6 +374,50 @@ def _plain(value):
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+# --------------------------------------------------------------------------- matching again
+
+
+@dataclass
+class RematchResult:
+    examined: int
+    changed: int
+    counts: dict[str, int]
+
+
+REMATCHED = (LineState.UNMATCHED.value, LineState.SUGGESTED.value)
+
+
+def rematch_statement(uow: UnitOfWork, statement_id: int) -> RematchResult:
+    """Match the statement's `unmatched` and `suggested` lines again, as import does (`Matcher`: every
+    candidate loaded in a few queries, none a line), against the invoices open now. Matched, reconciled
+    and ignored lines are never touched, and what matched lines of any statement claim stays claimed.
+    Only lines whose outcome changes are written (the ORM audits each change); `counts` are the examined
+    lines by their new state. The statement row and its open lines are locked, so two runs of the same
+    statement, or a clerk confirming one of its lines, wait for each other."""
+    _authorize(uow, "update")
+    statement = uow.get(BankStatement, statement_id, "bank statement", for_update=True)
+    lines = list(uow.session.scalars(
+        select(StatementLine).where(StatementLine.statement_id == statement.id, StatementLine.state.in_(REMATCHED))
+        .order_by(StatementLine.line_date, StatementLine.row_number, StatementLine.id)
+        .with_for_update(of=StatementLine.__table__).execution_options(populate_existing=True)))
+    counts = {state: 0 for state in (LineState.MATCHED.value, *REMATCHED)}
+    changed = 0
+    if lines:
+        matcher = Matcher(uow.session)
+        for line in lines:
+            found = matcher.match(line.amount, line.reference, line.counterparty)
+            counts[found.state] += 1
+            if line.rematch(state=found.state, rule=found.rule, customer_id=found.customer_id,
+                            invoice_ids=found.invoice_ids, payment_id=found.payment_id):
+                changed += 1
+    if changed:
+        record_note(uow.session, statement, f"Matched {len(lines)} open line(s) again: {changed} changed; "
+                    f"{counts['matched']} matched, {counts['suggested']} suggested, {counts['unmatched']} unmatched.",
+                    {})
+    uow.commit()
+    return RematchResult(len(lines), changed, counts)
 
 
 # --------------------------------------------------------------------------- reconciling a line

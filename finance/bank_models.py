@@ -1,6 +1,7 @@
 """Bank accounts, imported bank statements and their lines, as reconciliation sees them.
 
-A statement line is born `unmatched`, `suggested` or `matched` by the automatic matching on import;
+A statement line is born `unmatched`, `suggested` or `matched` by the automatic matching on import
+(an `unmatched` or `suggested` one may be matched again later, `finance.bank.rematch_statement`);
 a finance user then reconciles it (the line is tied to a payment) or ignores it (a bank fee, a
 transfer between own accounts). A reconciled line never changes again."""
 
@@ -132,3 +133,15 @@ class StatementLine(Audited, Base):
         check_transition("statement line", self.state, L.IGNORED, self.TRANSITIONS)
         self.state, self.note = L.IGNORED.value, reason
         self.reconciled_by_id, self.reconciled_at = by, at
+
+    def rematch(self, *, state: str, rule: str | None, customer_id: int | None, invoice_ids: list[int],
+                payment_id: int | None) -> bool:
+        """The outcome of matching the line again (only an `unmatched` or `suggested` line is matched
+        again); False when nothing changes."""
+        if self.state not in (L.UNMATCHED, L.SUGGESTED):
+            raise ValueError(f"A {self.state} statement line is not matched again.")
+        new = (state, rule, customer_id, list(invoice_ids), payment_id)
+        if (self.state, self.rule, self.customer_id, list(self.invoice_ids or []), self.payment_id) == new:
+            return False
+        self.state, self.rule, self.customer_id, self.invoice_ids, self.payment_id = new
+        return True

@@ -93,6 +93,13 @@ class StatementImportSchema(Schema):
     unmatched = fields.List(fields.Nested(StatementLineSchema))
 
 
+class RematchSchema(Schema):
+    examined = fields.Integer(metadata={"description": "the statement's unmatched and suggested lines matched again"})
+    changed = fields.Integer(metadata={"description": "lines whose state, candidates or customer changed"})
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "the examined lines by their new state: matched, suggested, unmatched"})
+
+
 class ConfirmLineSchema(StrictInputSchema):
     invoice_ids = fields.List(fields.Integer(), load_default=None, metadata={
         "description": "the invoices to pay, in order (default: what the line matched)"})

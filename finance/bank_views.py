@@ -174,6 +174,30 @@ def statement(statement_id: int):
                            states=LINE_STATE_LABELS, customers=_customers(), **_line_context(lines))
 
 
+@bp.route("/statements/<int:statement_id>/rematch", methods=["POST"])
+@login_required
+def rematch(statement_id: int):
+    """Match the open lines again (after invoices were posted); the page reloads with the outcome."""
+    guard("update", "bank_statement")
+    try:
+        result = bank.rematch_statement(get_uow(), statement_id)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        get_session().rollback()
+        flash(refusal(exc), "error")
+    else:
+        if result.changed:
+            flash(_("%(examined)s open lines matched again: %(changed)s changed; now %(matched)s matched, "
+                    "%(suggested)s suggested, %(unmatched)s unmatched.", examined=result.examined,
+                    changed=result.changed, matched=result.counts["matched"], suggested=result.counts["suggested"],
+                    unmatched=result.counts["unmatched"]), "success")
+        else:
+            flash(_("%(examined)s open lines matched again: nothing changed.", examined=result.examined), "info")
+    return redirect(url_for("bank_web.statement", statement_id=statement_id,
+                            state=request.form.get("return_state") or None), 303)
+
+
 def _answer(line_id: int, call, success):
     """Run one action on a line: with htmx the line's row comes back (with the outcome in it),
     without it the page is reloaded with a flash message."""
