@@ -21,7 +21,7 @@ from core.queries import Page, paginate
 from core.uow import UnitOfWork
 from crm.leads.models import Lead
 from crm.leads.services import get_lead, note_follow_up
-from crm.pipeline.models import EXIT_FIELDS, Activity, ActivityKind, Opportunity, Pipeline, Stage
+from crm.pipeline.models import Activity, ActivityKind, Opportunity, Pipeline, Stage
 from crm.tasks.services import follow_up_activity
 
 RESOURCE = "opportunity"
@@ -54,19 +54,6 @@ def default_pipeline(uow: UnitOfWork) -> Pipeline:
     uow.session.add(pipeline)
     uow.session.flush()
     return pipeline
-
-
-def set_exit_fields(uow: UnitOfWork, stage_id: int, fields: list[str]) -> Stage:
-    require(uow.actor, "update", "lead_settings") if uow.actor is not None else None
-    stage = uow.session.get(Stage, stage_id)
-    if stage is None:
-        raise NotFound("stage", stage_id)
-    unknown = [f for f in fields if f not in EXIT_FIELDS]
-    if unknown:
-        raise InvalidInput({"exit_fields": [f"Unknown fields: {', '.join(unknown)}; use {', '.join(EXIT_FIELDS)}."]})
-    stage.exit_fields = list(fields)
-    uow.commit()
-    return stage
 
 
 def get_opportunity(uow: UnitOfWork, opportunity_id: int, *, for_update: bool = False) -> Opportunity:
