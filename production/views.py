@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from core.errors import Forbidden, NotFound
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
-from core.views import NAV_EXTRA, act, guard
+from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.models import SalesOrder
 from inventory.models import StockBalance
@@ -73,11 +72,8 @@ def work_orders_fragment():
 @bp.route("/work-orders/<int:work_order_id>/link")
 @login_required
 def work_order_link(work_order_id: int):
-    try:
-        work_order = services.get_work_order(get_uow(), work_order_id)
-    except NotFound:
-        abort(404)
-    return render_template("production/_work_order_link.html", wo=work_order)
+    return render_template("production/_work_order_link.html",
+                           wo=load_or_abort(services.get_work_order, work_order_id))
 
 
 # --------------------------------------------------------------------------- the shop floor's board
@@ -178,12 +174,7 @@ def work_order_data(work_order: WorkOrder, *, products: dict[int, Product], ware
 def work_order_pdf(work_order_id: int):
     guard("read", "work_order")
     session = get_session()
-    try:
-        work_order = services.get_work_order(get_uow(), work_order_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    work_order = load_or_abort(services.get_work_order, work_order_id)
     products, _available = _availability(session, [work_order])
     order = session.get(SalesOrder, work_order.sales_order_id) if work_order.sales_order_id else None
     parent = session.get(WorkOrder, work_order.parent_work_order_id) if work_order.parent_work_order_id else None

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError
 from core.models import Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
@@ -239,11 +239,6 @@ def expected_dates_fragment():
     (work order due date, purchase order line date, or the plan's need-by date): out-of-band swaps
     into the progress table of the order page, which crm renders without knowing about supply."""
     guard("read", "sales_order")
-    try:
-        order = crm_services.get_order(get_uow(), request.args.get("sales_order_id", type=int))
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    order = load_or_abort(crm_services.get_order, request.args.get("sales_order_id", type=int))
     dates = queries.expected_dates(get_session(), [line.id for line in order.lines])
     return render_template("purchasing/_expected_dates.html", order=order, dates=dates)
