@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from core import queries as core_queries
 from core.db import utcnow
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError, NotFound
 from core.imports import ImportError_, read_table
 from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
@@ -113,21 +113,12 @@ def lead_import():
     return render_template("leads/import.html", report=report)
 
 
-def _lead(lead_id: int):
-    try:
-        return services.get_lead(get_uow(), lead_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-
-
 @bp.route("/<int:lead_id>")
 @login_required
 def lead_detail(lead_id: int):
     guard("read", "lead")
     uow = get_uow()
-    lead = _lead(lead_id)
+    lead = load_or_abort(services.get_lead, lead_id)
     return render_template("leads/lead_detail.html", lead=lead, now=utcnow(),
                            pipelines=pipeline_settings.list_pipelines(uow),
                            explanation=services.explain_score(uow, lead.id),
@@ -209,12 +200,7 @@ def activity_log():
 def opportunity_detail(opportunity_id: int):
     guard("read", "opportunity")
     uow = get_uow()
-    try:
-        opportunity = pipeline.get_opportunity(uow, opportunity_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    opportunity = load_or_abort(pipeline.get_opportunity, opportunity_id)
     return render_template("leads/opportunity_detail.html", opportunity=opportunity,
                            stages=opportunity.stage.pipeline.active_stages, field_labels=FIELD_LABELS,
                            lost_reasons=LOST_LABELS, kinds=KIND_LABELS,
@@ -348,13 +334,7 @@ def quote_new(opportunity_id: int):
 @login_required
 def quote_detail(quote_id: int):
     guard("read", "quote")
-    try:
-        quote = quotes.get_quote(get_uow(), quote_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    return render_template("leads/quote_detail.html", quote=quote)
+    return render_template("leads/quote_detail.html", quote=load_or_abort(quotes.get_quote, quote_id))
 
 
 @bp.route("/quotes/<int:quote_id>.pdf")
