@@ -46,13 +46,12 @@ FIELD_LABELS = {"amount": _l("Amount"), "budget": _l("Budget"), "decision_maker"
 
 
 def stage_label(stage) -> str:
-    """A stage's label from its code or the stage itself: a default stage under its default name is
-    translated; a renamed or a configured stage shows its own name."""
-    code, name = getattr(stage, "code", stage), getattr(stage, "name", None)
-    label = STAGE_LABELS.get(code)
-    if name is not None and (label is None or name != pipeline.DEFAULT_STAGE_NAMES.get(code)):
-        return name
-    return label if label is not None else code
+    """A stage in words: a default stage under its default name is translated; a renamed or a
+    configured stage shows its own name."""
+    label = STAGE_LABELS.get(stage.code)
+    if label is not None and stage.name == pipeline.DEFAULT_STAGE_NAMES.get(stage.code):
+        return label
+    return stage.name
 
 
 @bp.app_context_processor
@@ -222,7 +221,7 @@ def opportunity_move(opportunity_id: int):
                                                  lost_reason=request.form.get("lost_reason") or None),
                lambda opportunity: _("Opportunity %(number)s is now in the stage %(stage)s.",
                                      number=opportunity.number,
-                                     stage=STAGE_LABELS.get(opportunity.stage.code, opportunity.stage.name)),
+                                     stage=stage_label(opportunity.stage)),
                url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), refuse=_move_refusal)
 
 

@@ -66,18 +66,19 @@ def _tasks(session: Session, customer_id: int, limit: int, newest_first: bool) -
 
 
 def _opportunities(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
-    from crm.leads.views import LOST_LABELS, STAGE_LABELS
+    from crm.leads.views import LOST_LABELS, stage_label
 
     rows = first(session, select(Opportunity).where(Opportunity.customer_id == customer_id),
                  Opportunity.created_at, limit, newest_first, Opportunity.id)
     entries = []
     for o in rows:
-        facts = [(_l("Stage"), STAGE_LABELS.get(o.stage.code, o.stage.name))]
+        stage = stage_label(o.stage)
+        facts = [(_l("Stage"), stage)]
         if o.lost_reason:
             facts.append((_l("Lost reason"), LOST_LABELS.get(o.lost_reason, o.lost_reason)))
         entries.append(TimelineEntry(
             kind="opportunity", at=o.created_at, ref_id=o.id, title=f"{o.number} {o.name}", status=o.state,
-            status_label=STAGE_LABELS.get(o.stage.code, o.stage.name), amount=o.amount, facts=tuple(facts),
+            status_label=stage, amount=o.amount, facts=tuple(facts),
             endpoint="crm_leads_web.opportunity_detail", params={"opportunity_id": o.id},
             permission=("read", "opportunity"),
             details={"number": o.number, "stage": o.stage.code, "lost_reason": o.lost_reason,
