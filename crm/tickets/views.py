@@ -10,11 +10,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import DomainError, Forbidden, NotFound
+from core.errors import DomainError
 from core.models import Customer, User
 from core.permissions import scoped
 from core.queries import paginate
-from core.views import NAV_EXTRA, act, guard
+from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.tickets import services
 from crm.tickets.models import TicketPriority, TicketStatus
@@ -101,13 +101,7 @@ def _reason(exc: DomainError) -> str:
 @login_required
 def detail(ticket_id: int):
     guard("read", "ticket")
-    try:
-        ticket = services.get_ticket(get_uow(), ticket_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
-    return render_template("tickets/detail.html", ticket=ticket, now=utcnow(), workers=_workers(),
+    return render_template("tickets/detail.html", ticket=load_or_abort(services.get_ticket, ticket_id), now=utcnow(), workers=_workers(),
                            priorities=PRIORITY_LABELS)
 
 
