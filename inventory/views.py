@@ -4,11 +4,12 @@ the orders ready to ship, their pick lists (shipments in draft, backorders among
 pick list and its printed delivery note. Goods receipt books against purchase orders, so its pages
 live in purchasing.
 
-Work orders live downstream in production, so a lock held by a work order names it through
-production's own small link fragment (htmx), not by reading production's tables here."""
+Work orders live downstream in production, so a lock held by a work order is named through
+WORK_ORDER_LINKS, which production fills, not by reading production's tables here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -36,6 +37,10 @@ if not any(entry[0] == "inventory_web.stock" for entry in NAV_EXTRA):
     NAV_EXTRA.append(("inventory_web.stock", _l("Stock and locks"), ("read", "stock")))
 if not any(entry[0] == "inventory_web.shipping_desk" for entry in NAV_EXTRA):
     NAV_EXTRA.append(("inventory_web.shipping_desk", _l("Shipping"), ("create", "shipment")))
+
+# How to name and link the work orders holding locks, given their ids: (session, user, ids) →
+# {id: (number, url)} of those the user may read, in one query for a whole locks table.
+WORK_ORDER_LINKS: list[Callable[..., dict[int, tuple[str, str]]]] = []
 
 SHIPMENT_STATE_LABELS = {ShipmentState.DRAFT: _l("To pick"), ShipmentState.SHIPPED: _l("Shipped"),
                          ShipmentState.CANCELLED: _l("Cancelled")}
@@ -69,7 +74,17 @@ def stock():
     locks = queries.active_locks(session, current_user, product_id=product.id) if product and show_locks else []
     template = "inventory/_stock_result.html" if request.headers.get("HX-Request") else "inventory/stock.html"
     return render_template(template, q=q, matches=matches, product=product, balances=balances, locks=locks,
-                           show_locks=show_locks, readable_orders=_readable_orders(session, locks))
+                           show_locks=show_locks, readable_orders=_readable_orders(session, locks),
+                           work_orders=_work_order_links(session, locks))
+
+
+def _work_order_links(session, locks) -> dict[int, tuple[str, str]]:
+    """The number and link of each work order holding one of the locks, for those the reader may see."""
+    ids = {r.work_order_id for r, *_rest in locks if r.work_order_id}
+    links: dict[int, tuple[str, str]] = {}
+    for resolve in WORK_ORDER_LINKS if ids else ():
+        links.update(resolve(session, current_user, ids))
+    return links
 
 
 def _readable_orders(session, locks) -> set[int]:
@@ -87,9 +102,9 @@ def _readable_orders(session, locks) -> set[int]:
 def reservations_fragment():
     """The stock a sales order holds (its lines' and its work orders' locks), for the order page."""
     guard("read", "reservation")
-    locks = queries.active_locks(get_session(), current_user,
-                                 sales_order_id=request.args.get("sales_order_id", type=int))
-    return render_template("inventory/_order_locks.html", locks=locks)
+    session = get_session()
+    locks = queries.active_locks(session, current_user, sales_order_id=request.args.get("sales_order_id", type=int))
+    return render_template("inventory/_order_locks.html", locks=locks, work_orders=_work_order_links(session, locks))
 
 
 # --------------------------------------------------------------------------- shipping

@@ -1,5 +1,5 @@
 """The web UI of production: the work order list (filterable by sales order), the work order
-fragment of the sales order page, a work order's link for pages upstream that only know its id, and
+fragment of the sales order page, work orders' links for pages upstream that only know their ids, and
 the shop floor's board: work orders by state with their components' availability, the release,
 start, complete and cancel buttons, and the printed work order sheet."""
 
@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can
+from core.permissions import can, scoped
 from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.models import SalesOrder
 from inventory.models import StockBalance
+from inventory.views import WORK_ORDER_LINKS
 from production import execution, queries, services
 from production.documents import ComponentData, WorkOrderData, render_work_order_sheet
 from production.models import WorkOrder, WorkOrderState
@@ -69,11 +70,21 @@ def work_orders_fragment():
                            numbers={wo.id: wo.number for wo, _n in page.items})
 
 
-@bp.route("/work-orders/<int:work_order_id>/link")
-@login_required
-def work_order_link(work_order_id: int):
-    return render_template("production/_work_order_link.html",
-                           wo=load_or_abort(services.get_work_order, work_order_id))
+def work_order_links(session, actor, ids) -> dict[int, tuple[str, str]]:
+    """The number and list link of each of some work orders the actor may read, in one query: how the
+    warehouse's locks tables name the work orders holding stock."""
+    if not can(actor, "read", "work_order"):
+        return {}
+    rows = session.execute(scoped(actor, "work_order", select(WorkOrder.id, WorkOrder.number,
+                                                              WorkOrder.sales_order_id))
+                           .where(WorkOrder.id.in_(ids)))
+    return {wo_id: (number, (url_for("production_web.work_orders", sales_order_id=order_id) if order_id
+                             else url_for("production_web.work_orders")) + f"#wo-{wo_id}")
+            for wo_id, number, order_id in rows}
+
+
+if work_order_links not in WORK_ORDER_LINKS:
+    WORK_ORDER_LINKS.append(work_order_links)
 
 
 # --------------------------------------------------------------------------- the shop floor's board
