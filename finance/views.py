@@ -13,11 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core import queries as core_queries
-from core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput, NotFound
 from core.formatting import money
 from core.money import to_decimal
 from core.permissions import can
-from core.views import HOME_ALERTS, NAV_EXTRA, add_detail_panel, guard, refusal
+from core.views import HOME_ALERTS, NAV_EXTRA, act, add_detail_panel, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from finance import holds, invoicing, queries, reports, services, statements
 from finance import payments as payment_services
@@ -32,13 +32,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def credit_fragment():
     """A customer's credit, for the order page; with the approval form for finance on a draft."""
     guard("read", "credit")
-    customer_id = request.args.get("customer_id", type=int)
-    try:
-        status = services.customer_credit(get_uow(), customer_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    status = load_or_abort(services.customer_credit, request.args.get("customer_id", type=int))
     return render_template("finance/_credit.html", status=status,
                            sales_order_id=request.args.get("sales_order_id", type=int),
                            draft=request.args.get("state", "draft") == "draft")
@@ -52,22 +46,16 @@ def approve_credit():
     order_id = request.form.get("sales_order_id", type=int)
     if order_id is None:
         abort(400)
-    try:
-        approval = services.approve_credit(get_uow(), order_id, reason=request.form.get("reason", ""))
-        flash(_("Approved over the credit limit up to %(total)s. The order can now be confirmed.",
-                total=f"{approval.approved_total:,.2f}"), "success")
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        get_session().rollback()
-        if "reason" in exc.fields:
-            flash(_("Give a reason for the approval; nothing was approved."), "error")
-        else:
-            flash(exc.message, "error")
-    except DomainError as exc:
-        get_session().rollback()
-        flash(exc.message, "error")
-    return redirect(url_for("crm_web.order_detail", order_id=order_id), 303)
+
+    def refuse(exc: DomainError) -> str:
+        if isinstance(exc, InvalidInput) and "reason" in exc.fields:
+            return _("Give a reason for the approval; nothing was approved.")
+        return exc.message
+
+    return act(lambda: services.approve_credit(get_uow(), order_id, reason=request.form.get("reason", "")),
+               lambda approval: _("Approved over the credit limit up to %(total)s. The order can now be confirmed.",
+                                  total=f"{approval.approved_total:,.2f}"),
+               url_for("crm_web.order_detail", order_id=order_id), refuse)
 
 
 # --------------------------------------------------------------------------- receivables, invoices, payments, aging
@@ -184,10 +172,7 @@ def invoice_all():
 @login_required
 def invoice_detail(invoice_id: int):
     guard("read", "invoice")
-    try:
-        invoice = invoicing.get_invoice(get_uow(), invoice_id)
-    except NotFound:
-        abort(404)
+    invoice = load_or_abort(invoicing.get_invoice, invoice_id)
     allocations = queries.allocations_of_invoice(get_session(), invoice.id)
     return render_template("finance/invoice.html", invoice=invoice, allocations=allocations)
 
@@ -196,19 +181,12 @@ def invoice_detail(invoice_id: int):
 @login_required
 def invoice_action(invoice_id: int, action: str):
     guard("update", "invoice")
-    try:
-        if action == "post":
-            invoice = invoicing.post_invoice(get_uow(), invoice_id)
-            flash(_("Invoice %(number)s posted.", number=invoice.number), "success")
-        else:
-            invoice = invoicing.discard_invoice(get_uow(), invoice_id)
-            flash(_("Draft invoice %(number)s discarded.", number=invoice.number), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-    return redirect(url_for("finance_web.invoice_detail", invoice_id=invoice_id), 303)
+    target = url_for("finance_web.invoice_detail", invoice_id=invoice_id)
+    if action == "post":
+        return act(lambda: invoicing.post_invoice(get_uow(), invoice_id),
+                   lambda invoice: _("Invoice %(number)s posted.", number=invoice.number), target)
+    return act(lambda: invoicing.discard_invoice(get_uow(), invoice_id),
+               lambda invoice: _("Draft invoice %(number)s discarded.", number=invoice.number), target)
 
 
 @bp.route("/payments", methods=["GET", "POST"])
@@ -246,10 +224,7 @@ def payments_page():
 def payment_detail(payment_id: int):
     """A payment, its allocations (with undo), and the customer's open invoices to allocate to."""
     guard("read", "payment")
-    try:
-        payment = payment_services.get_payment(get_uow(), payment_id)
-    except NotFound:
-        abort(404)
+    payment = load_or_abort(payment_services.get_payment, payment_id)
     undone = {row.reverses_id for row in payment.allocations if row.reverses_id}
     return render_template("finance/payment.html", payment=payment, undone=undone,
                            open_invoices=queries.open_invoices_of(get_session(), payment.customer_id))
@@ -260,42 +235,33 @@ def payment_detail(payment_id: int):
 def allocate(payment_id: int):
     """By hand (an amount per invoice) or automatically."""
     guard("update", "payment")
-    try:
-        if request.form.get("auto"):
-            made = payment_services.allocate(get_uow(), payment_id, auto=True)
-        else:
-            wanted = []
-            for key, value in request.form.items():
-                if key.startswith("amount-") and value.strip():
-                    try:
-                        amount = to_decimal(value.replace(",", ""))
-                    except ValueError:
-                        amount = None
-                    wanted.append({"invoice_id": int(key.removeprefix("amount-")), "amount": amount})
-            made = payment_services.allocate(get_uow(), payment_id, allocations=wanted)
-        flash(_("Allocated %(amount)s to %(count)s invoice(s).",
-                amount=money(sum((row.amount for row in made), Decimal(0))), count=len(made)), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-    return redirect(url_for("finance_web.payment_detail", payment_id=payment_id), 303)
+    if request.form.get("auto"):
+        def call():
+            return payment_services.allocate(get_uow(), payment_id, auto=True)
+    else:
+        wanted = []
+        for key, value in request.form.items():
+            if key.startswith("amount-") and value.strip():
+                try:
+                    amount = to_decimal(value.replace(",", ""))
+                except ValueError:
+                    amount = None
+                wanted.append({"invoice_id": int(key.removeprefix("amount-")), "amount": amount})
+
+        def call():
+            return payment_services.allocate(get_uow(), payment_id, allocations=wanted)
+    return act(call, lambda made: _("Allocated %(amount)s to %(count)s invoice(s).",
+                                    amount=money(sum((row.amount for row in made), Decimal(0))), count=len(made)),
+               url_for("finance_web.payment_detail", payment_id=payment_id))
 
 
 @bp.route("/payments/<int:payment_id>/allocations/<int:allocation_id>/undo", methods=["POST"])
 @login_required
 def undo_allocation(payment_id: int, allocation_id: int):
     guard("update", "payment")
-    try:
-        reversal = payment_services.undo_allocation(get_uow(), payment_id, allocation_id)
-        flash(_("Allocation undone: %(amount)s is unapplied again.", amount=money(-reversal.amount)), "success")
-    except NotFound:
-        abort(404)
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-    return redirect(url_for("finance_web.payment_detail", payment_id=payment_id), 303)
+    return act(lambda: payment_services.undo_allocation(get_uow(), payment_id, allocation_id),
+               lambda reversal: _("Allocation undone: %(amount)s is unapplied again.", amount=money(-reversal.amount)),
+               url_for("finance_web.payment_detail", payment_id=payment_id))
 
 
 @bp.route("/aging")
@@ -435,16 +401,13 @@ def check_credit_holds():
 @login_required
 def lift_credit_hold(customer_id: int):
     guard("update", "customer_credit")
-    try:
-        customer = holds.lift_credit_hold(get_uow(), customer_id, reason=request.form.get("reason", ""),
-                                          days=_overdue_days())
-        flash(_("Credit hold lifted for %(name)s.", name=customer.name), "success")
-    except NotFound:
-        abort(404)
-    except InvalidInput as exc:
-        get_session().rollback()
-        if "reason" in exc.fields:
-            flash(_("Give a reason for lifting the hold; the customer stays on hold."), "error")
-        else:
-            flash(refusal(exc), "error")
-    return redirect(url_for("finance_web.credit_holds"), 303)
+
+    def refuse(exc: DomainError) -> str:
+        if isinstance(exc, InvalidInput) and "reason" in exc.fields:
+            return _("Give a reason for lifting the hold; the customer stays on hold.")
+        return refusal(exc)
+
+    return act(lambda: holds.lift_credit_hold(get_uow(), customer_id, reason=request.form.get("reason", ""),
+                                              days=_overdue_days()),
+               lambda customer: _("Credit hold lifted for %(name)s.", name=customer.name),
+               url_for("finance_web.credit_holds"), refuse)
