@@ -16,7 +16,7 @@ from core.errors import DomainError, NotFound
 from core.formatting import money
 from core.money import to_decimal
 from core.permissions import can
-from core.views import add_detail_panel, guard, load_or_abort, refusal
+from core.views import act, add_detail_panel, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from crm.models import SalesOrder
 from crm.views import ORDER_FLAGS
@@ -213,11 +213,7 @@ def customer_refunds(customer_id: int):
 def undo_refund(refund_id: int):
     guard("update", "refund")
     refund = load_or_abort(refunds.get_refund, refund_id)
-    customer_id = refund.customer_id
-    try:
-        reversal = refunds.undo_refund(get_uow(), refund_id)
-        flash(_("Refund undone: %(amount)s is unapplied credit again.", amount=money(-reversal.amount)), "success")
-    except DomainError as exc:
-        get_session().rollback()
-        flash(refusal(exc), "error")
-    return redirect(url_for("finance_credit_web.customer_refunds", customer_id=customer_id), 303)
+    return act(lambda: refunds.undo_refund(get_uow(), refund_id),
+               lambda reversal: _("Refund undone: %(amount)s is unapplied credit again.",
+                                  amount=money(-reversal.amount)),
+               url_for("finance_credit_web.customer_refunds", customer_id=refund.customer_id))
