@@ -13,6 +13,11 @@ WORKING_HOURS_PER_DAY = 9
 DEADLINE_HOURS = {"A": 4, "B": WORKING_HOURS_PER_DAY}
 
 
+def china_time(moment: datetime | None) -> str:
+    """A moment as China time to the minute, for pages and messages; none → ''."""
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
 def _next_start(local: datetime) -> datetime:
     """The first working moment at or after `local`."""
     while True:

@@ -17,7 +17,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Role, User
 from core.permissions import SCOPES, allowed_owner, authorize, scoped
 from core.uow import UnitOfWork
-from crm.leads.clock import CHINA
+from crm.leads.clock import CHINA, china_time
 from crm.leads.models import Lead
 from crm.pipeline.models import Activity, Opportunity
 from crm.tasks.models import Task, TaskSource, TaskState
@@ -230,7 +230,7 @@ def send_task_reminders(uow: UnitOfWork, *, now: datetime | None = None) -> list
         stmt = stmt.with_for_update(of=Task, skip_locked=True)
     sent = []
     for task in uow.session.scalars(stmt).unique().all():
-        due = task.due_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+        due = china_time(task.due_at)
         verb = "was due" if task.due_at <= now else "is due"
         uow.enqueue("notify.user", {"user_id": task.owner_id, "link": f"/tasks/{task.id}",
                                     "message": f"Task \u201c{task.title}\u201d {verb} at {due} (China time)."})

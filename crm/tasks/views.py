@@ -21,7 +21,7 @@ from core.permissions import allowed_owner, can, scoped
 from core.queries import paginate
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.leads.clock import CHINA
+from crm.leads.clock import CHINA, china_time
 from crm.tasks import services
 from crm.tasks.models import TaskSource, TaskState
 
@@ -41,7 +41,7 @@ DUE_FILTERS = {"today": _l("Due today or overdue"), "overdue": _l("Overdue")}
 def _labels():
     return {"task_state_label": lambda s: STATE_LABELS.get(s, s),
             "task_source_label": lambda s: SOURCE_LABELS.get(s, s),
-            "china_time": lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""}
+            "china_time": china_time}
 
 
 def _local(value: str | None) -> datetime | None | str:
@@ -153,7 +153,7 @@ def reschedule(task_id: int):
     due, remind = _local(request.form.get("due_at")), _local(request.form.get("remind_at"))
     return act(lambda: services.reschedule_task(get_uow(), task_id, due_at=due, remind_at=remind),
                lambda t: _("Task “%(title)s” moved to %(due)s.", title=t.title,
-                           due=t.due_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")),
+                           due=china_time(t.due_at)),
                url_for("crm_tasks_web.detail", task_id=task_id))
 
 

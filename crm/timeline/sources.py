@@ -11,17 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.leads.clock import CHINA
+from crm.leads.clock import china_time
 from crm.models import SalesOrder
 from crm.pipeline.models import Activity, Opportunity
 from crm.quotes.models import Quote
 from crm.tasks.models import Task
 from crm.tickets.models import Ticket
 from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first, register_timeline_source
-
-
-def _local(moment) -> str:
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _activities(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
@@ -58,7 +54,7 @@ def _tasks(session: Session, customer_id: int, limit: int, newest_first: bool) -
     return [TimelineEntry(
         kind="task", at=t.created_at, ref_id=t.id, title=t.title, status=t.state,
         status_label=STATE_LABELS.get(t.state, t.state), note=t.notes or None,
-        facts=((_l("Due (China time)"), _local(t.due_at)), (_l("Owner"), t.owner.display_name),
+        facts=((_l("Due (China time)"), china_time(t.due_at)), (_l("Owner"), t.owner.display_name),
                (_l("Source"), SOURCE_LABELS.get(t.source, t.source))),
         endpoint="crm_tasks_web.detail", params={"task_id": t.id}, permission=("read", "task"),
         details={"due_at": t.due_at.isoformat(), "owner_id": t.owner_id, "source": t.source,
@@ -126,7 +122,7 @@ def _tickets(session: Session, customer_id: int, limit: int, newest_first: bool)
         kind="ticket", at=t.created_at, ref_id=t.id, title=t.number, status=t.status,
         status_label=STATUS_LABELS.get(t.status, t.status), note=t.subject,
         facts=((_l("Priority"), PRIORITY_LABELS.get(t.priority, t.priority)),
-               (_l("Due (China time)"), _local(t.due_at))),
+               (_l("Due (China time)"), china_time(t.due_at))),
         endpoint="crm_tickets_web.detail", params={"ticket_id": t.id}, permission=("read", "ticket"),
         details={"number": t.number, "priority": t.priority, "sales_order_id": t.sales_order_id,
                  "satisfaction": t.satisfaction}) for t in rows]

@@ -12,7 +12,7 @@ from core.models import Customer
 from core.permissions import SCOPES, can
 from core.views import add_detail_panel, guard
 from core.web import get_uow
-from crm.leads.clock import CHINA
+from crm.leads.clock import china_time
 from crm.timeline import registry
 
 bp = Blueprint("crm_timeline_web", __name__, template_folder="templates", url_prefix="/customers")
@@ -33,7 +33,7 @@ def link(entry: registry.TimelineEntry) -> str | None:
 def _helpers():
     return {"timeline_link": link, "timeline_kind_label": lambda kind: getattr(registry.SOURCES.get(kind), "label",
                                                                                kind),
-            "timeline_time": lambda moment: moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")}
+            "timeline_time": china_time}
 
 
 @bp.route("/<int:customer_id>/timeline")
