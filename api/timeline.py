@@ -4,12 +4,10 @@ date order."""
 
 from __future__ import annotations
 
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from core.permissions import can
 from core.schemas import money
 from core.web import get_uow
 from crm.timeline import registry
@@ -41,9 +39,7 @@ class TimelineEntrySchema(Schema):
     def _link(self, entry) -> str | None:
         from flask import g
 
-        if entry.endpoint is None or (entry.permission and not can(g.actor, *entry.permission)):
-            return None
-        return url_for(entry.endpoint, **entry.params)
+        return registry.link(entry, g.actor)
 
 
 @blp.route("/customers/<int:customer_id>/timeline")

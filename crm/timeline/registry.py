@@ -17,12 +17,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from core.models import Customer, User
-from core.permissions import authorize
+from core.permissions import authorize, can
 from core.uow import UnitOfWork
 
 RESOURCE = "customer_timeline"
@@ -142,7 +143,8 @@ def customer_timeline(uow: UnitOfWork, customer_id: int, *, kinds: list[str] | N
     return TimelinePage(customer, entries[start:start + per_page], total, page, per_page, chosen, newest_first)
 
 
-def visible_to(actor: User) -> bool:
-    from core.permissions import can
-
-    return can(actor, "read", RESOURCE)
+def link(entry: TimelineEntry, actor: User) -> str | None:
+    """The entry's own page, for an actor who may open it (inside a request, for url_for)."""
+    if entry.endpoint is None or (entry.permission and not can(actor, *entry.permission)):
+        return None
+    return url_for(entry.endpoint, **entry.params)

@@ -3,13 +3,13 @@ the customer page. Views parse the arguments, call the timeline service and rend
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer
-from core.permissions import SCOPES, can
+from core.permissions import SCOPES
 from core.views import add_detail_panel, guard
 from core.web import get_uow
 from crm.leads.clock import china_time
@@ -22,16 +22,9 @@ add_detail_panel("customer", "crm_timeline_web.panel", _l("Customer 360"), ("rea
 PANEL_SIZE = 5
 
 
-def link(entry: registry.TimelineEntry) -> str | None:
-    """The entry's own page, for roles that may open it."""
-    if entry.endpoint is None or (entry.permission and not can(current_user, *entry.permission)):
-        return None
-    return url_for(entry.endpoint, **entry.params)
-
-
 @bp.app_context_processor
 def _helpers():
-    return {"timeline_link": link, "timeline_kind_label": lambda kind: getattr(registry.SOURCES.get(kind), "label",
+    return {"timeline_link": lambda entry: registry.link(entry, current_user), "timeline_kind_label": lambda kind: getattr(registry.SOURCES.get(kind), "label",
                                                                                kind),
             "timeline_time": china_time}
 
