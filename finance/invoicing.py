@@ -9,7 +9,6 @@ receivable in the credit exposure."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -57,23 +56,30 @@ class Billable:
         return self.untaxed + self.tax
 
 
-def billable_lines(session, order: SalesOrder) -> list[Billable]:
-    """The order's shipped, not yet invoiced quantities (drafts count as invoiced, and so do invoices
-    cancelled by a credit note: a return does not make goods billable again), line by line."""
-    done: dict[int, tuple[Decimal, Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO, ZERO))
+def invoiced_by_line(session, order_ids) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+    """Quantity, untaxed and tax already invoiced per sales order line of these orders (drafts count as
+    invoiced, and so do invoices cancelled by a credit note), in one query."""
     rows = session.execute(
         select(InvoiceLine.sales_order_line_id, func.sum(InvoiceLine.qty), func.sum(InvoiceLine.untaxed),
                func.sum(InvoiceLine.tax))
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         # a posted invoice cancelled by a credit note still billed its goods (the note credited them)
-        .where(Invoice.sales_order_id == order.id,
+        .where(Invoice.sales_order_id.in_(order_ids),
                or_(Invoice.state != InvoiceState.CANCELLED.value, Invoice.posted_at.is_not(None)))
         .group_by(InvoiceLine.sales_order_line_id))
-    for line_id, qty, untaxed, tax in rows:
-        done[line_id] = (Decimal(qty or 0), Decimal(untaxed or 0), Decimal(tax or 0))
+    return {line_id: (Decimal(qty or 0), Decimal(untaxed or 0), Decimal(tax or 0))
+            for line_id, qty, untaxed, tax in rows}
+
+
+def billable_lines(session, order: SalesOrder, invoiced: dict | None = None) -> list[Billable]:
+    """The order's shipped, not yet invoiced quantities (drafts count as invoiced, and so do invoices
+    cancelled by a credit note: a return does not make goods billable again), line by line. `invoiced`
+    is `invoiced_by_line` read beforehand for many orders at once."""
+    done = invoiced_by_line(session, [order.id]) if invoiced is None else invoiced
+    nothing = (ZERO, ZERO, ZERO)
     result = []
     for line in order.lines:
-        invoiced_qty, invoiced_untaxed, invoiced_tax = done[line.id]
+        invoiced_qty, invoiced_untaxed, invoiced_tax = done.get(line.id, nothing)
         qty = (line.shipped_qty or ZERO) - invoiced_qty
         if qty <= 0:
             continue

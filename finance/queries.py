@@ -17,7 +17,7 @@ from core.permissions import require, require_record, scoped
 from core.queries import Page, paginate
 from crm.models import SalesOrder
 from finance.credit import credit_status
-from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines
+from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines, invoiced_by_line
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation
 from finance.plan_models import PaymentPlan
 
@@ -117,10 +117,11 @@ def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> lis
     orders = session.scalars(select(SalesOrder).where(
         SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed",
         ~planned.exists())  # an order with a payment plan is invoiced by its installments
-        .order_by(SalesOrder.id).limit(limit * 5))
+        .order_by(SalesOrder.id).limit(limit * 5)).all()
+    invoiced = invoiced_by_line(session, [order.id for order in orders]) if orders else {}
     result = []
     for order in orders:
-        amount = sum((b.total for b in billable_lines(session, order)), ZERO)
+        amount = sum((b.total for b in billable_lines(session, order, invoiced)), ZERO)
         if amount > 0:
             result.append((order, amount))
         if len(result) >= limit:
