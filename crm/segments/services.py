@@ -30,9 +30,8 @@ def segment_query(actor, *, segment: str | None = None, owner_id: int | None = N
 
 def counts(uow: UnitOfWork, actor) -> dict[str, int]:
     authorize(actor, "read", "customer_segment")
-    clause = select(Customer.id).where(Customer.id.in_(
+    return rfm.segment_counts(uow.session, Customer.id.in_(
         scoped(actor, "customer", select(Customer.id)).scalar_subquery()))
-    return rfm.segment_counts(uow.session, Customer.id.in_(clause.scalar_subquery()))
 
 
 def refresh(uow: UnitOfWork, actor, *, as_of: date | None = None) -> rfm.RefreshResult:
