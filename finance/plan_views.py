@@ -10,10 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import Forbidden, NotFound
 from core.money import to_decimal
 from core.permissions import SCOPES, can
-from core.views import NAV_EXTRA, act, add_detail_panel, guard
+from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.models import OrderState, SalesOrder
 from finance import invoicing, plans
@@ -61,19 +60,11 @@ def fragment():
     """The order's plan for the order page, with the forms for those who may change it."""
     guard("read", "payment_plan")
     order_id = request.args.get("sales_order_id", type=int)
-    session = get_session()
-    order = session.get(SalesOrder, order_id) if order_id is not None else None
-    if order is None:
+    if order_id is None:
         abort(404)
-    try:
-        order, plan = plans.get_plan(get_uow(), order.id)
-        view = plans.plan_view(order, plan, today=date.today())
-    except Forbidden:
-        abort(403)
-    except NotFound:
-        if not SCOPES["sales_order"][1](current_user, "read", order):
-            abort(404)
-        plan, view = None, None
+    order, plan = load_or_abort(plans.find_plan, order_id)
+    view = plans.plan_view(order, plan, today=date.today()) if plan is not None else None
+    session = get_session()
     changeable = _may_change(order)
     open_terms = (order.state not in (OrderState.CANCELLED.value, OrderState.DONE.value)
                   and invoicing.invoiced_total(session, order.id) == 0)

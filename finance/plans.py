@@ -108,10 +108,15 @@ def plan_of(session: Session, order_id: int) -> PaymentPlan | None:
     return session.scalar(select(PaymentPlan).where(PaymentPlan.sales_order_id == order_id))
 
 
+def find_plan(uow: UnitOfWork, order_id: int) -> tuple[SalesOrder, PaymentPlan | None]:
+    """The order (404 when unknown or not in the reader's scope) and its plan, or None when it has none."""
+    order = _order(uow, order_id, "read")
+    return order, plan_of(uow.session, order.id)
+
+
 def get_plan(uow: UnitOfWork, order_id: int) -> tuple[SalesOrder, PaymentPlan]:
     """The order's plan (404 when it has none)."""
-    order = _order(uow, order_id, "read")
-    plan = plan_of(uow.session, order.id)
+    order, plan = find_plan(uow, order_id)
     if plan is None:
         raise NotFound("payment plan of sales order", order_id)
     return order, plan
