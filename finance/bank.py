@@ -43,7 +43,7 @@ from finance.bank_models import (
     LineState,
     StatementLine,
 )
-from finance.models import OPEN_INVOICE_STATES, Invoice, PaymentMethod
+from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentMethod
 
 RESOURCE = "bank_statement"
 MAX_LINES = 200_000
@@ -608,6 +608,24 @@ def invoices_for(uow: UnitOfWork, lines) -> dict[int, Invoice]:
     if not ids:
         return {}
     return {i.id: i for i in uow.session.scalars(select(Invoice).where(Invoice.id.in_(ids)))}
+
+
+def line_references(uow: UnitOfWork, lines) -> dict:
+    """What the reconciliation screen shows beside the lines, one query each: the invoices they name,
+    the payments they made and the customers they were matched to."""
+    payment_ids = {line.payment_id for line in lines if line.payment_id}
+    customer_ids = {line.customer_id for line in lines if line.customer_id}
+    session = uow.session
+    return {"invoices": invoices_for(uow, lines),
+            "payments": {p.id: p for p in session.scalars(select(Payment).where(Payment.id.in_(payment_ids)))}
+            if payment_ids else {},
+            "customer_names": {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(
+                customer_ids)))}}
+
+
+def active_customers(uow: UnitOfWork) -> list[Customer]:
+    """The customers a line can be assigned to, by name."""
+    return list(uow.session.scalars(select(Customer).where(Customer.active.is_(True)).order_by(Customer.name)))
 
 
 def get_statement(uow: UnitOfWork, statement_id: int) -> BankStatement:

@@ -10,11 +10,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 
 from core.errors import DomainError, NotFound
 from core.formatting import money
-from core.models import Customer
 from core.queries import Page
 from core.views import NAV_EXTRA, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
@@ -143,21 +141,6 @@ def statements():
                            accounts=bank.list_accounts(get_uow(), active_only=True)), 422 if report else 200
 
 
-def _line_context(lines) -> dict:
-    uow = get_uow()
-    session = get_session()
-    payment_ids = {line.payment_id for line in lines if line.payment_id}
-    return {"invoices": bank.invoices_for(uow, lines),
-            "payments": {p.id: p for p in session.scalars(select(Payment).where(Payment.id.in_(payment_ids)))}
-            if payment_ids else {},
-            "customer_names": {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(
-                {line.customer_id for line in lines if line.customer_id})))}}
-
-
-def _customers():
-    return get_session().scalars(select(Customer).where(Customer.active.is_(True)).order_by(Customer.name)).all()
-
-
 @bp.route("/statements/<int:statement_id>")
 @login_required
 def statement(statement_id: int):
@@ -171,7 +154,7 @@ def statement(statement_id: int):
     lines, total = bank.list_lines(get_uow(), statement_id, state=state, page=number, per_page=PER_PAGE)
     return render_template("finance/bank_statement.html", statement=record, lines=lines, state=state,
                            page=Page(lines, total, number, PER_PAGE), counts=bank.state_counts(get_uow(), statement_id),
-                           states=LINE_STATE_LABELS, customers=_customers(), **_line_context(lines))
+                           states=LINE_STATE_LABELS, customers=bank.active_customers(get_uow()), **bank.line_references(get_uow(), lines))
 
 
 @bp.route("/statements/<int:statement_id>/rematch", methods=["POST"])
@@ -218,7 +201,8 @@ def _answer(line_id: int, call, success):
         return redirect(url_for("bank_web.statement", statement_id=line.statement_id,
                                 state=request.form.get("return_state") or None) + f"#line-{line.id}", 303)
     return render_template("finance/_bank_line.html", line=line, error=error, message=message,
-                           customers=_customers(), **_line_context([line]))
+                           customers=bank.active_customers(get_uow()),
+                           **bank.line_references(get_uow(), [line]))
 
 
 def _paid(line) -> str:
