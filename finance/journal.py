@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.errors import DomainError, NotFound
 from core.events import Event
-from core.models import Product, ProductKind, User
+from core.models import Customer, Product, ProductKind, User
 from core.money import ZERO, round_money, round_qty
 from core.numbering import next_numbers
 from core.permissions import require
@@ -451,6 +451,15 @@ def get_entry(session: Session, actor: User, entry_id: int) -> JournalEntry:
     if entry is None:
         raise NotFound("journal entry", entry_id)
     return entry
+
+
+def entry_references(session: Session, entry: JournalEntry) -> tuple[dict[int, Customer], dict[int, Product]]:
+    """The customers and products the entry's lines name, by id, one query each."""
+    customer_ids = {line.customer_id for line in entry.lines if line.customer_id}
+    product_ids = {line.product_id for line in entry.lines if line.product_id}
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    return customers, products
 
 
 # --------------------------------------------------------------------------- the check

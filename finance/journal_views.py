@@ -9,10 +9,9 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from core.errors import NotFound
-from core.models import Customer, Product
+from core.models import Customer
 from core.views import NAV_EXTRA, guard
 from core.web import get_session
 from finance import journal
@@ -86,10 +85,7 @@ def entry_detail(entry_id: int):
         entry = journal.get_entry(session, current_user, entry_id)
     except NotFound:
         abort(404)
-    customer_ids = {line.customer_id for line in entry.lines if line.customer_id}
-    product_ids = {line.product_id for line in entry.lines if line.product_id}
-    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
+    customers, products = journal.entry_references(session, entry)
     return render_template("finance/journal_entry.html", entry=entry, customers=customers, products=products,
                            source_url=_source_url(entry))
 
