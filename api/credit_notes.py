@@ -3,14 +3,11 @@ invoice and credit note (PDF, Chinese and English)."""
 
 from __future__ import annotations
 
-from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from core import pdf
 from core.web import get_session, get_uow
-from crm.models import SalesOrder
-from finance import credit_notes, documents, invoicing, refunds
+from finance import credit_notes, credit_views, invoicing, refunds
 from finance.credit_schemas import (
     CreateCreditNoteSchema,
     CreateRefundSchema,
@@ -22,14 +19,6 @@ from finance.credit_schemas import (
 from . import idempotent
 
 blp = Blueprint("credit_notes", __name__, description="Credit notes, refunds and printed invoices")
-
-
-def _company() -> str:
-    return current_app.config.get("COMPANY_NAME", pdf.DEFAULT_COMPANY)
-
-
-def _pdf(body: bytes, filename: str) -> Response:
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
 @blp.route("/invoices/<int:invoice_id>/credit-notes")
@@ -67,9 +56,7 @@ class CreditNotePdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, credit_note_id):
         """The credit note as a PDF, Chinese and English."""
-        note = credit_notes.get_credit_note(get_uow(), credit_note_id)
-        return _pdf(documents.render_credit_note(documents.credit_note_print_data(note, _company())),
-                    f"{note.number}.pdf")
+        return credit_views.credit_note_pdf_response(credit_notes.get_credit_note(get_uow(), credit_note_id))
 
 
 @blp.route("/invoices/<int:invoice_id>/pdf")
@@ -77,15 +64,7 @@ class InvoicePdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, invoice_id):
         """The invoice as a PDF, Chinese and English: lines as issued, credit notes, paid and due."""
-        uow = get_uow()
-        invoice = invoicing.get_invoice(uow, invoice_id)
-        return _pdf(documents.render_invoice(invoice_print(uow.session, invoice)), f"{invoice.number}.pdf")
-
-
-def invoice_print(session, invoice) -> documents.InvoicePrint:
-    order = session.get(SalesOrder, invoice.sales_order_id) if invoice.sales_order_id else None
-    notes = [note.number for note in credit_notes.credit_notes_of(session, invoice.id)]
-    return documents.invoice_print_data(invoice, order.number if order else "", notes, _company())
+        return credit_views.invoice_pdf_response(invoicing.get_invoice(get_uow(), invoice_id))
 
 
 @blp.route("/customers/<int:customer_id>/refunds")

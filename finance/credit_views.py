@@ -64,11 +64,8 @@ def _day(name: str) -> date | None:
 # --------------------------------------------------------------------------- printed documents
 
 
-@bp.route("/invoices/<int:invoice_id>/pdf")
-@login_required
-def invoice_pdf(invoice_id: int):
-    guard("read", "invoice")
-    invoice = load_or_abort(invoicing.get_invoice, invoice_id)
+def invoice_pdf_response(invoice) -> Response:
+    """The printed invoice (also served by the API): its lines, its order's number and its credit notes."""
     session = get_session()
     order = session.get(SalesOrder, invoice.sales_order_id) if invoice.sales_order_id else None
     notes = [note.number for note in credit_notes.credit_notes_of(session, invoice.id)]
@@ -76,12 +73,23 @@ def invoice_pdf(invoice_id: int):
     return _pdf(documents.render_invoice(data), f"{invoice.number}.pdf")
 
 
+def credit_note_pdf_response(note) -> Response:
+    """The printed credit note (also served by the API)."""
+    return _pdf(documents.render_credit_note(documents.credit_note_print_data(note, _company())), f"{note.number}.pdf")
+
+
+@bp.route("/invoices/<int:invoice_id>/pdf")
+@login_required
+def invoice_pdf(invoice_id: int):
+    guard("read", "invoice")
+    return invoice_pdf_response(load_or_abort(invoicing.get_invoice, invoice_id))
+
+
 @bp.route("/credit-notes/<int:credit_note_id>/pdf")
 @login_required
 def credit_note_pdf(credit_note_id: int):
     guard("read", "credit_note")
-    note = load_or_abort(credit_notes.get_credit_note, credit_note_id)
-    return _pdf(documents.render_credit_note(documents.credit_note_print_data(note, _company())), f"{note.number}.pdf")
+    return credit_note_pdf_response(load_or_abort(credit_notes.get_credit_note, credit_note_id))
 
 
 # --------------------------------------------------------------------------- credit notes
