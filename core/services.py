@@ -57,9 +57,7 @@ def _change(uow: UnitOfWork, record, data: dict):
 
 
 def get_record(uow: UnitOfWork, model, ident: int, resource: str):
-    record = uow.session.get(model, ident)
-    if record is None:
-        raise NotFound(resource, ident)
+    record = uow.get(model, ident, resource)
     _authorize(uow, "read", resource, record)
     return record
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.money import ZERO
 from core.numbering import next_number
 from core.permissions import authorize
@@ -30,11 +30,7 @@ def _authorize(uow: UnitOfWork, action: str) -> None:
 
 def get_shipment(uow: UnitOfWork, shipment_id: int, *, for_update: bool = False) -> Shipment:
     _authorize(uow, "read")
-    found = uow.session.get(Shipment, shipment_id, with_for_update=for_update or None,
-                            populate_existing=for_update)
-    if found is None:
-        raise NotFound("shipment", shipment_id)
-    return found
+    return uow.get(Shipment, shipment_id, "shipment", for_update=for_update)
 
 
 def _open_order(uow: UnitOfWork, order_id) -> SalesOrder:

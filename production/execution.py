@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import record_note
-from core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from core.errors import DomainError, Forbidden, InvalidInput
 from core.money import ZERO
 from core.permissions import can, require
 from core.uow import UnitOfWork
@@ -33,11 +33,7 @@ OVERRIDE = "work_order_override"
 def _work_order(uow: UnitOfWork, work_order_id: int) -> WorkOrder:
     if uow.actor is not None:
         require(uow.actor, "update", "work_order")
-    found = uow.session.get(WorkOrder, work_order_id, with_for_update={"of": WorkOrder.__table__},
-                            populate_existing=True)
-    if found is None:
-        raise NotFound("work order", work_order_id)
-    return found
+    return uow.get(WorkOrder, work_order_id, "work order", for_update=True)
 
 
 def _missing(work_order: WorkOrder) -> dict[str, str]:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.models import Product, ProductKind
 from core.permissions import authorize
 from core.uow import UnitOfWork
@@ -134,15 +134,9 @@ def create_bom(uow: UnitOfWork, data: dict) -> Bom:
 
 def get_bom(uow: UnitOfWork, bom_id: int) -> Bom:
     _authorize(uow, "read", "bom")
-    bom = uow.session.get(Bom, bom_id)
-    if bom is None:
-        raise NotFound("BOM", bom_id)
-    return bom
+    return uow.get(Bom, bom_id, "BOM")
 
 
 def get_work_order(uow: UnitOfWork, work_order_id: int) -> WorkOrder:
     _authorize(uow, "read", "work_order")
-    found = uow.session.get(WorkOrder, work_order_id)
-    if found is None:
-        raise NotFound("work order", work_order_id)
-    return found
+    return uow.get(WorkOrder, work_order_id, "work order")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.models import Product, ProductKind, Supplier
 from core.money import ZERO
 from core.numbering import next_numbers
@@ -134,11 +134,7 @@ def lead_time(product: Product, price: SupplierPrice | None) -> int:
 
 def get_purchase_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> PurchaseOrder:
     _authorize(uow, "read", "purchase_order")
-    found = uow.session.get(PurchaseOrder, order_id, with_for_update={"of": PurchaseOrder.__table__}
-                            if for_update else None, populate_existing=for_update)
-    if found is None:
-        raise NotFound("purchase order", order_id)
-    return found
+    return uow.get(PurchaseOrder, order_id, "purchase order", for_update=for_update)
 
 
 def create_orders_from_plans(uow: UnitOfWork, plan_ids: Iterable[int] | None = None, *,
