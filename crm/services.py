@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput
 from core.models import Customer, Product, Warehouse
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize
@@ -156,9 +156,7 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
     """Inventory reports what a shipment took out per order line (on `on`, today by default): the lines'
     `shipped_qty` grow and the order moves to `partially_shipped` or `shipped` (announcing
     `SalesOrderShipped`). No commit: it runs inside the caller's transaction."""
-    order = uow.session.get(SalesOrder, order_id)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order")
     lines = {line.id: line for line in order.lines}
     for line_id, qty in shipped.items():
         line = lines.get(line_id)
@@ -172,9 +170,7 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
 def note_invoiced(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
     """Finance reports a posted invoice (gross; negative for a credit): the order's `invoiced_amount`
     grows, so that part leaves the unbilled exposure. No commit: it runs inside the caller's transaction."""
-    order = uow.session.get(SalesOrder, order_id)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order")
     order.invoiced_amount = (order.invoiced_amount or Decimal(0)) + amount
     return order
 
@@ -184,9 +180,7 @@ def note_credited(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder
     `invoiced_amount` falls and its `credited_amount` grows by it, so the unbilled exposure
     (total - credited - invoiced) stays as it was and `payment_status` compares the paid amount with
     the order net of credits. No commit: it runs inside the caller's transaction."""
-    order = uow.session.get(SalesOrder, order_id)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order")
     order.invoiced_amount = (order.invoiced_amount or Decimal(0)) - amount
     order.credited_amount = (order.credited_amount or Decimal(0)) + amount
     return order
@@ -195,8 +189,6 @@ def note_credited(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder
 def note_paid(uow: UnitOfWork, order_id: int, amount: Decimal) -> SalesOrder:
     """Finance reports money applied to the order's invoices (negative when an allocation is undone):
     `paid_amount` and so `payment_status` follow. No commit: it runs inside the caller's transaction."""
-    order = uow.session.get(SalesOrder, order_id)
-    if order is None:
-        raise NotFound("sales order", order_id)
+    order = uow.get(SalesOrder, order_id, "sales order")
     order.paid_amount = (order.paid_amount or Decimal(0)) + amount
     return order

@@ -348,10 +348,7 @@ def capture_web_form(uow: UnitOfWork, data: dict[str, Any], *, address: str, now
 
 
 def get_lead(uow: UnitOfWork, lead_id: int, *, for_update: bool = False) -> Lead:
-    lead = uow.session.get(Lead, lead_id, with_for_update={"of": Lead.__table__} if for_update else None,
-                           populate_existing=for_update)
-    if lead is None:
-        raise NotFound("lead", lead_id)
+    lead = uow.get(Lead, lead_id, "lead", for_update=for_update)
     _authorize(uow, "read", lead)
     return lead
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput
 from core.models import Contact, Customer
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize, require, require_record, scoped
@@ -57,10 +57,7 @@ def default_pipeline(uow: UnitOfWork) -> Pipeline:
 
 
 def get_opportunity(uow: UnitOfWork, opportunity_id: int, *, for_update: bool = False) -> Opportunity:
-    found = uow.session.get(Opportunity, opportunity_id, populate_existing=for_update,
-                            with_for_update={"of": Opportunity.__table__} if for_update else None)
-    if found is None:
-        raise NotFound("opportunity", opportunity_id)
+    found = uow.get(Opportunity, opportunity_id, "opportunity", for_update=for_update)
     _authorize(uow, "read", found)
     return found
 
@@ -155,9 +152,7 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
         note_follow_up(uow, lead, at=now)
         record_owner = lead.owner_id
     elif data.get("customer_id"):
-        customer = uow.session.get(Customer, data["customer_id"])
-        if customer is None:
-            raise NotFound("customer", data["customer_id"])
+        customer = uow.get(Customer, data["customer_id"], "customer")
         authorize(uow.actor, "update", "customer", customer)
         activity.customer_id = customer.id
         record_owner = customer.owner_id

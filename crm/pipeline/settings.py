@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, InvalidInput
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.pipeline.models import EXIT_FIELDS, Opportunity, OpportunityState, Pipeline, Stage
@@ -41,9 +41,7 @@ def list_pipelines(uow: UnitOfWork) -> list[Pipeline]:
 
 def get_pipeline(uow: UnitOfWork, pipeline_id: int) -> Pipeline:
     _authorize(uow, "read")
-    found = uow.session.get(Pipeline, pipeline_id)
-    if found is None:
-        raise NotFound("pipeline", pipeline_id)
+    found = uow.get(Pipeline, pipeline_id, "pipeline")
     return found
 
 
@@ -144,9 +142,7 @@ def create_pipeline(uow: UnitOfWork, data: dict[str, Any]) -> Pipeline:
 def add_stage(uow: UnitOfWork, pipeline_id: int, data: dict[str, Any]) -> Stage:
     """An open stage at `position` (1..n+1 among the open stages; at the end of them when not given)."""
     _authorize(uow, "create")
-    pipeline = uow.session.get(Pipeline, pipeline_id)
-    if pipeline is None:
-        raise NotFound("pipeline", pipeline_id)
+    pipeline = uow.get(Pipeline, pipeline_id, "pipeline")
     opens = _open_stages(pipeline)
     errors: dict[str, list[str]] = {}
     code = _code(data, errors)
@@ -175,9 +171,7 @@ def update_stage(uow: UnitOfWork, stage_id: int, data: dict[str, Any]) -> Stage:
     (`active` false) or bring back (`active` true, at the end of the open stages) an open stage.
     Won and lost stages only take a new name."""
     _authorize(uow, "update")
-    stage = uow.session.get(Stage, stage_id)
-    if stage is None:
-        raise NotFound("stage", stage_id)
+    stage = uow.get(Stage, stage_id, "stage")
     pipeline = stage.pipeline
     errors: dict[str, list[str]] = {}
     name = _text(data, "name", 120, errors, required=False) if "name" in data else None

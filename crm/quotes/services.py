@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput
 from core.models import Contact, Customer, Product
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize, require
@@ -34,10 +34,7 @@ def _authorize(uow: UnitOfWork, action: str, quote: Quote | None = None) -> None
 
 
 def get_quote(uow: UnitOfWork, quote_id: int, *, for_update: bool = False) -> Quote:
-    quote = uow.session.get(Quote, quote_id, populate_existing=for_update,
-                            with_for_update={"of": Quote.__table__} if for_update else None)
-    if quote is None:
-        raise NotFound("quote", quote_id)
+    quote = uow.get(Quote, quote_id, "quote", for_update=for_update)
     _authorize(uow, "read", quote)
     return quote
 

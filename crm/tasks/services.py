@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput
 from core.models import Customer, Role, User
 from core.permissions import SCOPES, allowed_owner, authorize, scoped
 from core.uow import UnitOfWork
@@ -54,10 +54,7 @@ def _aware(name: str, value: Any, errors: dict[str, list[str]], *, required: boo
 
 
 def get_task(uow: UnitOfWork, task_id: int, *, for_update: bool = False) -> Task:
-    task = uow.session.get(Task, task_id, populate_existing=for_update,
-                           with_for_update={"of": Task.__table__} if for_update else None)
-    if task is None:
-        raise NotFound("task", task_id)
+    task = uow.get(Task, task_id, "task", for_update=for_update)
     _authorize(uow, "read", task)
     return task
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import Forbidden, InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput
 from core.models import Customer, Product, Role, User
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize
@@ -28,10 +28,7 @@ def _authorize(uow: UnitOfWork, action: str, ticket: Ticket | None = None) -> No
 
 
 def get_ticket(uow: UnitOfWork, ticket_id: int, *, for_update: bool = False) -> Ticket:
-    ticket = uow.session.get(Ticket, ticket_id, populate_existing=for_update,
-                             with_for_update={"of": Ticket.__table__} if for_update else None)
-    if ticket is None:
-        raise NotFound("ticket", ticket_id)
+    ticket = uow.get(Ticket, ticket_id, "ticket", for_update=for_update)
     _authorize(uow, "read", ticket)
     return ticket
 

@@ -21,7 +21,7 @@ from flask import url_for
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from core.errors import InvalidInput, NotFound
+from core.errors import InvalidInput
 from core.models import Customer, User
 from core.permissions import authorize, can
 from core.uow import UnitOfWork
@@ -109,9 +109,7 @@ class TimelinePage:
 def get_customer(uow: UnitOfWork, customer_id: int) -> Customer:
     """The customer whose timeline the actor may read: a rep only their own customers, a manager the
     team's, finance, management and admin all; anyone else's customer is 404."""
-    customer = uow.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound("customer", customer_id)
+    customer = uow.get(Customer, customer_id, "customer")
     authorize(uow.actor, "read", RESOURCE, customer)
     return customer
 
