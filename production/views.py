@@ -5,7 +5,7 @@ start, complete and cancel buttons, and the printed work order sheet."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.models import Product, Warehouse
+from core.money import parse_decimal
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
 from core.views import NAV_EXTRA, act, guard, load_or_abort
@@ -142,11 +143,8 @@ def work_order_start(work_order_id: int):
 @login_required
 def work_order_complete(work_order_id: int):
     raw = request.form.get("qty", "").strip().replace(",", "")
-    try:
-        qty = Decimal(raw)
-    except InvalidOperation:
-        qty = None
-    if qty is None or not qty.is_finite():
+    qty = parse_decimal(raw)
+    if qty is None:
         guard("update", "work_order")
         flash(_("“%(value)s” is not a quantity.", value=raw), "error")
         return redirect(url_for("production_web.board"), 303)

@@ -7,8 +7,6 @@ the stock moves and the allocation of what came in are the receive service's bus
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +14,7 @@ from flask_login import current_user, login_required
 
 from core.errors import DomainError
 from core.models import Warehouse
+from core.money import parse_decimal
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
@@ -163,11 +162,8 @@ def _receipt_lines(form) -> tuple[list[dict], list[str]]:
     for key, raw in form.items():
         if not key.startswith("qty-") or not key.removeprefix("qty-").isdigit() or not raw.strip():
             continue
-        try:
-            qty = Decimal(raw.strip().replace(",", ""))
-        except InvalidOperation:
-            qty = None
-        if qty is None or not qty.is_finite():
+        qty = parse_decimal(raw)
+        if qty is None:
             errors.append(_("“%(value)s” is not a quantity.", value=raw.strip()))
             continue
         if qty != 0:
