@@ -23,6 +23,7 @@ from crm.views import ORDER_FLAGS
 from finance import credit_notes, documents, invoicing, refunds
 from finance.models import CreditNoteKind, PaymentMethod
 from finance.order_billing import overdue_by_order
+from finance.views import request_day
 
 bp = Blueprint("finance_credit_web", __name__, template_folder="templates", url_prefix="/finance")
 
@@ -52,13 +53,6 @@ def _company() -> str:
 
 def _pdf(body: bytes, filename: str) -> Response:
     return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
-
-
-def _day(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.values.get(name, "").strip())
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- printed documents
@@ -141,7 +135,7 @@ def credit_note_new(invoice_id: int):
             flash(_("Give numbers only; nothing was credited."), "error")
         else:
             data = {"kind": kind, "lines": lines, "full": bool(form.get("full")), "reason": form.get("reason"),
-                    "credit_date": _day("credit_date"), "restock": bool(form.get("restock"))}
+                    "credit_date": request_day("credit_date"), "restock": bool(form.get("restock"))}
             try:
                 note = credit_notes.create_credit_note(get_uow(), invoice.id, data)
             except NotFound:
@@ -195,7 +189,7 @@ def customer_refunds(customer_id: int):
     if request.method == "POST":
         guard("create", "refund")
         form = request.form.to_dict()
-        data = {"amount": (form.get("amount") or "").strip().replace(",", "") or None, "date": _day("date"),
+        data = {"amount": (form.get("amount") or "").strip().replace(",", "") or None, "date": request_day("date"),
                 "method": form.get("method") or None, "reference": form.get("reference")}
         try:
             refund = refunds.record_refund(get_uow(), customer.id, data)

@@ -3,8 +3,6 @@ filters, and one entry's lines. For finance and management."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -16,6 +14,7 @@ from core.views import NAV_EXTRA, guard
 from core.web import get_session
 from finance import journal
 from finance.journal_models import Account
+from finance.views import request_day
 
 bp = Blueprint("finance_journal_web", __name__, template_folder="templates", url_prefix="/finance")
 
@@ -41,19 +40,12 @@ def _journal_labels():
             "account_type_label": lambda t: TYPE_LABELS.get(t, t)}
 
 
-def _day(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
-
-
 @bp.route("/accounts")
 @login_required
 def accounts():
     """The chart of accounts with each account's debits, credits and balance (up to a date)."""
     guard("read", "journal")
-    up_to = _day("up_to")
+    up_to = request_day("up_to")
     rows = journal.trial_balance(get_session(), current_user, up_to=up_to)
     debit = sum((row.debit for row in rows), start=journal.ZERO)
     credit = sum((row.credit for row in rows), start=journal.ZERO)
@@ -67,7 +59,7 @@ def entries():
     guard("read", "journal")
     session = get_session()
     customer_id = request.args.get("customer_id", type=int)
-    filters = {"date_from": _day("from"), "date_to": _day("to"), "account": request.args.get("account") or None,
+    filters = {"date_from": request_day("from"), "date_to": request_day("to"), "account": request.args.get("account") or None,
                "source_type": request.args.get("source") or None, "customer_id": customer_id,
                "q": request.args.get("q") or None}
     page = journal.entries(session, current_user, **filters, page=request.args.get("page", 1, type=int))

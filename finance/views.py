@@ -86,7 +86,8 @@ def _finance_labels():
             "payment_method_label": lambda method: METHOD_LABELS.get(method, method)}
 
 
-def _day(name: str) -> date | None:
+def request_day(name: str) -> date | None:
+    """A YYYY-MM-DD date of the request's query or form, or None when absent or unreadable."""
     try:
         return date.fromisoformat(request.values.get(name, "").strip())
     except ValueError:
@@ -103,7 +104,7 @@ def receivables():
     filters = {"state": request.args.get("state") or None, "q": request.args.get("q") or None,
                "customer_id": request.args.get("customer_id", type=int),
                "owner_id": request.args.get("owner_id", type=int),
-               "due_from": _day("due_from"), "due_to": _day("due_to")}
+               "due_from": request_day("due_from"), "due_to": request_day("due_to")}
     overdue = request.args.get("overdue") == "1"
     page = queries.invoices(session, current_user, overdue_on=date.today() if overdue else None,
                             page=request.args.get("page", 1, type=int), **filters)
@@ -126,7 +127,7 @@ def to_invoice():
 def create_invoice():
     guard("create", "invoice")
     data = {"sales_order_id": request.form.get("sales_order_id", type=int), "post": bool(request.form.get("post")),
-            "invoice_date": _day("invoice_date")}
+            "invoice_date": request_day("invoice_date")}
     try:
         invoice = invoicing.create_invoice(get_uow(), data)
     except DomainError as exc:
@@ -144,7 +145,7 @@ def invoice_all():
     """Month-end: invoice every order of the list, each in its own transaction (a refused order leaves
     the others invoiced), dated the chosen day."""
     guard("create", "invoice")
-    day = _day("invoice_date")
+    day = request_day("invoice_date")
     if request.form.get("invoice_date") and day is None:
         flash(_("Give the invoice date as YYYY-MM-DD; nothing was invoiced."), "error")
         return redirect(url_for("finance_web.to_invoice"), 303)
@@ -200,7 +201,7 @@ def payments_page():
         guard("create", "payment")
         form = request.form.to_dict()
         data = {"customer_id": request.form.get("customer_id", type=int), "amount": form.get("amount", "").strip()
-                or None, "date": _day("date"), "method": form.get("method") or None,
+                or None, "date": request_day("date"), "method": form.get("method") or None,
                 "reference": form.get("reference")}
         try:
             payment = payment_services.record_payment(get_uow(), data)
@@ -269,7 +270,7 @@ def undo_allocation(payment_id: int, allocation_id: int):
 def aging():
     """The aging table with each customer's DSO, the stacked bar chart, and the Excel export button."""
     guard("read", "receivable")
-    as_of = _day("as_of") or date.today()
+    as_of = request_day("as_of") or date.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
     chart = reports.aging_chart(rows, totals, labels=BUCKET_LABELS, others=_("Other customers"))
     return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS,
@@ -293,7 +294,7 @@ def aging_workbook_response(rows, totals, as_of: date) -> Response:
 @login_required
 def aging_xlsx():
     guard("read", "receivable")
-    as_of = _day("as_of") or date.today()
+    as_of = request_day("as_of") or date.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
     return aging_workbook_response(rows, totals, as_of)
 
@@ -313,7 +314,7 @@ def statement_response(actor, customer_id: int, start: date | None, end: date | 
 def customer_statement(customer_id: int):
     guard("read", "receivable")
     try:
-        return statement_response(current_user, customer_id, _day("from"), _day("to"))
+        return statement_response(current_user, customer_id, request_day("from"), request_day("to"))
     except NotFound:
         abort(404)
     except InvalidInput as exc:
