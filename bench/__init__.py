@@ -93,6 +93,11 @@ class Run:
     results: list = field(default_factory=list)
 
 
+def clients_label(n: int) -> str:
+    """How many clients a figure ran with, as its mode column reads: "1 client", "4 clients"."""
+    return f"{n} client{'s' if n > 1 else ''}"
+
+
 def measure(call: Callable[[], object], *, seconds: float = SECONDS, max_calls: int = MAX_CALLS,
             warmup: int = 3) -> Run:
     """Call `call` again and again for `seconds` (at most `max_calls` times), one client."""

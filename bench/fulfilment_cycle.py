@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bench import SECONDS, Figure, Target
+from bench import SECONDS, Figure, Target, clients_label
 from bench._order_to_plan import (
     Lane,
     Suite,
@@ -56,10 +56,6 @@ ON = date(2026, 12, 1)
 PRICES = {"MOTOR": ("S1", "800"), "STEEL": ("S2", "50")}
 STEPS = ("confirm order", "purchase orders from plans", "confirm purchase orders", "receive purchase orders",
          "release, start, complete HOUSING", "release, start, complete PUMP", "create and ship shipment")
-
-
-def _plural(n: int) -> str:
-    return f"{n} client{'s' if n > 1 else ''}"
 
 
 def cycle(make_uow: Callable[[], UnitOfWork], order_id: int, *,
@@ -163,7 +159,7 @@ def run(target: Target) -> list[Figure]:
                 found = rounds(lanes[:clients], make_uow=suite.uow, make_confirm=make_cycle, seconds=SECONDS,
                                max_orders=MAX_ORDERS)
             figures.append(Figure(
-                TITLE, target.label, _plural(clients), found.run.count, found.run.seconds, "orders/s",
+                TITLE, target.label, clients_label(clients), found.run.count, found.run.seconds, "orders/s",
                 found.run.latencies_ms,
                 note=f"{found.timed_rounds}; latency = one order's whole cycle (14 transactions); "
                      f"{check_shipped(suite.uow(), found.order_ids)}; {waits.summary()}"))

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bench import Figure, Target, parallel
+from bench import Figure, Target, clients_label, parallel
 from core.db import make_engine
 from core.numbering import current_value, next_number
 
@@ -50,7 +50,7 @@ def measure_clients(target: Target, clients: int) -> Figure:
             last = current_value(session, prefix, DAY.year)
     finally:
         engine.dispose()
-    return Figure(TITLE, target.label, f"{clients} client{'s' if clients > 1 else ''}", run.count, run.seconds,
+    return Figure(TITLE, target.label, clients_label(clients), run.count, run.seconds,
                   "numbers/s", run.latencies_ms, note=_gap_free(run.results, last))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench import SECONDS, Figure, Target
+from bench import SECONDS, Figure, Target, clients_label
 from bench._order_to_plan import (
     Suite,
     build_lanes,
@@ -36,10 +36,6 @@ STATEMENT_GOAL = 40
 MAX_ORDERS = 2_000
 
 
-def _plural(n: int) -> str:
-    return f"{n} client{'s' if n > 1 else ''}"
-
-
 def run(target: Target) -> list[Figure]:
     suite = Suite(target, pool_size=10, name=f"bench-{__name__.rsplit('.', 1)[-1]}")
     try:
@@ -66,7 +62,7 @@ def run(target: Target) -> list[Figure]:
             with sample_lock_waits(suite.engine, suite.name) as waits:
                 found = rounds(lanes[:clients], make_uow=suite.uow, make_confirm=make_confirm, seconds=SECONDS,
                                max_orders=MAX_ORDERS)
-            figure = Figure(TITLE, target.label, _plural(clients), found.run.count, found.run.seconds, "orders/s",
+            figure = Figure(TITLE, target.label, clients_label(clients), found.run.count, found.run.seconds, "orders/s",
                             found.run.latencies_ms, goal=f"≥ {goal} orders/s",
                             note=f"{found.timed_rounds}; {check_like_order_1(suite.uow(), found.order_ids)}; "
                                  f"{waits.summary()}")

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import SECONDS, Figure, Target
+from bench import SECONDS, Figure, Target, clients_label
 from bench._order_to_plan import (
     Suite,
     build_lanes,
@@ -155,7 +155,7 @@ def run(target: Target) -> list[Figure]:
             for conn in connections:
                 conn.close()
             connections.clear()
-            figure = Figure(TITLE, target.label, f"{clients} client{'s' if clients > 1 else ''}", found.run.count,
+            figure = Figure(TITLE, target.label, clients_label(clients), found.run.count,
                             found.run.seconds, "orders/s", found.run.latencies_ms,
                             goal=f"≥ {GOAL_RATE} orders/s, p95 ≤ {GOAL_P95:g} ms",
                             note=f"{found.timed_rounds}; {check_like_order_1(suite.uow(), found.order_ids)}; "
