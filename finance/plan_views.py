@@ -14,8 +14,8 @@ from core.money import to_decimal
 from core.permissions import SCOPES, can
 from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
 from core.web import get_session, get_uow
-from crm.models import OrderState, SalesOrder
-from finance import invoicing, plans
+from crm.models import SalesOrder
+from finance import plans
 from finance.plan_models import InstallmentStatus, InstallmentTrigger
 
 bp = Blueprint("finance_plans_web", __name__, template_folder="templates", url_prefix="/finance/payment-plans")
@@ -64,16 +64,13 @@ def fragment():
         abort(404)
     order, plan = load_or_abort(plans.find_plan, order_id)
     view = plans.plan_view(order, plan, today=date.today()) if plan is not None else None
-    session = get_session()
     changeable = _may_change(order)
-    open_terms = (order.state not in (OrderState.CANCELLED.value, OrderState.DONE.value)
-                  and invoicing.invoiced_total(session, order.id) == 0)
     return render_template(
         "finance/_payment_plan.html", order=order, plan=plan, view=view, changeable=changeable,
-        editable=changeable and open_terms, templates=TEMPLATE_LABELS, triggers=TRIGGER_LABELS,
-        rows=range(FORM_ROWS),
+        editable=changeable and plans.terms_open(get_session(), order), templates=TEMPLATE_LABELS,
+        triggers=TRIGGER_LABELS, rows=range(FORM_ROWS),
         acceptable=changeable and plan is not None and plan.accepted_on is None
-        and order.state in (OrderState.SHIPPED.value, OrderState.DONE.value),
+        and order.state in plans.DELIVERED_ORDER_STATES,
         may_read_invoices=can(current_user, "read", "invoice"))
 
 

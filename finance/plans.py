@@ -64,6 +64,10 @@ MAX_INSTALLMENTS = 12
 #: Orders whose triggers can fire (an order that is confirmed and not cancelled).
 LIVE_ORDER_STATES = (OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPED.value, OrderState.SHIPPED.value,
                      OrderState.DONE.value)
+#: Orders whose payment terms can no longer change.
+CLOSED_ORDER_STATES = (OrderState.CANCELLED.value, OrderState.DONE.value)
+#: Orders shipped in full: acceptance by the customer can be recorded.
+DELIVERED_ORDER_STATES = (OrderState.SHIPPED.value, OrderState.DONE.value)
 DEFAULT_REMIND_BEFORE_DAYS = 3
 DEFAULT_REMIND_AFTER_DAYS = (1, 7, 14)
 
@@ -193,8 +197,13 @@ def _recompute(plan: PaymentPlan, order: SalesOrder) -> None:
 # --------------------------------------------------------------------------- setting a plan
 
 
+def terms_open(session: Session, order: SalesOrder) -> bool:
+    """Whether the order's payment plan can still be set or removed (what `_refuse_if_invoiced` refuses)."""
+    return order.state not in CLOSED_ORDER_STATES and invoicing.invoiced_total(session, order.id) == 0
+
+
 def _refuse_if_invoiced(uow: UnitOfWork, order: SalesOrder) -> None:
-    if order.state in (OrderState.CANCELLED.value, OrderState.DONE.value):
+    if order.state in CLOSED_ORDER_STATES:
         raise DomainError(f"Order {order.number} is {order.state}; its payment terms cannot change.",
                           code="not_plannable", details={"state": str(order.state)})
     if invoicing.invoiced_total(uow.session, order.id) > 0:
@@ -250,7 +259,7 @@ def accept_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> P
     if plan is None:
         raise DomainError(f"Order {order.number} has no payment plan; acceptance is recorded on a plan.",
                           code="no_payment_plan")
-    if order.state not in (OrderState.SHIPPED.value, OrderState.DONE.value):
+    if order.state not in DELIVERED_ORDER_STATES:
         raise DomainError(f"Order {order.number} is {order.state}; only a fully shipped order can be accepted.",
                           code="not_delivered", details={"state": str(order.state)})
     if plan.accepted_on is not None:
