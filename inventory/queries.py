@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from core.models import User
+from core.models import Product, User, Warehouse
 from core.permissions import scoped
 from core.queries import Page, paginate
 from crm.models import OrderState, SalesOrder, SalesOrderLine
-from inventory.models import Reservation, Shipment, StockBalance, StockMove
+from inventory.models import Reservation, ReservationState, Shipment, StockBalance, StockMove
 
 
 def _filtered(stmt, model, **filters):
@@ -47,8 +47,6 @@ def moves(session: Session, actor: User, *, page: int = 1, per_page: int = 25, p
 
 def product_balances(session: Session, actor: User, product_id: int) -> list[tuple[StockBalance, object]]:
     """One product's balance in each warehouse, with the warehouse: (balance, warehouse) by warehouse code."""
-    from core.models import Warehouse
-
     stmt = (scoped(actor, "stock", select(StockBalance, Warehouse))
             .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
             .where(StockBalance.product_id == product_id).order_by(Warehouse.code))
@@ -59,10 +57,6 @@ def active_locks(session: Session, actor: User, *, product_id: int | None = None
                  sales_order_id: int | None = None, limit: int = 500) -> list[tuple]:
     """Who holds the stock: active reservations with their product, warehouse and sales order
     (number), oldest first: (reservation, product, warehouse, order number or None)."""
-    from core.models import Product, Warehouse
-    from crm.models import SalesOrder
-    from inventory.models import ReservationState
-
     stmt = (scoped(actor, "reservation", select(Reservation, Product, Warehouse, SalesOrder.number))
             .join(Product, Product.id == Reservation.product_id)
             .join(Warehouse, Warehouse.id == Reservation.warehouse_id)
@@ -79,8 +73,6 @@ def active_locks(session: Session, actor: User, *, product_id: int | None = None
 def shipments(session: Session, actor: User, *, page: int = 1, per_page: int = 25, sales_order_id=None,
               state=None) -> Page:
     """Shipments (pick lists, shipped and backorders), newest first."""
-    from inventory.models import Shipment
-
     stmt = _filtered(scoped(actor, "shipment", select(Shipment)), Shipment, sales_order_id=sales_order_id,
                      state=state)
     return paginate(session, stmt.order_by(Shipment.id.desc()), page, per_page)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from core.models import Supplier, User
 from core.permissions import scoped
-from core.queries import MAX_PER_PAGE, Page
+from core.queries import MAX_PER_PAGE, Page, paginate
 from crm.models import SalesOrder
+from production.execution import work_order_due_dates
 from production.models import WorkOrder
-from purchasing.models import PurchasePlanLine
+from purchasing.models import PlanState, PurchaseOrder, PurchaseOrderLine, PurchasePlanLine, SupplierPrice
 
 
 def plan_lines(session: Session, actor: User, *, sales_order_id: int | None = None,
@@ -47,9 +48,6 @@ def plan_lines(session: Session, actor: User, *, sales_order_id: int | None = No
 def purchase_orders(session: Session, actor: User, *, supplier_id: int | None = None, state: str | None = None,
                     page: int = 1, per_page: int = 25) -> Page:
     """Purchase orders, newest first, filtered by supplier and state."""
-    from core.queries import paginate
-    from purchasing.models import PurchaseOrder
-
     stmt = scoped(actor, "purchase_order", select(PurchaseOrder))
     if supplier_id is not None:
         stmt = stmt.where(PurchaseOrder.supplier_id == supplier_id)
@@ -60,9 +58,6 @@ def purchase_orders(session: Session, actor: User, *, supplier_id: int | None = 
 
 def supplier_prices(session: Session, actor: User, *, supplier_id: int | None = None,
                     product_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
-    from core.queries import paginate
-    from purchasing.models import SupplierPrice
-
     stmt = scoped(actor, "supplier_price", select(SupplierPrice))
     if supplier_id is not None:
         stmt = stmt.where(SupplierPrice.supplier_id == supplier_id)
@@ -75,9 +70,6 @@ def expected_dates(session: Session, sales_order_line_ids: list[int]) -> dict[in
     """When what a sales order line still lacks is expected, from the supply pegged to it: the due
     date of its open work order, the expected date of the purchase order line that buys for it (or,
     not ordered yet, the plan's need-by date). The latest of them, per line."""
-    from production.execution import work_order_due_dates
-    from purchasing.models import PlanState, PurchaseOrderLine
-
     found: dict[int, date] = dict(work_order_due_dates(session, sales_order_line_ids))
     if not sales_order_line_ids:
         return found
