@@ -24,18 +24,6 @@ from finance.plan_models import PaymentPlan
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 
 
-def bucket_for(days_overdue: int) -> str:
-    if days_overdue <= 0:
-        return "current"
-    if days_overdue <= 30:
-        return "1_30"
-    if days_overdue <= 60:
-        return "31_60"
-    if days_overdue <= 90:
-        return "61_90"
-    return "over_90"
-
-
 def invoices(session: Session, actor: User, *, customer_id=None, state=None, sales_order_id=None,
              overdue_on: date | None = None, q: str | None = None, due_from: date | None = None,
              due_to: date | None = None, owner_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
