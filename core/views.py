@@ -379,12 +379,7 @@ def _list(m: MasterData):
 
 
 def _detail(m: MasterData, ident: int):
-    try:
-        record = services.get_record(get_uow(), m.model, ident, m.resource)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    record = load_or_abort(services.get_record, m.model, ident, m.resource)
     history = queries.audit_entries(get_session(), current_user, entity=m.model.__name__, entity_id=str(ident),
                                     per_page=20).items if can(current_user, "read", "audit") else []
     return render_template("core/detail.html", m=m, record=record, history=history,
