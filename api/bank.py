@@ -9,9 +9,9 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from core.web import get_uow
-from finance import bank
-from finance.bank_models import LineState
-from finance.bank_schemas import (
+from finance.bank import services as bank
+from finance.bank.models import LineState
+from finance.bank.schemas import (
     BankAccountInputSchema,
     BankAccountSchema,
     BankStatementSchema,

@@ -7,14 +7,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.web import get_session, get_uow
-from finance import credit_notes, credit_views, invoicing, refunds
-from finance.credit_schemas import (
+from finance.invoicing import credit_note_views as credit_views
+from finance.invoicing import credit_notes
+from finance.invoicing import services as invoicing
+from finance.invoicing.credit_note_schemas import (
     CreateCreditNoteSchema,
     CreateRefundSchema,
     CreditNoteSchema,
     CustomerRefundsSchema,
     RefundSchema,
 )
+from finance.payments import refunds
 
 from . import idempotent
 

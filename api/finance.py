@@ -11,8 +11,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.web import get_session, get_uow
-from finance import holds, invoicing, payments, plans, queries, services
+from finance import queries
 from finance import views as finance_views
+from finance.credit import holds, services
+from finance.invoicing import services as invoicing
+from finance.payments import services as payments
+from finance.plans import services as plans
 from finance.schemas import (
     AcceptOrderSchema,
     AgingSchema,

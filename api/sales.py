@@ -13,15 +13,15 @@ from marshmallow import fields
 from core.schemas import money
 from core.schemas import qty as quantity
 from core.web import get_session, get_uow
-from crm import queries, services
-from crm.schemas import (
+from crm.orders import queries, services
+from crm.orders.schemas import (
     CreateSalesOrderSchema,
     SalesOrderLineSchema,
     SalesOrderSchema,
     SalesOrderSummarySchema,
     UpdateSalesOrderSchema,
 )
-from finance.order_billing import overdue_by_order
+from finance.credit.order_flags import overdue_by_order
 from purchasing.queries import expected_dates
 
 from . import PageArgs, idempotent, page_body, page_schema

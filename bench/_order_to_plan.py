@@ -36,7 +36,7 @@ from core import services as core_services
 from core.app import create_app
 from core.config import Settings
 from core.uow import UnitOfWork
-from crm import services as crm
+from crm.orders import services as crm
 from inventory import services as inventory
 from inventory.models import Reservation
 from production import services as production

@@ -12,9 +12,9 @@ from core.app import create_app
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker, utcnow
 from core.models import Customer, Role, User
-from finance import reports
 from finance.models import Invoice
 from finance.queries import BUCKETS, aging
+from finance.receivables import aging as reports
 
 INVOICES, CUSTOMERS = 100_000, 2_000
 AS_OF = date(2027, 6, 30)
@@ -25,7 +25,7 @@ DESCRIPTION = (f"`finance.queries.aging` (what `GET /receivables/aging` and the 
                f"over the {DAYS} days before, due 30 days later, 70% posted, 10% partially paid, 20% paid. One "
                "grouped SQL query sums the open amount per customer into the five buckets and the credit sales of "
                "the last 90 days (for DSO); Python only builds one row per customer. Then the same report as an "
-               "Excel workbook (`finance.reports.aging_workbook`, pandas and openpyxl), query included. The "
+               "Excel workbook (`finance.receivables.aging.aging_workbook`, pandas and openpyxl), query included. The "
                "totals are checked against a plain SUM of the open amounts.")
 DATABASES = ("sqlite", "postgresql")
 D = Decimal

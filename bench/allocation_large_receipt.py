@@ -15,7 +15,7 @@ from bench import Figure, Target
 from bench._order_to_plan import Suite, count_statements, customer, one_transaction
 from core import services as core_services
 from core.db import utcnow
-from crm.models import SalesOrder, SalesOrderLine
+from crm.orders.models import SalesOrder, SalesOrderLine
 from inventory import services as inventory
 from inventory.models import Reservation, StockBalance
 from production.models import WorkOrder, WorkOrderComponent

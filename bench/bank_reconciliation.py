@@ -13,22 +13,22 @@ from bench import Figure, Target
 from bench._order_to_plan import Suite
 from core.db import utcnow
 from core.models import Customer
-from finance import bank
-from finance.bank_matching import Matcher
-from finance.bank_models import BankAccount, StatementLine
+from finance.bank import services as bank
+from finance.bank.matching import Matcher
+from finance.bank.models import BankAccount, StatementLine
 from finance.models import Invoice
 
 TITLE = "Bank statement auto-match"
 LINES, INVOICES, CUSTOMERS = 50_000, 100_000, 2_000
 # what the statement's lines are made of (shares of LINES)
 MIX = {"invoice_number": 0.2, "amount_and_name": 0.3, "amount": 0.2, "name": 0.1, "unmatched": 0.2}
-DESCRIPTION = (f"`finance.bank.import_statement` of one {LINES:,}-line CSV in a Chinese bank's layout (收入金额/支出金额, "
+DESCRIPTION = (f"`finance.bank.services.import_statement` of one {LINES:,}-line CSV in a Chinese bank's layout (收入金额/支出金额, "
                f"对方户名, 附言, 流水号) against {INVOICES:,} open posted invoices of {CUSTOMERS:,} customers, in one "
                "transaction: reading and checking every row, the fingerprint check against lines imported before, "
-               "matching (candidates loaded once into dictionaries by `finance.bank_matching.Matcher`, then look-ups "
+               "matching (candidates loaded once into dictionaries by `finance.bank.matching.Matcher`, then look-ups "
                "per line, no query per line), one multi-row insert of the lines and one of their audit entries, and "
                "the commit; then, after 1,000 invoices open for the unmatched lines' amounts are posted, "
-               "`finance.bank.rematch_statement` of the statement (its suggested and unmatched lines matched again). "
+               "`finance.bank.services.rematch_statement` of the statement (its suggested and unmatched lines matched again). "
                "The lines are built to hit each rule: "
                + ", ".join(f"{int(share * 100)}% {rule.replace('_', ' ')}" for rule, share in MIX.items())
                + ". The customers and invoices are written untimed with bulk Core inserts; after the import the "

@@ -8,7 +8,7 @@ from decimal import Decimal
 from bench import SECONDS, Figure, Target, measure
 from bench._order_to_plan import REQUESTED, Suite, count_statements, customer, one_transaction, suppliers
 from core import services as core_services
-from crm import services as crm
+from crm.orders import services as crm
 from inventory import services as inventory
 from production import services as production
 
@@ -16,7 +16,7 @@ TITLE = "Deep BOM explosion"
 FANOUT = 2  # make components per make product, levels 1 to 4: 2 + 4 + 8 + 16 = 30
 MAKE_LEVELS = 4
 LEAVES = 170  # buy components at level 5, shared out over the 16 products of level 4: 200 components in all
-DESCRIPTION = ("`crm.services.confirm_order` of one order for 1 unit of a product whose BOM tree has 5 levels "
+DESCRIPTION = ("`crm.orders.services.confirm_order` of one order for 1 unit of a product whose BOM tree has 5 levels "
                f"and 200 distinct components: levels 1-4 are `make` products ({FANOUT} per parent: 2, 4, 8, 16), "
                f"level 5 holds {LEAVES} `buy` products (10 or 11 under each level-4 product), 2 of each per "
                "parent. No make product has stock, so every confirmation plans 31 work orders (one per make "

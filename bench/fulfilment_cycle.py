@@ -23,8 +23,8 @@ from bench._order_to_plan import (
     suppliers,
 )
 from core.uow import UnitOfWork
-from crm import services as crm
-from crm.models import SalesOrder
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from inventory import shipping
 from inventory.models import Reservation
 from inventory.services import check_ledger
@@ -36,7 +36,7 @@ from purchasing.models import PlanState, PurchaseOrder, PurchasePlanLine
 TITLE = "Order-to-shipment cycle (service layer)"
 DESCRIPTION = ("The whole fulfilment of orders shaped like order 1 of the worked example (10 PUMP), each step a "
                "service call in a transaction and session of its own, as a request has: "
-               "`crm.services.confirm_order`; `purchasing.services.create_orders_from_plans` for the order's plan "
+               "`crm.orders.services.confirm_order`; `purchasing.services.create_orders_from_plans` for the order's plan "
                "lines (MOTOR 5 to S1, STEEL 14 to S2: two purchase orders); `confirm_purchase_order` and "
                "`receive_purchase_order` of each in full (the receipts allocated to the pegged work order "
                "components); `production.execution` release, start and complete of the HOUSING work order (7, "

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from bench import POSTGRES_URL, SECONDS, Figure, Target, parallel
 from bench._order_to_plan import REQUESTED, Suite, customer, one_transaction, sample_lock_waits, suppliers
 from core import services as core_services
-from crm import services as crm
+from crm.orders import services as crm
 from inventory import services as inventory
 from inventory.models import Reservation, StockBalance
 
@@ -26,7 +26,7 @@ TITLE = "Hot product"
 CLIENTS = 16
 DESCRIPTION = ("16 clients (threads, a connection each) reserving one unit at a time of the same product, "
                "so that every reservation queues on the same balance row, in two ways: (a) "
-               "`crm.services.confirm_order` of one-line orders for 1 unit of one `buy` product (a customer "
+               "`crm.orders.services.confirm_order` of one-line orders for 1 unit of one `buy` product (a customer "
                "per client, the credit check included), the only way the suite reserves stock; (b) inventory's "
                "locking step alone, as the explosion calls it: `inventory.services.lock_balances` (`SELECT ... "
                "FOR UPDATE`) + `reserve_available` + commit, in a unit of work of its own. Both are compared "

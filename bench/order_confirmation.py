@@ -16,10 +16,10 @@ from bench._order_to_plan import (
     sample_lock_waits,
     suppliers,
 )
-from crm import services as crm
+from crm.orders import services as crm
 
 TITLE = "Order confirmation (service layer)"
-DESCRIPTION = ("`crm.services.confirm_order` on orders shaped like order 1 of the worked example (10 PUMP over "
+DESCRIPTION = ("`crm.orders.services.confirm_order` on orders shaped like order 1 of the worked example (10 PUMP over "
                "the two-level PUMP/HOUSING BOM: credit check with the customer row locked, 5 reservations, "
                "2 work orders, 2 purchase plan lines, audit, one commit), each in a session of its own as a "
                "request has; 1 and 4 parallel clients (threads), each with its own customer and copies of the "

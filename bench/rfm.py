@@ -13,7 +13,7 @@ from bench._order_to_plan import Suite, one_transaction
 from core import services as core_services
 from core.db import utcnow
 from core.models import Customer
-from crm.models import SalesOrder, SalesOrderLine
+from crm.orders.models import SalesOrder, SalesOrderLine
 from crm.segments import rfm
 from crm.segments.models import CustomerRfm
 from inventory import services as inventory

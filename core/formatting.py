@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from flask import Flask
+
+#: The company's time zone: China time (UTC+8, no daylight saving).
+CHINA = timezone(timedelta(hours=8))
+
+
+def china_time(moment: datetime | None) -> str:
+    """A moment as China time to the minute, for pages and messages; none → ''."""
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def plain(value) -> str:

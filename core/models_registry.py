@@ -3,9 +3,9 @@
 
 import importlib
 
-MODEL_MODULES = ("core.models", "crm.models", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
+MODEL_MODULES = ("core.models", "crm.orders.models", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
                  "crm.tickets.models", "crm.tasks.models", "crm.segments.models",
-                 "inventory.models", "production.models", "purchasing.models", "finance.models", "finance.plan_models")
+                 "inventory.models", "production.models", "purchasing.models", "finance.models", "finance.plans.models")
 
 
 def load_all_models() -> None:

@@ -15,7 +15,7 @@ def _order_scope(actor, action):
     clause = SCOPES["customer"][0](actor, action)
     if clause is None:
         return None
-    from crm.models import SalesOrder
+    from crm.orders.models import SalesOrder
 
     return SalesOrder.customer_id.in_(select(Customer.id).where(clause))
 
@@ -32,7 +32,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         "update": SALES | {R.ADMIN},
     }, scope=(_order_scope, _order_in_scope))
 
-    from crm import views
+    from crm.orders import views
 
     app.register_blueprint(views.bp)
 

@@ -19,7 +19,7 @@ from core.permissions import require_record
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged, OwnerHandedOver
 from crm.leads.models import OPEN_STATUSES, Lead
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.pipeline.models import Activity, Opportunity, OpportunityState
 from crm.quotes.models import Quote
 from crm.tasks.models import Task, TaskState

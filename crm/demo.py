@@ -18,11 +18,11 @@ from sqlalchemy import select
 from core.db import utcnow
 from core.models import Customer, Product, User
 from core.uow import UnitOfWork
-from crm import services as orders
 from crm.leads import conversion
 from crm.leads import services as leads
 from crm.leads.models import Lead, ScoringRule
-from crm.models import SalesOrder
+from crm.orders import services as orders
+from crm.orders.models import SalesOrder
 from crm.pipeline import services as pipeline
 from crm.quotes import services as quotes
 from crm.tasks import services as tasks

@@ -5,7 +5,7 @@ from flask import Flask
 from core.events import GUARD, EventRegistry
 from core.models import Role
 from core.permissions import SALES, register
-from finance import bank_models  # noqa: F401  (bank accounts, statements and lines: loaded with finance)
+from finance.bank import models as bank_models  # noqa: F401  (bank accounts, statements and lines: loaded with finance)
 
 R = Role
 
@@ -41,21 +41,21 @@ def init_app(app: Flask, events: EventRegistry) -> None:
                               "update": SALES | {R.FINANCE, R.ADMIN}}, scope=_plan_scope())
     events.subscribe(SalesOrderConfirmed, handlers.invoice_deposits)
     events.subscribe(SalesOrderShipped, handlers.invoice_delivery_installments)
-    from finance import plan_views
+    from finance.plans import views as plan_views
 
     app.register_blueprint(plan_views.bp)
 
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
-    from finance import bank_views
+    from finance.bank import views as bank_views
 
     app.register_blueprint(bank_views.bp)
 
     from finance import timeline
 
     timeline.register()  # invoices and payments on the customer 360 timeline
-    from finance import credit_views
+    from finance.invoicing import credit_note_views as credit_views
 
     app.register_blueprint(credit_views.bp)
     init_journal(app, events)
@@ -65,9 +65,10 @@ def init_journal(app: Flask, events: EventRegistry) -> None:
     """The double-entry journal: it books every posted invoice, credit note, payment, allocation, refund
     and valued stock move (a session hook plus these event subscriptions), its pages and its check."""
     from crm.events import CustomersMerged
-    from finance import journal, journal_views
     from finance.cli import finance_cli
     from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
+    from finance.journal import booking as journal
+    from finance.journal import views as journal_views
 
     register("journal", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})})
     journal.install()
@@ -86,4 +87,4 @@ def init_journal(app: Flask, events: EventRegistry) -> None:
     app.extensions.setdefault("demo_loaders", []).extend([crm_demo.load_orders, demo.load_finance])
 
 
-from finance import journal_models  # noqa: E402,F401  (the chart of accounts and the journal: loaded with finance)
+from finance.journal import models as journal_models  # noqa: E402,F401  (the chart of accounts and the journal: loaded with finance)

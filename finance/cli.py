@@ -14,7 +14,7 @@ def journal_check() -> None:
     """Prove the books agree: every entry and the whole journal balance; receivable and customer
     advances per customer equal the open invoices and the unapplied credit; inventory per product
     equals the stock valuation. Exits non-zero with the list of differences."""
-    from finance.journal import check
+    from finance.journal.booking import check
 
     session = current_app.extensions["db"].sessionmaker()
     try:
@@ -35,7 +35,7 @@ def journal_opening(on) -> None:
     """Book one opening entry that brings the journal level with invoices, payments and stock recorded before
     it existed (after upgrading a database that has history); nothing when they already agree."""
     from core.web import system_uow
-    from finance.journal import book_opening_balances
+    from finance.journal.booking import book_opening_balances
 
     session = current_app.extensions["db"].sessionmaker()
     try:

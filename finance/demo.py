@@ -15,11 +15,14 @@ from sqlalchemy import select
 from core.models import User
 from core.uow import UnitOfWork
 from crm.demo import ORDER_REFERENCE, acting
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.segments import rfm
-from finance import bank, invoicing, payments, plans
-from finance.bank_models import BankAccount
+from finance.bank import services as bank
+from finance.bank.models import BankAccount
+from finance.invoicing import services as invoicing
 from finance.models import Invoice
+from finance.payments import services as payments
+from finance.plans import services as plans
 from inventory import shipping
 
 ACCOUNT_NUMBER = "6222021001098765432"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged, SalesOrderConfirmed, SalesOrderShipped
-from finance import plans, services
+from finance.credit import services
+from finance.plans import services as plans
 
 
 def check_credit(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:

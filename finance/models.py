@@ -161,7 +161,7 @@ class Payment(Audited, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     amount: Mapped[Money]
     allocated_amount: Mapped[Money] = mapped_column(default=ZERO)
-    refunded_amount: Mapped[Money] = mapped_column(default=ZERO)  # paid back (finance.refunds)
+    refunded_amount: Mapped[Money] = mapped_column(default=ZERO)  # paid back (finance.payments.refunds)
     payment_date: Mapped[date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.BANK_TRANSFER.value)
     reference: Mapped[str | None] = mapped_column(String(200))
@@ -204,7 +204,7 @@ class CreditNoteKind(StrEnum):
 
 
 class CreditNote(Audited, Base):
-    """A posted credit note against one invoice (`finance.credit_notes`). Its amounts are the sums of
+    """A posted credit note against one invoice (`finance.invoicing.credit_notes`). Its amounts are the sums of
     its lines, each rounded to the cent like invoice lines; `to_unapplied_credit` is the part the
     invoice had already been paid, released to the customer's unapplied credit."""
 

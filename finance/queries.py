@@ -15,11 +15,11 @@ from core.models import Customer, User
 from core.money import ZERO
 from core.permissions import require, require_record, scoped
 from core.queries import Page, paginate
-from crm.models import SalesOrder
-from finance.credit import credit_status
-from finance.invoicing import BILLABLE_ORDER_STATES, billable_lines, invoiced_by_line
+from crm.orders.models import SalesOrder
+from finance.credit.exposure import credit_status
+from finance.invoicing.services import BILLABLE_ORDER_STATES, billable_lines, invoiced_by_line
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation
-from finance.plan_models import PaymentPlan
+from finance.plans.models import PaymentPlan
 
 BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
 

@@ -8,7 +8,8 @@ from celery import shared_task
 from flask import current_app
 
 from core.uow import UnitOfWork
-from finance import holds, plans
+from finance.credit import holds
+from finance.plans import services as plans
 
 
 @shared_task(name="finance.hold_overdue_customers", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

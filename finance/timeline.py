@@ -45,7 +45,7 @@ def _payments(session: Session, customer_id: int, limit: int, newest_first: bool
 
 
 def _credit_notes(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
-    from finance.credit_views import KIND_LABELS
+    from finance.invoicing.credit_note_views import KIND_LABELS
 
     rows = first(session, select(CreditNote).where(CreditNote.customer_id == customer_id), CreditNote.created_at,
                  limit, newest_first, CreditNote.id)

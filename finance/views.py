@@ -19,9 +19,13 @@ from core.money import to_decimal
 from core.permissions import can
 from core.views import HOME_ALERTS, NAV_EXTRA, act, add_detail_panel, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from finance import holds, invoicing, queries, reports, services, statements
-from finance import payments as payment_services
+from finance import queries
+from finance.credit import holds, services
+from finance.invoicing import services as invoicing
 from finance.models import InvoiceState, PaymentMethod
+from finance.payments import services as payment_services
+from finance.receivables import aging as reports
+from finance.receivables import statements
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

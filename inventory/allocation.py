@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from core.money import ZERO
 from core.uow import UnitOfWork
-from crm.models import OPEN_STATES, SalesOrder, SalesOrderLine
+from crm.orders.models import OPEN_STATES, SalesOrder, SalesOrderLine
 from inventory.events import StockAllocated
 from inventory.services import Holder, lock_balances, reserve_available
 

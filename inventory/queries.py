@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from core.models import Product, User, Warehouse
 from core.permissions import scoped
 from core.queries import Page, paginate
-from crm.models import OrderState, SalesOrder, SalesOrderLine
+from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
 from inventory.models import Reservation, ReservationState, Shipment, StockBalance, StockMove
 
 

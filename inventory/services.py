@@ -23,7 +23,7 @@ from core.models import Product, ProductKind, Warehouse
 from core.money import ZERO
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from crm import services as crm_services
+from crm.orders import services as crm_services
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
 
 

@@ -16,8 +16,8 @@ from core.money import ZERO
 from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from crm import services as crm_services
-from crm.models import OPEN_STATES, SalesOrder, SalesOrderLine
+from crm.orders import services as crm_services
+from crm.orders.models import OPEN_STATES, SalesOrder, SalesOrderLine
 from inventory.models import MoveKind, Shipment, ShipmentLine, ShipmentState
 from inventory.services import consume_reserved
 

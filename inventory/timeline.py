@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.timeline.registry import TimelineEntry, TimelineSource, first, register_timeline_source
 from inventory.models import Shipment, ShipmentState
 

@@ -26,7 +26,7 @@ from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from inventory import queries, shipping
 from inventory.documents import DeliveryLineData, DeliveryNoteData, render_delivery_note
 from inventory.models import Shipment, ShipmentState

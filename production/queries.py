@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.permissions import scoped
 from core.queries import MAX_PER_PAGE, Page
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from production.models import WorkOrder
 
 

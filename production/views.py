@@ -19,7 +19,7 @@ from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
 from core.views import NAV_EXTRA, act, guard, load_or_abort
 from core.web import get_session, get_uow
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from inventory.models import StockBalance
 from inventory.views import WORK_ORDER_LINKS
 from production import execution, queries, services

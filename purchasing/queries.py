@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.models import Supplier, User
 from core.permissions import scoped
 from core.queries import MAX_PER_PAGE, Page, paginate
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from production.execution import work_order_due_dates
 from production.models import WorkOrder
 from purchasing.models import PlanState, PurchaseOrder, PurchaseOrderLine, PurchasePlanLine, SupplierPrice

@@ -19,7 +19,7 @@ from core.pdf import DEFAULT_COMPANY
 from core.permissions import can
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm import services as crm_services
+from crm.orders import services as crm_services
 from purchasing import queries, services
 from purchasing.documents import PurchaseOrderData, PurchaseOrderLineData, render_purchase_order
 from purchasing.models import PlanState, PurchaseOrder, PurchaseOrderLine, PurchaseOrderState

@@ -5,17 +5,13 @@ working day); C: no deadline (the lead goes to nurturing). Public holidays are n
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
-CHINA = timezone(timedelta(hours=8))
+from core.formatting import CHINA
+
 DAY_START, DAY_END = time(9), time(18)
 WORKING_HOURS_PER_DAY = 9
 DEADLINE_HOURS = {"A": 4, "B": WORKING_HOURS_PER_DAY}
-
-
-def china_time(moment: datetime | None) -> str:
-    """A moment as China time to the minute, for pages and messages; none → ''."""
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _next_start(local: datetime) -> datetime:

@@ -11,10 +11,10 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from core.formatting import CHINA
 from core.models import Role, User
 from core.money import ZERO, round_money
 from core.permissions import SALES, require, scoped
-from crm.leads.clock import CHINA
 from crm.leads.models import Lead, LeadStatus
 from crm.pipeline.models import Activity, Opportunity, OpportunityState, Pipeline, Stage
 from crm.tasks.models import Task, TaskState

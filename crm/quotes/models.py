@@ -14,7 +14,7 @@ from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
 from core.errors import DomainError, check_transition
 from core.models import Audited, Customer, Product
 from core.money import ZERO
-from crm.models import line_amounts
+from crm.orders.models import line_amounts
 
 
 class QuoteState(StrEnum):

@@ -3,7 +3,7 @@
 A quote belongs to an opportunity's customer and follows the customer's data scope. Lines are priced
 from the product list unless a price is given; a line discount above the policy's threshold sends the
 submitted quote to a sales manager for approval. The accepted quote becomes a draft sales order with the
-same lines (through `crm.services.create_order`, in the same transaction)."""
+same lines (through `crm.orders.services.create_order`, in the same transaction)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from core.models import Contact, Customer, Product
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize, require
 from core.uow import UnitOfWork
-from crm import services as orders
 from crm.leads.services import lead_policy
+from crm.orders import services as orders
 from crm.pipeline.models import Opportunity
 from crm.pipeline.services import get_opportunity
 from crm.quotes import documents

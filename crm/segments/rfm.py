@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from core.db import utcnow
 from core.models import Customer, LifecycleStage
 from core.uow import UnitOfWork
-from crm.models import OrderState, SalesOrder, SalesOrderLine
+from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
 from crm.segments.models import CustomerRfm
 from crm.tasks import services as tasks
 from crm.tasks.models import TaskSource

@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput
+from core.formatting import CHINA, china_time
 from core.models import Customer, Role, User
 from core.permissions import SCOPES, allowed_owner, authorize, scoped
 from core.uow import UnitOfWork
-from crm.leads.clock import CHINA, china_time
 from crm.leads.models import Lead
 from crm.pipeline.models import Activity, Opportunity
 from crm.tasks.models import Task, TaskSource, TaskState

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.errors import DomainError
+from core.formatting import CHINA, china_time
 from core.models import Customer, Role, User
 from core.permissions import allowed_owner, can, scoped
 from core.queries import paginate
 from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.leads.clock import CHINA, china_time
 from crm.tasks import services
 from crm.tasks.models import TaskSource, TaskState
 

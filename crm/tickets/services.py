@@ -16,7 +16,7 @@ from core.models import Customer, Product, Role, User
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize
 from core.uow import UnitOfWork
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.tickets.models import Ticket, TicketPriority, sla_due
 
 RESOURCE = "ticket"

@@ -11,8 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.leads.clock import china_time
-from crm.models import SalesOrder
+from core.formatting import china_time
+from crm.orders.models import SalesOrder
 from crm.pipeline.models import Activity, Opportunity
 from crm.quotes.models import Quote
 from crm.tasks.models import Task
@@ -96,7 +96,7 @@ def _quotes(session: Session, customer_id: int, limit: int, newest_first: bool) 
 
 
 def _orders(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
-    from crm.views import PROGRESS_LABELS, STATE_LABELS
+    from crm.orders.views import PROGRESS_LABELS, STATE_LABELS
 
     rows = first(session, select(SalesOrder).where(SalesOrder.customer_id == customer_id), SalesOrder.created_at,
                  limit, newest_first, SalesOrder.id)

@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.errors import Forbidden, InvalidInput, NotFound
+from core.formatting import china_time
 from core.models import Customer
 from core.permissions import SCOPES
 from core.views import add_detail_panel, guard
 from core.web import get_uow
-from crm.leads.clock import china_time
 from crm.timeline import registry
 
 bp = Blueprint("crm_timeline_web", __name__, template_folder="templates", url_prefix="/customers")

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm import services as crm
+from crm.orders import services as crm
 from finance.models import Invoice
-from finance.plan_models import PaymentPlan
+from finance.plans.models import PaymentPlan
 from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
 

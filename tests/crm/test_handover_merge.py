@@ -13,17 +13,18 @@ from core import services as core_services
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Address, AuditEntry, Contact, Customer
 from crm import customers
-from crm import services as crm
 from crm.leads.models import Lead
-from crm.models import SalesOrder
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import Opportunity
 from crm.quotes import services as quotes
 from crm.quotes.models import Quote
 from crm.tickets import services as tickets
 from crm.tickets.models import Ticket
-from finance import invoicing, payments
+from finance.invoicing import services as invoicing
 from finance.models import Invoice, Payment
+from finance.payments import services as payments
 from inventory import services as inventory
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import confirmed_order, ship

@@ -10,7 +10,7 @@ import pytest
 from core.errors import DomainError, InvalidTransition
 from core.models import Product
 from crm.events import SalesOrderCancelled, SalesOrderConfirmed
-from crm.models import OrderState, SalesOrder, line_amounts
+from crm.orders.models import OrderState, SalesOrder, line_amounts
 
 D = Decimal
 S = OrderState

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core import services as core_services
 from core.errors import DomainError, Forbidden, InvalidInput, InvalidTransition
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.pipeline import services as pipeline
 from crm.quotes import services as quotes
 from tests.conftest import make_user, uow_for

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core import services as core_services
 from core.models import Warehouse
-from crm.models import SalesOrder, SalesOrderLine
+from crm.orders.models import SalesOrder, SalesOrderLine
 from crm.segments import rfm
 from crm.segments.models import CustomerRfm
 from crm.tasks.models import Task

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from core import services as core_services
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from core.formatting import CHINA
 from core.models import AuditEntry, Notification, OutboxMessage
-from crm.leads.clock import CHINA
 from crm.pipeline import services as pipeline
 from crm.tasks import services as tasks
 from crm.tasks.models import Task

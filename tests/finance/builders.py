@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from core import services as core_services
 from core.uow import UnitOfWork
-from crm import services as crm
-from finance import invoicing
+from crm.orders import services as crm
+from finance.invoicing import services as invoicing
 from inventory import services as inventory
 from inventory import shipping
 

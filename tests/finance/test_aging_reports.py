@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 
 from core.models import Customer
-from finance import invoicing, payments
+from finance.invoicing import services as invoicing
+from finance.payments import services as payments
 from finance.queries import aging
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship

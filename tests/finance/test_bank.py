@@ -14,10 +14,13 @@ from sqlalchemy import func, select
 from core import services as core_services
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from crm.models import SalesOrder
-from finance import bank, invoicing, journal, payments
-from finance.bank_models import BankStatement, StatementLine
+from crm.orders.models import SalesOrder
+from finance.bank import services as bank
+from finance.bank.models import BankStatement, StatementLine
+from finance.invoicing import services as invoicing
+from finance.journal import booking as journal
 from finance.models import Invoice, Payment, PaymentAllocation
+from finance.payments import services as payments
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 
 D = Decimal

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from finance import bank
-from finance.bank_models import StatementLine
+from finance.bank import services as bank
+from finance.bank.models import StatementLine
 from finance.models import Invoice, Payment
 from tests.finance.test_bank import SAMPLE, Scene
 from tests.parallel import Clients, parallel_database, run_at_once

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from core.errors import Forbidden
 from core.models import AuditEntry, Product
-from finance import bank
-from finance.bank_models import StatementLine
+from finance.bank import services as bank
+from finance.bank.models import StatementLine
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import invoiced_order
 from tests.finance.test_bank import Scene, counts, lines_by_row

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from finance import bank
-from finance.bank_models import StatementLine
+from finance.bank import services as bank
+from finance.bank.models import StatementLine
 from tests.finance.test_bank_rematch import MonthEnd
 from tests.parallel import Clients, parallel_database, run_at_once
 

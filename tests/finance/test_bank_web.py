@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import func, select
 
-from finance.bank_models import BankAccount, BankStatement, StatementLine
+from finance.bank.models import BankAccount, BankStatement, StatementLine
 from finance.models import Invoice
 from tests.conftest import make_user, uow_for
 from tests.finance.test_bank import SAMPLE, Scene

@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from finance.documents import CreditNotePrint, InvoicePrint, PrintLine, render_credit_note, render_invoice
+from finance.invoicing.documents import (
+    CreditNotePrint,
+    InvoicePrint,
+    PrintLine,
+    render_credit_note,
+    render_invoice,
+)
 from tests.pdf_checks import assert_chinese_drawn, read
 
 D = Decimal

@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from core import services as core_services
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from crm.models import SalesOrder
-from finance import credit_notes, invoicing, payments
-from finance.credit import credit_status, receivable
+from crm.orders.models import SalesOrder
+from finance.credit.exposure import credit_status, receivable
 from finance.events import CreditNotePosted
+from finance.invoicing import credit_notes
+from finance.invoicing import services as invoicing
 from finance.models import CreditNote, CreditNoteLine, Invoice, Payment, PaymentAllocation
+from finance.payments import services as payments
 from inventory import services as inventory
 from inventory.models import StockMove
 from tests.conftest import make_user, uow_for

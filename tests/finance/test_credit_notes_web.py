@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from finance import invoicing, payments
+from finance.invoicing import services as invoicing
 from finance.models import CreditNote, Invoice, Payment, Refund
+from finance.payments import services as payments
 from tests.conftest import make_user, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
 from tests.web.test_forms import csrf_token, sign_in

@@ -11,8 +11,8 @@ import pytest
 
 from core.errors import DomainError, InvalidInput, InvalidTransition
 from core.models import Customer
-from finance import invoicing
-from finance.credit import credit_status, receivable
+from finance.credit.exposure import credit_status, receivable
+from finance.invoicing import services as invoicing
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 
 D = Decimal

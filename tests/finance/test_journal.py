@@ -12,12 +12,24 @@ from core import services as core_services
 from core.audit import LedgerViolation
 from core.db import utcnow
 from crm import customers as crm_customers
-from crm import services as crm
-from finance import credit_notes, invoicing, payments, plans, refunds
-from finance.credit import receivable
-from finance.journal import Draft, Leg, UnbalancedEntry, check, stock_valuation, trial_balance, write_entries
-from finance.journal_models import JournalEntry, JournalLine
+from crm.orders import services as crm
+from finance.credit.exposure import receivable
+from finance.invoicing import credit_notes
+from finance.invoicing import services as invoicing
+from finance.journal.booking import (
+    Draft,
+    Leg,
+    UnbalancedEntry,
+    check,
+    stock_valuation,
+    trial_balance,
+    write_entries,
+)
+from finance.journal.models import JournalEntry, JournalLine
 from finance.models import Invoice, Payment
+from finance.payments import refunds
+from finance.payments import services as payments
+from finance.plans import services as plans
 from inventory import services as inventory
 from inventory.models import StockMove
 from production import execution

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core import services as core_services
-from finance import invoicing, payments
-from finance.journal import check
-from finance.journal_models import JournalEntry
+from finance.invoicing import services as invoicing
+from finance.journal.booking import check
+from finance.journal.models import JournalEntry
+from finance.payments import services as payments
 from inventory import services as inventory
 from tests.finance.builders import ON, confirmed_order, ship
 from tests.parallel import Clients, parallel_database, run_at_once

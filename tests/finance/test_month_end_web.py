@@ -54,7 +54,7 @@ def test_invoice_all_reads_the_list_again_so_an_order_billed_meanwhile_is_not_bi
     sign_in(client, user)
     token = csrf_token(client, "/finance/to-invoice")
     # the first order is billed meanwhile by someone else: the list the button acts on is stale
-    from finance import invoicing
+    from finance.invoicing import services as invoicing
 
     listed = client.get("/finance/to-invoice").get_data(as_text=True)
     assert f'data-order="{first.number}"' in listed

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 from core.config import Settings
 from core.errors import Forbidden, InvalidInput
 from core.models import AuditEntry, Customer, Notification, OutboxMessage
-from crm import services as crm
-from finance import holds, invoicing, payments
+from crm.orders import services as crm
+from finance.credit import holds
+from finance.invoicing import services as invoicing
+from finance.payments import services as payments
 from tests.conftest import ApiClient, api_as, make_user, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
 from tests.web.test_forms import csrf_token, sign_in

@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from crm.models import SalesOrder
-from finance import invoicing, payments
+from crm.orders.models import SalesOrder
+from finance.invoicing import services as invoicing
 from finance.models import Invoice, Payment, PaymentAllocation
+from finance.payments import services as payments
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 from tests.parallel import Clients, parallel_database, run_at_once
 

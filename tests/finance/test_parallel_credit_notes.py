@@ -11,8 +11,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from finance import credit_notes, invoicing, payments, refunds
+from finance.invoicing import credit_notes
+from finance.invoicing import services as invoicing
 from finance.models import CreditNote, Invoice, Payment, PaymentAllocation, RefundPart
+from finance.payments import refunds
+from finance.payments import services as payments
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 from tests.parallel import Clients, parallel_database, run_at_once
 

@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput
 from core.models import OutboxMessage
-from crm import services as crm
-from crm.models import SalesOrder
-from finance import invoicing, payments, plans
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
+from finance.invoicing import services as invoicing
 from finance.models import Invoice
-from finance.plan_models import InstallmentReminder, PaymentPlan
+from finance.payments import services as payments
+from finance.plans import services as plans
+from finance.plans.models import InstallmentReminder, PaymentPlan
 from tests.conftest import make_user, uow_for
 from tests.finance.builders import ON, build_books, confirmed_order, ship
 

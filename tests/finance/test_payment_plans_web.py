@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from crm import services as crm
-from finance.plan_models import PaymentPlan
+from crm.orders import services as crm
+from finance.plans.models import PaymentPlan
 from tests.conftest import make_user, uow_for
 from tests.finance.builders import build_books, ship
 from tests.web.test_forms import csrf_token, sign_in

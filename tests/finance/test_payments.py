@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from finance import payments
-from finance.credit import receivable
+from finance.credit.exposure import receivable
 from finance.models import Invoice, Payment, PaymentAllocation
+from finance.payments import services as payments
 from tests.finance.builders import ON, build_books, invoiced_order
 
 D = Decimal

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError, InvalidInput
 from core.models import AuditEntry
-from finance import credit_notes, payments, refunds
 from finance.events import RefundRecorded
+from finance.invoicing import credit_notes
 from finance.models import Payment, Refund, RefundPart
+from finance.payments import refunds
+from finance.payments import services as payments
 from tests.conftest import make_user
 from tests.finance.builders import ON, build_books, invoiced_order
 

@@ -7,8 +7,10 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from finance import credit_notes, payments, refunds
-from finance.statements import statement_data
+from finance.invoicing import credit_notes
+from finance.payments import refunds
+from finance.payments import services as payments
+from finance.receivables.statements import statement_data
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.test_aging_reports import ledger  # noqa: F401  (the fixture)
 from tests.pdf_checks import assert_chinese_drawn, read

@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from crm import services as crm
-from crm.models import SalesOrder
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from inventory.models import Reservation, StockBalance
 from inventory.services import check_ledger
 from production.models import WorkOrder

@@ -10,13 +10,16 @@ from decimal import Decimal
 import pytest
 
 from core.errors import Forbidden, InvalidInput, NotFound
-from crm import services as crm
+from crm.orders import services as crm
 from crm.pipeline import services as pipeline
 from crm.quotes import services as quotes
 from crm.tickets import services as tickets
 from crm.timeline import registry
 from crm.timeline.registry import TimelineEntry, TimelineSource, customer_timeline
-from finance import credit_notes, invoicing, payments, refunds
+from finance.invoicing import credit_notes
+from finance.invoicing import services as invoicing
+from finance.payments import refunds
+from finance.payments import services as payments
 from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import ON, build_books, ship
 

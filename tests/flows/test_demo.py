@@ -9,17 +9,17 @@ from core.demo import load_demo
 from core.models import AuditEntry, User
 from crm.leads.models import Lead
 from crm.leads.queries import my_leads
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from crm.pipeline.models import Opportunity, Stage
 from crm.quotes.models import Quote
 from crm.segments.models import CustomerRfm
 from crm.tasks.services import my_tasks_today
 from crm.tickets.models import Ticket
-from finance import journal
-from finance.bank_models import BankAccount
-from finance.journal_models import JournalEntry
+from finance.bank.models import BankAccount
+from finance.journal import booking as journal
+from finance.journal.models import JournalEntry
 from finance.models import Invoice, Payment
-from finance.plan_models import PaymentPlan
+from finance.plans.models import PaymentPlan
 from inventory.models import Shipment, StockMove
 from inventory.services import check_ledger
 from production.models import Bom

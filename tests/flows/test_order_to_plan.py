@@ -13,9 +13,9 @@ from core.db import Base
 from core.errors import DomainError
 from core.models import AuditEntry
 from core.uow import UnitOfWork
-from crm import services as crm
-from finance import services as finance
-from finance.credit import credit_status
+from crm.orders import services as crm
+from finance.credit import services as finance
+from finance.credit.exposure import credit_status
 from inventory.models import Reservation, StockBalance
 from inventory.services import check_ledger
 from production.events import MaterialShortagesFound

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from crm import services as crm
+from crm.orders import services as crm
 from tests.flows.worked_example import build_worked_example, pump_order
 
 BUDGET = 40

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from core import services as core_services
 from core.uow import UnitOfWork
-from crm import services as crm
+from crm.orders import services as crm
 from inventory import services as inventory
 from production import services as production
 from purchasing import services as purchasing

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core import services as core_services
-from crm import services as crm
+from crm.orders import services as crm
 from inventory import services as inventory
 from inventory.allocation import waiting_demand
 from inventory.services import check_ledger

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import DomainError, Forbidden
-from crm import services as crm
+from crm.orders import services as crm
 from inventory.models import Reservation
 from production import execution
 from production.models import WorkOrder

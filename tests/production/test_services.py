@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core import services as core_services
 from core.errors import InvalidInput
-from crm import services as crm
+from crm.orders import services as crm
 from production import services as production
 from production.models import WorkOrder
 from purchasing.models import PurchasePlanLine

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import DomainError, InvalidInput, InvalidTransition
-from crm import services as crm
+from crm.orders import services as crm
 from purchasing import services as purchasing
 from purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchasePlanLine
 from tests.flows.test_order_to_plan import snapshot

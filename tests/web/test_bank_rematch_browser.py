@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import services
 from core.models import Product
-from finance import bank
+from finance.bank import services as bank
 from tests.conftest import PASSWORD
 from tests.finance.builders import invoiced_order
 from tests.finance.test_bank import Scene

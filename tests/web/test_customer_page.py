@@ -1,6 +1,6 @@
 """The customer page lists the customer's orders with their shipment and payment status."""
 
-from crm import services as crm
+from crm.orders import services as crm
 from tests.conftest import make_user, uow_for
 from tests.flows.worked_example import pump_order
 from tests.web.test_forms import sign_in

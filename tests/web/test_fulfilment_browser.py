@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from core import services
-from crm import services as crm
+from crm.orders import services as crm
 from tests.conftest import PASSWORD
 from tests.flows.worked_example import REQUESTED, build_worked_example
 from tests.web.live import live_fixtures, sign_in

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from crm import services as crm
+from crm.orders import services as crm
 from purchasing import services as purchasing
 from purchasing.models import PurchaseOrder, PurchasePlanLine
 from tests.conftest import make_user, uow_for

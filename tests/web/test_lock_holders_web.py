@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from crm import services as crm
-from crm.models import SalesOrder
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from production.models import WorkOrder
 from tests.conftest import make_user, uow_for
 from tests.flows.worked_example import pump_order

@@ -19,8 +19,9 @@ import pytest
 from flask import current_app
 
 from core import services
-from crm import services as crm
-from finance import bank, invoicing
+from crm.orders import services as crm
+from finance.bank import services as bank
+from finance.invoicing import services as invoicing
 from inventory import shipping
 from tests.conftest import PASSWORD
 from tests.finance.builders import build_books

@@ -10,8 +10,8 @@ from html import unescape
 
 from sqlalchemy import func, select
 
-from crm import services as crm
-from crm.models import SalesOrder
+from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from inventory.models import Reservation
 from tests.conftest import make_user, uow_for
 from tests.flows.worked_example import build_worked_example, pump_order

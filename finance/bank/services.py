@@ -7,10 +7,10 @@ a line repeated inside it is refused with every bad row named, and nothing is st
 (by content hash) is never imported twice into an account, and a line already imported (by the
 bank's line id, or a fingerprint of date, amount, reference and counterparty) is skipped, so
 overlapping exports add only what is new. Lines are written in bulk (one multi-row insert, and their
-audit entries likewise); matching is set-based (`finance.bank_matching`).
+audit entries likewise); matching is set-based (`finance.bank.matching`).
 
 Reconciling a line goes through the payment services: the payment is recorded and allocated by
-`finance.payments`, so its locks, the orders' paid amounts and the audit apply. The line row is
+`finance.payments.services`, so its locks, the orders' paid amounts and the audit apply. The line row is
 locked first; a line is reconciled or ignored once (409 `line_closed`)."""
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from core.models import AuditEntry, Customer
 from core.money import round_money
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from finance import payments
-from finance.bank_matching import Matcher
-from finance.bank_models import (
+from finance.bank.matching import Matcher
+from finance.bank.models import (
     DEFAULT_CURRENCY,
     MAPPING_FIELDS,
     BankAccount,
@@ -44,6 +43,7 @@ from finance.bank_models import (
     StatementLine,
 )
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentMethod
+from finance.payments import services as payments
 
 RESOURCE = "bank_statement"
 MAX_LINES = 200_000

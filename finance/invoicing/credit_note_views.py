@@ -18,14 +18,16 @@ from core.money import to_decimal
 from core.permissions import can
 from core.views import act, add_detail_panel, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from crm.models import SalesOrder
-from crm.views import ORDER_FLAGS
-from finance import credit_notes, documents, invoicing, refunds
+from crm.orders.models import SalesOrder
+from crm.orders.views import ORDER_FLAGS
+from finance.credit.order_flags import overdue_by_order
+from finance.invoicing import credit_notes, documents
+from finance.invoicing import services as invoicing
 from finance.models import CreditNoteKind, PaymentMethod
-from finance.order_billing import overdue_by_order
+from finance.payments import refunds
 from finance.views import request_day
 
-bp = Blueprint("finance_credit_web", __name__, template_folder="templates", url_prefix="/finance")
+bp = Blueprint("finance_credit_web", __name__, template_folder="../templates", url_prefix="/finance")
 
 KIND_LABELS = {CreditNoteKind.RETURN: _l("Return"), CreditNoteKind.PRICE_CORRECTION: _l("Price correction")}
 add_detail_panel("customer", "finance_credit_web.customer_credit_panel", _l("Unapplied credit and refunds"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.schemas import StrictInputSchema, money, text
-from finance.bank_models import MAPPING_FIELDS, LineState
+from finance.bank.models import MAPPING_FIELDS, LineState
 
 
 class MappingSchema(StrictInputSchema):

@@ -24,8 +24,8 @@ from core.formatting import money, plain
 from core.permissions import can
 from core.views import NAV_EXTRA, act, add_detail_panel, detail_panels, guard, load_or_abort
 from core.web import get_session, get_uow
-from crm import queries, schemas, services
-from crm.models import OrderState
+from crm.orders import queries, schemas, services
+from crm.orders.models import OrderState
 
 bp = Blueprint("crm_web", __name__, template_folder="templates", url_prefix="/sales-orders")
 

@@ -4,7 +4,7 @@ An invoice bills what a sales order has shipped and no other invoice (draft or p
 billed yet. Each line's amounts are rounded half-up to the cent like the order line's; the part
 that completes an order line takes what is left of that line's own untaxed amount and VAT, so the
 invoices of a fully shipped order add up to the order's total to the cent. Posting reports the
-gross amount back to the order (`crm.services.note_invoiced`), which moves it from unbilled to
+gross amount back to the order (`crm.orders.services.note_invoiced`), which moves it from unbilled to
 receivable in the credit exposure."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from core.money import ZERO
 from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from crm import services as crm_services
-from crm.models import OrderState, SalesOrder, SalesOrderLine, line_amounts
+from crm.orders import services as crm_services
+from crm.orders.models import OrderState, SalesOrder, SalesOrderLine, line_amounts
 from finance.models import Invoice, InvoiceLine, InvoiceState
-from finance.plan_models import PaymentPlan
+from finance.plans.models import PaymentPlan
 
 RESOURCE = "invoice"
 #: Orders whose shipped goods can be billed.

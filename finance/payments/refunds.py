@@ -6,7 +6,7 @@ from a paid invoice): `amount - allocated_amount - refunded_amount`. A refund pa
 payment; asking more than the unapplied credit is refused (409 `over_refund`) and changes nothing.
 Refunds are append-only like allocations: undoing one writes a reversing refund (negative amount and
 parts, `reverses_id`); a refund is undone once and a reversal is not undone. The payments are locked
-in id order (the order `finance.payments` uses), so a refund and an allocation of the same payment
+in id order (the order `finance.payments.services` uses), so a refund and an allocation of the same payment
 are serialized and never use the same money twice."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from core.permissions import authorize
 from core.uow import UnitOfWork
 from finance.events import RefundRecorded, RefundUndone
 from finance.models import Payment, Refund, RefundPart
-from finance.payments import read_money_movement
+from finance.payments.services import read_money_movement
 
 RESOURCE = "refund"
 

@@ -37,7 +37,7 @@ from core.queries import Page, paginate
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged
 from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
-from finance.journal_models import Account, AccountType, JournalEntry, JournalLine
+from finance.journal.models import Account, AccountType, JournalEntry, JournalLine
 from finance.models import (
     OPEN_INVOICE_STATES,
     Invoice,
@@ -498,7 +498,7 @@ def unapplied_credit(session: Session) -> dict[int, Decimal]:
 
 
 def open_receivable(session: Session) -> dict[int, Decimal]:
-    """Per customer: the open amounts of posted invoices (`finance.credit.receivable` for all customers)."""
+    """Per customer: the open amounts of posted invoices (`finance.credit.exposure.receivable` for all customers)."""
     rows = session.execute(select(Invoice.customer_id, func.sum(Invoice.total - Invoice.paid_amount))
                            .where(Invoice.state.in_(OPEN_INVOICE_STATES)).group_by(Invoice.customer_id))
     return {k: Decimal(v or 0) for k, v in rows}

@@ -14,7 +14,7 @@ Rules chosen:
   may still change: at confirmation the amounts are computed again from the confirmed total (fixed
   amounts that no longer fit refuse the confirmation, 409 `payment_plan_mismatch`).
 * When its trigger happens an installment is invoiced and posted at once through the one posting
-  path (`finance.invoicing.issue_invoice`): one line for its amount, dated the day of the act, due
+  path (`finance.invoicing.services.issue_invoice`): one line for its amount, dated the day of the act, due
   `days_after` the trigger date. The line's untaxed part is the order's untaxed share of the amount,
   rounded to the cent; the last installment invoiced takes what is left of the order's untaxed
   amount and VAT, so the installment invoices add up to the order's untaxed, VAT and total to the
@@ -47,10 +47,10 @@ from core.money import ZERO, round_money
 from core.permissions import authorize, require
 from core.queries import Page, paginate
 from core.uow import UnitOfWork
-from crm.models import OrderState, SalesOrder
-from finance import invoicing
+from crm.orders.models import OrderState, SalesOrder
+from finance.invoicing import services as invoicing
 from finance.models import OPEN_INVOICE_STATES, Invoice, InvoiceLine, InvoiceState
-from finance.plan_models import (
+from finance.plans.models import (
     InstallmentReminder,
     InstallmentTrigger,
     PaymentInstallment,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Customer
 from core.money import CENT, ZERO
-from crm.models import OPEN_STATES, SalesOrder
+from crm.orders.models import OPEN_STATES, SalesOrder
 from finance.models import OPEN_INVOICE_STATES, Invoice
 
 

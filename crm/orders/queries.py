@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from core.models import User
 from core.permissions import scoped
 from core.queries import Page, paginate
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 
 
 def sales_orders(session: Session, actor: User, *, q: str | None = None, page: int = 1, per_page: int = 25,

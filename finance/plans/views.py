@@ -14,11 +14,11 @@ from core.money import to_decimal
 from core.permissions import SCOPES, can
 from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
 from core.web import get_session, get_uow
-from crm.models import SalesOrder
-from finance import plans
-from finance.plan_models import InstallmentStatus, InstallmentTrigger
+from crm.orders.models import SalesOrder
+from finance.plans import services as plans
+from finance.plans.models import InstallmentStatus, InstallmentTrigger
 
-bp = Blueprint("finance_plans_web", __name__, template_folder="templates", url_prefix="/finance/payment-plans")
+bp = Blueprint("finance_plans_web", __name__, template_folder="../templates", url_prefix="/finance/payment-plans")
 
 TRIGGER_LABELS = {
     InstallmentTrigger.ON_CONFIRMATION: _l("On confirmation"), InstallmentTrigger.ON_DELIVERY: _l("On delivery"),

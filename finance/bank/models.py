@@ -1,7 +1,7 @@
 """Bank accounts, imported bank statements and their lines, as reconciliation sees them.
 
 A statement line is born `unmatched`, `suggested` or `matched` by the automatic matching on import
-(an `unmatched` or `suggested` one may be matched again later, `finance.bank.rematch_statement`);
+(an `unmatched` or `suggested` one may be matched again later, `finance.bank.services.rematch_statement`);
 a finance user then reconciles it (the line is tied to a payment) or ignores it (a bank fee, a
 transfer between own accounts). A reconciled line never changes again."""
 

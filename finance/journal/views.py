@@ -12,11 +12,11 @@ from core.errors import NotFound
 from core.models import Customer
 from core.views import NAV_EXTRA, guard
 from core.web import get_session
-from finance import journal
-from finance.journal_models import Account
+from finance.journal import booking as journal
+from finance.journal.models import Account
 from finance.views import request_day
 
-bp = Blueprint("finance_journal_web", __name__, template_folder="templates", url_prefix="/finance")
+bp = Blueprint("finance_journal_web", __name__, template_folder="../templates", url_prefix="/finance")
 
 for _entry in (("finance_journal_web.accounts", _l("Accounts"), ("read", "journal")),
                ("finance_journal_web.entries", _l("Journal"), ("read", "journal"))):

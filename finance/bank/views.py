@@ -16,11 +16,11 @@ from core.formatting import money
 from core.queries import Page
 from core.views import NAV_EXTRA, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
-from finance import bank
-from finance.bank_models import MAPPING_FIELDS, LineState
+from finance.bank import services as bank
+from finance.bank.models import MAPPING_FIELDS, LineState
 from finance.models import Payment
 
-bp = Blueprint("bank_web", __name__, template_folder="templates", url_prefix="/finance/bank")
+bp = Blueprint("bank_web", __name__, template_folder="../templates", url_prefix="/finance/bank")
 
 if not any(existing[0] == "bank_web.statements" for existing in NAV_EXTRA):
     NAV_EXTRA.append(("bank_web.statements", _l("Bank reconciliation"), ("read", "bank_statement")))

@@ -20,7 +20,7 @@ from core.money import ZERO, round_money, to_decimal
 from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from crm import services as crm_services
+from crm.orders import services as crm_services
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation, PaymentMethod
 
 RESOURCE = "payment"

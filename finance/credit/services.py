@@ -12,8 +12,8 @@ from core.errors import DomainError, InvalidInput, NotFound
 from core.models import Customer
 from core.permissions import require, require_record
 from core.uow import UnitOfWork
-from crm.models import OrderState, SalesOrder
-from finance.credit import CreditStatus, credit_status
+from crm.orders.models import OrderState, SalesOrder
+from finance.credit.exposure import CreditStatus, credit_status
 from finance.models import CreditApproval, Invoice, Payment
 
 

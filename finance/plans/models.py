@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, Money, Timestamp
 from core.models import AppendOnly, Audited
 from core.money import ZERO
-from crm.models import SalesOrder
+from crm.orders.models import SalesOrder
 from finance.models import OPEN_INVOICE_STATES, Invoice, InvoiceState
 
 

@@ -17,7 +17,7 @@ from core.models import Customer, Product, Warehouse
 from core.numbering import next_number
 from core.permissions import SCOPES, authorize
 from core.uow import UnitOfWork
-from crm.models import SalesOrder, SalesOrderLine
+from crm.orders.models import SalesOrder, SalesOrderLine
 
 RESOURCE = "sales_order"
 

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Customer
 from crm.leads.matching import normalize_company
-from finance.bank_models import LineState, StatementLine
+from finance.bank.models import LineState, StatementLine
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment
 
 INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{5}", re.IGNORECASE)

@@ -9,7 +9,7 @@ total to the cent. The note is posted at once:
 * the invoice's `untaxed`, `tax` and `total` fall by it and its `credited_amount` grows, so its open
   amount, the customer's receivable and exposure fall with it; a note that credits all that is left
   cancels the invoice (`posted -> cancelled`, the only way there);
-* the order learns it through `crm.services.note_credited` (invoiced amount down, credited up);
+* the order learns it through `crm.orders.services.note_credited` (invoiced amount down, credited up);
 * when the invoice had been paid beyond what it now charges, the newest allocations are undone with
   reversing rows (and the part still due re-allocated from the same payment), so the excess becomes
   the customer's unapplied credit on those payments, to apply elsewhere or refund;
@@ -34,9 +34,8 @@ from core.money import ZERO, round_money, to_decimal
 from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
-from crm import services as crm_services
-from crm.models import SalesOrder, line_amounts
-from finance import payments
+from crm.orders import services as crm_services
+from crm.orders.models import SalesOrder, line_amounts
 from finance.events import CreditedLine, CreditNotePosted
 from finance.models import (
     OPEN_INVOICE_STATES,
@@ -49,6 +48,7 @@ from finance.models import (
     Payment,
     PaymentAllocation,
 )
+from finance.payments import services as payments
 from inventory import services as inventory
 from inventory.allocation import allocate as allocate_stock
 from inventory.models import MoveKind
@@ -206,7 +206,7 @@ def _plan(session, invoice: Invoice, kind: str, data: dict) -> list[tuple[Left, 
 
 def _lock_payments_of(uow: UnitOfWork, invoice_id: int) -> None:
     """Lock the payments applied to the invoice in id order, before the invoice (the order
-    `finance.payments` takes them in), so a credit note and an allocation never deadlock."""
+    `finance.payments.services` takes them in), so a credit note and an allocation never deadlock."""
     ids = uow.session.scalars(select(PaymentAllocation.payment_id).where(PaymentAllocation.invoice_id == invoice_id)
                               .distinct()).all()
     for payment_id in sorted(ids):

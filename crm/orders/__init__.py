@@ -1,0 +1,1 @@
+"""Sales orders: the document that drives everything downstream."""

@@ -1,0 +1,1 @@
+"""Bank reconciliation: bank accounts, statement import and matching."""

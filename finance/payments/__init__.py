@@ -1,0 +1,1 @@
+"""Customer payments, their allocation to invoices, and refunds of unapplied credit."""

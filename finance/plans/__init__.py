@@ -1,0 +1,1 @@
+"""Payment plans: an order's installments, invoiced when their trigger happens."""
