@@ -26,12 +26,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 from sqlalchemy import func, select
 
 from core import formatting, queries, services
 from core.auth import LoginThrottled, authenticate
 from core.errors import DomainError, Forbidden, NotFound
+from core.forms import load_input
 from core.imports import IMPORTERS, ImportError_, read_table, run_import
 from core.models import (
     Customer,
@@ -164,7 +165,9 @@ def act(call: Callable[[], Any], success: Callable[[Any], str], target: str,
 
 
 def parse_form(fields: list[Field], form, *, editing: bool) -> dict:
-    """Turn form text into schema input: empty means none, checkboxes mean true/false."""
+    """Turn form text into schema input: empty means none, checkboxes mean true/false. The master-data
+    form reads its own field list (per-field permissions, comma-separated tags) rather than
+    `core.forms.form_input`, then loads the result through the same schema with `load_input`."""
     data: dict[str, Any] = {}
     for f in fields:
         if f.permission and not can(current_user, *f.permission):
@@ -404,12 +407,10 @@ def _form(m: MasterData, ident: int | None):
     if request.method == "POST":
         values = parse_form(m.fields, request.form, editing=record is not None)
         try:
-            data = m.form_schema(partial=record is not None).load(values)
+            data = load_input(m.form_schema, values, partial=record is not None)
             saved = m.update(uow, record.id, data) if record else m.create(uow, data)
             flash(_("%(kind)s %(key)s saved.", kind=m.singular, key=getattr(saved, m.key)), "success")
             return redirect(url_for(f"core_web.{m.endpoint}_detail", ident=saved.id))
-        except ValidationError as exc:
-            errors = exc.messages
         except Forbidden as exc:
             flash(exc.message, "error")
             return redirect(url_for(f"core_web.{m.endpoint}_list")), 303
