@@ -28,7 +28,7 @@ from core.models import Contact, Customer, Role, User
 from core.numbering import next_numbers
 from core.uow import UnitOfWork
 from crm.leads import clock, scoring, services
-from crm.leads.matching import normalize_company, normalize_phone
+from crm.leads.matching import company_key, normalize_phone
 from crm.leads.models import AssignmentRule, DuplicateKind, Grade, Lead, LeadPolicy, LeadSource, LeadStatus
 
 BATCH = 1000
@@ -54,7 +54,7 @@ class _Index:
                 select(Customer.id, Customer.email, Customer.phone, Customer.name).order_by(Customer.id)):
             _keep(index.customers["email"], email.lower() if email else None, ident)
             _keep(index.customers["phone"], normalize_phone(phone), ident)
-            _keep(index.customers["company"], normalize_company(name), ident)
+            _keep(index.customers["company"], company_key(name), ident)
         return index
 
     def load_leads(self, uow: UnitOfWork, leads: list[Lead]) -> None:

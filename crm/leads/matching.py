@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from crm.leads.regions import PLACES, SUFFIXES
+
 # longest first, so that 股份有限公司 is taken off before 有限公司
 CHINESE_SUFFIXES = sorted((
     "股份有限公司", "有限责任公司", "有限公司", "集团公司", "集团", "总公司", "分公司", "公司",
@@ -54,3 +56,36 @@ def normalize_company(value: str | None) -> str | None:
                 text, changed = text[: -len(suffix)], True
                 break
     return text or None
+
+
+_BRACKETED = re.compile(r"[(\[{【〔]([^()\[\]{}【】〔〕]*)[)\]}】〕]")
+_PLACE = "(?:" + "|".join(map(re.escape, PLACES)) + ")(?:" + "|".join(map(re.escape, SUFFIXES)) + ")?"
+_BRACKETED_PLACE = re.compile(rf"^\s*{_PLACE}\s*$")
+_LEADING_PLACE = re.compile(rf"^\s*{_PLACE}")
+#: A name left shorter than this once its place is dropped keeps the place (上海有限公司 stays 上海).
+MIN_KEY_LENGTH = 2
+
+
+def company_key(value: str | None) -> str | None:
+    """The key two company names are compared by: `normalize_company`, after dropping a Chinese
+    province or prefecture-level city (`crm.leads.regions`) written in brackets or at the start of the
+    name, with or without 省/市/自治区...: 深圳市华南泵业有限公司, 华南泵业（深圳）有限公司 and 华南泵业有限公司
+    all give 华南泵业. The place stays when too little would be left without it."""
+    text = unicodedata.normalize("NFKC", value or "")
+    text = _BRACKETED.sub(lambda m: " " if _BRACKETED_PLACE.match(m.group(1)) else m.group(0), text)
+    key = normalize_company(text)
+    while (match := _LEADING_PLACE.match(text)) and match.end() < len(text):
+        rest = text[match.end():]
+        shorter = normalize_company(rest)
+        if shorter is None or len(shorter) < MIN_KEY_LENGTH or _only_legal_form(rest):
+            break
+        text, key = rest, shorter
+    return key
+
+
+def _only_legal_form(text: str) -> bool:
+    """有限公司, 股份有限公司...: what is left of 上海有限公司 once 上海 is dropped."""
+    rest = "".join(_PUNCT.split(unicodedata.normalize("NFKC", text)))
+    for suffix in CHINESE_SUFFIXES:
+        rest = rest.replace(suffix, "")
+    return not rest

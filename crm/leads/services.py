@@ -19,7 +19,7 @@ from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.leads import clock, scoring
-from crm.leads.matching import normalize_company, normalize_email, normalize_phone
+from crm.leads.matching import company_key, normalize_email, normalize_phone
 from crm.leads.models import (
     AssignmentRule,
     BehaviourEvent,
@@ -196,7 +196,7 @@ def find_duplicate(uow: UnitOfWork, *, phone: str | None, email: str | None, com
     if company:  # prefilter on the key's first characters (a name's words may be spaced), confirm exactly
         for ident, name in s.execute(select(Customer.id, Customer.name).where(
                 Customer.name.ilike(f"%{company[:4]}%")).order_by(Customer.id)):
-            if normalize_company(name) == company:
+            if company_key(name) == company:
                 return DuplicateKind.CUSTOMER.value, ident, "company"
     conditions = [(Lead.norm_email, email, "email"), (Lead.norm_phone, phone, "phone"),
                   (Lead.norm_company, company, "company")]
@@ -301,7 +301,7 @@ def new_lead(data: dict[str, Any], *, source: str, address: str | None, now: dat
     lead.status = LeadStatus.NEW.value
     lead.events = [BehaviourEvent.FORM_SUBMITTED.value] if source == LeadSource.WEB_FORM else []
     lead.norm_phone, lead.norm_email = normalize_phone(lead.phone), normalize_email(lead.email)
-    lead.norm_company = normalize_company(lead.company)
+    lead.norm_company = company_key(lead.company)
     lead.is_duplicate = False
     lead.score, lead.recycled_count = 0, 0
     return lead

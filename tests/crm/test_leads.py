@@ -86,6 +86,29 @@ def test_a_chinese_company_already_a_customer_is_flagged_and_linked_not_dropped(
         True, "customer", customer.id, "company")
 
 
+@pytest.mark.parametrize("customer_name, lead_company", [
+    ("深圳市华南泵业有限公司", "华南泵业(深圳)有限公司"),
+    ("华南泵业（深圳）有限公司", "深圳市华南泵业有限公司"),
+    ("广东省深圳市华南泵业有限公司", "华南泵业有限公司"),
+])
+def test_a_company_named_with_its_city_in_brackets_or_in_front_is_the_same_company(db, customer_name,
+                                                                                   lead_company):
+    customer = core_services.create_customer(uow_for(db), {"code": "C-HN", "name": customer_name})
+
+    lead = capture(db, company=lead_company, email="buyer@hnpump.example")
+
+    assert (lead.is_duplicate, lead.duplicate_kind, lead.duplicate_id, lead.duplicate_on) == (
+        True, "customer", customer.id, "company")
+
+
+def test_companies_that_differ_once_their_city_is_dropped_stay_apart(db):
+    core_services.create_customer(uow_for(db), {"code": "C-HN", "name": "深圳市华南泵业有限公司"})
+
+    lead = capture(db, company="深圳市华北泵业有限公司", email="buyer@hbpump.example")
+
+    assert lead.is_duplicate is False
+
+
 def test_an_english_lead_matching_an_earlier_lead_by_company_is_flagged(db):
     first = capture(db, company="ACME Co., Ltd.", email="a@acme.example")
 

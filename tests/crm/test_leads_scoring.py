@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from crm.leads.clock import add_working_hours, follow_up_due
-from crm.leads.matching import normalize_company, normalize_email, normalize_phone
+from crm.leads.matching import company_key, normalize_company, normalize_email, normalize_phone
 from crm.leads.models import Lead, LeadStatus
 from crm.leads.scoring import Rule, grade_for, score_lead
 
@@ -54,6 +54,17 @@ def test_chinese_company_names_ignore_legal_suffixes_and_brackets():
         " 上海宝钢 有限公司 ")}
     assert same == {"上海宝钢"}
     assert normalize_company("上海宝山有限公司") != "上海宝钢"
+
+
+def test_a_province_or_city_in_front_or_in_brackets_is_ignored_when_comparing_company_names():
+    assert {company_key(n) for n in ("华南泵业(深圳)有限公司", "深圳市华南泵业有限公司", "深圳华南泵业有限公司",
+                                     "华南泵业（深圳市）有限公司", "广东省深圳市华南泵业有限公司",
+                                     "华南泵业有限公司")} == {"华南泵业"}
+    assert company_key("内蒙古伊利实业集团股份有限公司") == company_key("伊利(内蒙古)股份有限公司") == "伊利"
+    # a bracket that is no place, and a name that is nothing but a place, keep their words
+    assert company_key("上海宝钢（集团）有限公司") == "宝钢"
+    assert company_key("上海有限公司") == "上海" and company_key("深圳") == "深圳"
+    assert company_key("ACME Co., Ltd.") == "acme" and company_key(None) is None
 
 
 def test_english_company_names_ignore_case_punctuation_and_legal_suffixes():
