@@ -4,6 +4,10 @@
 records anything new), commits, then runs the after-commit hooks (relaying the
 outbox to Celery). The audit log is written by the session's flush hooks in
 `core.audit`, so it commits or rolls back with the act it records.
+
+A caller that goes on using the session after a refusal runs the act as
+`with uow: ...`: leaving the block rolls back whatever was not committed, so no
+view, API handler or task calls `rollback()` itself.
 """
 
 from __future__ import annotations
@@ -33,7 +37,23 @@ class UnitOfWork:
         self._after_commit: list[Callable[[], None]] = []
         self._on_outbox = on_outbox
         self._batch_depth = 0
-        session.info["actor_id"] = actor.id if actor is not None else None
+        session.info["actor_id"] = self.actor_id
+
+    @property
+    def actor_id(self) -> int | None:
+        """The acting user's id, None for the system (a task, the CLI, the demo loader)."""
+        return self.actor.id if self.actor is not None else None
+
+    # -- scope of one act
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        """Leave the act: whatever it did not commit (it raised, or it returned before its commit) is
+        rolled back with the events and after-commit work it queued, so what runs next in the same
+        session (a form shown again, an error page) reads the database as it was before the act."""
+        if exc_type is not None or self.session.in_transaction():
+            self.rollback()
 
     def get(self, model: type[T], ident: int, entity: str, *, for_update: bool = False) -> T:
         """The row `ident` of `model`, else NotFound(entity). With `for_update` it is locked (its own
