@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from core.schemas import DecimalText, StrictInputSchema, text
 from core.schemas import qty as quantity
@@ -17,6 +17,11 @@ class AdjustStockSchema(StrictInputSchema):
                       validate=[validate.NoneOf([Decimal(0)], error="An adjustment cannot be zero.")])
     reason = text(200, required=True)
     reference = text(60)
+
+    @validates("reason")
+    def _says_why(self, value, **_kwargs):
+        if value and not value.strip():
+            raise ValidationError("Say why the stock is adjusted.")
 
 
 class StockBalanceSchema(Schema):

@@ -24,6 +24,7 @@ from core.money import ZERO
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
+from inventory.events import StockMoved
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
 
 
@@ -226,7 +227,8 @@ def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decim
     """Append a move to the ledger and apply it to the balance in the same transaction.
     Stock may not fall below what is reserved (nor below zero). Every move carries a unit cost:
     the caller's (purchase price, rolled-up cost), else the running average cost (standard cost
-    when nothing has come in with a cost yet)."""
+    when nothing has come in with a cost yet). The move is announced (`StockMoved`): every way
+    stock moves comes through here."""
     if qty == 0:
         raise InvalidInput({"qty": ["A stock move cannot be zero."]})
     balance = _balance_for_update(uow, product_id, warehouse_id)
@@ -241,11 +243,18 @@ def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decim
                      reference=reference, unit_cost=unit_cost, created_by_id=uow.actor.id if uow.actor else None)
     uow.session.add(move)
     balance.on_hand += qty
+    uow.session.flush()  # the move's id, for the event
+    uow.publish(StockMoved(move_id=move.id, product_id=product_id, warehouse_id=warehouse_id, qty=move.qty,
+                           unit_cost=move.unit_cost, kind=move.kind, reason=move.reason, reference=move.reference,
+                           moved_at=move.created_at))
     return move, balance
 
 
 def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
-    """A stock adjustment (opening stock, count difference, damage): a signed move with a reason."""
+    """A stock adjustment (opening stock, count difference, damage): a signed move with a reason.
+
+    `data` is `AdjustStockSchema`'s output (a non-zero quantity, a reason); here only what needs the
+    database is checked: the product and warehouse exist and the product is stocked."""
     _authorize(uow, "create", "stock_adjustment")
     errors: dict[str, list[str]] = {}
     product = uow.session.get(Product, data.get("product_id"))
@@ -256,10 +265,6 @@ def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
     warehouse_id = data.get("warehouse_id")
     if warehouse_id is not None and uow.session.get(Warehouse, warehouse_id) is None:
         errors["warehouse_id"] = [f"No warehouse with id {warehouse_id}."]
-    if not data.get("qty"):
-        errors["qty"] = ["An adjustment cannot be zero."]
-    if not (data.get("reason") or "").strip():
-        errors["reason"] = ["Say why the stock is adjusted."]
     if errors:
         raise InvalidInput(errors)
     warehouse_id = warehouse_id or default_warehouse_id(uow.session)

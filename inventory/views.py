@@ -21,6 +21,7 @@ from sqlalchemy import select
 from core import queries as core_queries
 from core import services as core_services
 from core.errors import DomainError, NotFound
+from core.forms import load_form
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
 from core.permissions import can, scoped
@@ -30,6 +31,7 @@ from crm.orders.models import SalesOrder
 from inventory import queries, shipping
 from inventory.documents import DeliveryLineData, DeliveryNoteData, render_delivery_note
 from inventory.models import Shipment, ShipmentState
+from inventory.schemas import CreateShipmentSchema
 
 bp = Blueprint("inventory_web", __name__, template_folder="templates", url_prefix="/inventory")
 
@@ -131,8 +133,7 @@ def shipment_create():
     """A pick list of everything reserved for the order."""
     guard("create", "shipment")
     try:
-        shipment = shipping.create_shipment(get_uow(), {"sales_order_id": request.form.get("sales_order_id",
-                                                                                            type=int)})
+        shipment = shipping.create_shipment(get_uow(), load_form(CreateShipmentSchema, request.form))
     except DomainError as exc:
         flash(refusal(exc), "error")
         return redirect(url_for("inventory_web.shipping_desk"), 303)
