@@ -240,7 +240,7 @@ def post_move(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty: Decim
     if unit_cost is None:
         unit_cost = average_cost(uow.session, product_id, warehouse_id)
     move = StockMove(product_id=product_id, warehouse_id=warehouse_id, qty=qty, kind=kind.value, reason=reason,
-                     reference=reference, unit_cost=unit_cost, created_by_id=uow.actor.id if uow.actor else None)
+                     reference=reference, unit_cost=unit_cost, created_by_id=uow.actor_id)
     uow.session.add(move)
     balance.on_hand += qty
     uow.session.flush()  # the move's id, for the event

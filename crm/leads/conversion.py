@@ -34,7 +34,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
             lead.status == LeadStatus.ASSIGNED:
         raise DomainError(f"Lead {lead.number} is {lead.status}; only a lead someone owns can be converted.",
                           code="not_convertible")
-    owner_id = lead.owner_id or (uow.actor.id if uow.actor else None)
+    owner_id = lead.owner_id or uow.actor_id
     if owner_id is None:
         raise InvalidInput({"owner_id": ["A lead in nurturing needs an owner before conversion."]})
     with uow.batch():

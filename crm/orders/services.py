@@ -87,7 +87,7 @@ def create_order(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Sale
         customer_id=customer.id, customer=customer, warehouse_id=warehouse.id, order_date=on,
         requested_date=data.get("requested_date") or on, customer_reference=data.get("customer_reference"),
         note=data.get("note"), currency=customer.currency, state="draft",
-        created_by_id=uow.actor.id if uow.actor else None)
+        created_by_id=uow.actor_id)
     _set_lines(uow, order, data["lines"])
     order.number = next_number(uow.session, "SO", on=on)
     uow.session.add(order)

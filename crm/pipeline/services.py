@@ -89,7 +89,7 @@ def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime |
     opportunity = Opportunity(
         number=next_number(uow.session, "OPP", on=now.date()), customer_id=customer.id, customer=customer,
         pipeline_id=pipeline.id, stage_id=first.id, stage=first, state="open", created_at=now,
-        owner_id=data.get("owner_id") or customer.owner_id or (actor.id if actor else None),
+        owner_id=data.get("owner_id") or customer.owner_id or uow.actor_id,
         lead_id=data.get("lead_id"), **{k: data[k] for k in EDITABLE if data.get(k) is not None})
     uow.session.add(opportunity)
     uow.commit()
@@ -143,7 +143,7 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
         raise InvalidInput(errors)
     activity = Activity(kind=data["kind"], note=data.get("note") or "", next_step=data.get("next_step"),
                         next_step_date=data.get("next_step_date"), at=now,
-                        user_id=uow.actor.id if uow.actor else None)
+                        user_id=uow.actor_id)
     if data.get("lead_id"):
         lead: Lead = get_lead(uow, data["lead_id"], for_update=True)
         if uow.actor is not None:
@@ -165,7 +165,7 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
     uow.session.add(activity)
     uow.session.flush()
     # a next step date becomes a follow-up task of who logged it (a sales user), else of the record's owner
-    follow_up_activity(uow, activity, now=now, owner_id=uow.actor.id if uow.actor is not None
+    follow_up_activity(uow, activity, now=now, owner_id=uow.actor_id if uow.actor is not None
                        and uow.actor.role in ("sales_rep", "sales_manager") else record_owner)
     uow.commit()
     return activity

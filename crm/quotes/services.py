@@ -73,7 +73,7 @@ def create_quote(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
     quote = Quote(number=next_number(uow.session, "QT", on=now.date()), version=1, customer_id=customer.id,
                   customer=customer, opportunity_id=data.get("opportunity_id"), state="draft",
                   valid_until=data.get("valid_until"), currency=customer.currency, note=data.get("note"),
-                  created_by_id=uow.actor.id if uow.actor else None, created_at=now)
+                  created_by_id=uow.actor_id, created_at=now)
     quote.set_lines(_lines(uow, data.get("lines") or []))
     uow.session.add(quote)
     uow.commit()
@@ -108,7 +108,7 @@ def approve_quote(uow: UnitOfWork, quote_id: int, *, now: datetime | None = None
     if uow.actor is not None:
         require(uow.actor, "update", "quote_approval")
         _authorize(uow, "read", quote)
-    quote.approve(by=uow.actor.id if uow.actor else None, at=now or utcnow())
+    quote.approve(by=uow.actor_id, at=now or utcnow())
     uow.commit()
     return quote
 
@@ -154,7 +154,7 @@ def new_version(uow: UnitOfWork, quote_id: int, *, now: datetime | None = None) 
     old.supersede()
     quote = Quote(number=old.number, version=old.version + 1, customer_id=old.customer_id, customer=old.customer,
                   opportunity_id=old.opportunity_id, state="draft", valid_until=old.valid_until,
-                  currency=old.currency, note=old.note, created_by_id=uow.actor.id if uow.actor else None,
+                  currency=old.currency, note=old.note, created_by_id=uow.actor_id,
                   created_at=now or utcnow())
     quote.set_lines([(line.product, line.qty, line.unit_price, line.discount) for line in old.lines])
     uow.session.add(quote)

@@ -204,7 +204,7 @@ def follow_up_activity(uow: UnitOfWork, activity: Activity, *, owner_id: int | N
                 owner_id=owner.id, owner=owner, state=TaskState.OPEN.value,
                 source=TaskSource.ACTIVITY_NEXT_STEP.value, activity_id=activity.id,
                 customer_id=lead_customer, lead_id=activity.lead_id, opportunity_id=activity.opportunity_id,
-                created_by_id=uow.actor.id if uow.actor else None, created_at=_now(now))
+                created_by_id=uow.actor_id, created_at=_now(now))
     uow.session.add(task)
     return task
 

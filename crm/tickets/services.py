@@ -84,8 +84,8 @@ def create_ticket(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None
                     customer=customer, sales_order_id=order_id, product_id=product_id,
                     subject=data["subject"].strip(), description=data.get("description"),
                     priority=priority.value, status="open",
-                    assignee_id=assignee.id if assignee else (uow.actor.id if uow.actor else None),
-                    due_at=sla_due(priority, now), created_by_id=uow.actor.id if uow.actor else None,
+                    assignee_id=assignee.id if assignee else uow.actor_id,
+                    due_at=sla_due(priority, now), created_by_id=uow.actor_id,
                     created_at=now)
     uow.session.add(ticket)
     uow.commit()

@@ -327,7 +327,7 @@ def import_statement(uow: UnitOfWork, account_id: int, content: bytes, *, filena
                               period_start=min(line.line_date for line in parsed),
                               period_end=max(line.line_date for line in parsed), line_count=len(new),
                               skipped_count=len(parsed) - len(new),
-                              imported_by_id=uow.actor.id if uow.actor else None)
+                              imported_by_id=uow.actor_id)
     uow.session.add(statement)
     uow.session.flush()
     matcher = Matcher(uow.session)
@@ -464,7 +464,7 @@ def _record(uow: UnitOfWork, line: StatementLine, customer_id: int, plan: list[t
             "method": PaymentMethod.BANK_TRANSFER.value, "reference": _reference(line)})
         if plan:
             payments.allocate(uow, payment.id, allocations=[{"invoice_id": i, "amount": a} for i, a in plan])
-        line.reconcile(payment_id=payment.id, by=uow.actor.id if uow.actor else None, at=utcnow())
+        line.reconcile(payment_id=payment.id, by=uow.actor_id, at=utcnow())
     uow.commit()
     return payment
 
@@ -480,7 +480,7 @@ def confirm_line(uow: UnitOfWork, line_id: int, *, invoice_ids: list[int] | None
         if payment.amount != line.amount:
             raise DomainError(f"Payment {payment.number} is for {payment.amount}, the line for {line.amount}.",
                               code="amount_mismatch")
-        line.reconcile(payment_id=payment.id, by=uow.actor.id if uow.actor else None, at=utcnow())
+        line.reconcile(payment_id=payment.id, by=uow.actor_id, at=utcnow())
         uow.commit()
         return line
     chosen = list(invoice_ids or [])
@@ -581,7 +581,7 @@ def ignore_line(uow: UnitOfWork, line_id: int, *, reason: str) -> StatementLine:
     if not reason or len(reason) > 500:
         raise InvalidInput({"reason": ["Say why the line is ignored (at most 500 characters)."]},
                            message="The line was not ignored.")
-    line.ignore(reason=reason, by=uow.actor.id if uow.actor else None, at=utcnow())
+    line.ignore(reason=reason, by=uow.actor_id, at=utcnow())
     uow.commit()
     return line
 

@@ -47,7 +47,7 @@ def approve_credit(uow: UnitOfWork, order_id: int, *, reason: str) -> CreditAppr
         uow.session.add(approval)
     approval.approved_total = order.total
     approval.reason = reason.strip()
-    approval.approved_by_id = uow.actor.id if uow.actor else None
+    approval.approved_by_id = uow.actor_id
     approval.approved_at = utcnow()
     record_note(uow.session, order, f"Credit approved over the limit up to {order.total}: {reason.strip()}",
                 {"approved_total": [None, str(order.total)]})

@@ -276,7 +276,7 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
         number=next_number(uow.session, "CN", on=credit_date), invoice_id=invoice.id, invoice=invoice,
         customer_id=invoice.customer_id, sales_order_id=invoice.sales_order_id, kind=kind,
         credit_date=credit_date, reason=reason, warehouse_id=warehouse_id if restock else None,
-        untaxed=untaxed, tax=tax, total=untaxed + tax, created_by_id=uow.actor.id if uow.actor else None)
+        untaxed=untaxed, tax=tax, total=untaxed + tax, created_by_id=uow.actor_id)
     for position, (left, qty, line_untaxed, line_tax) in enumerate(plan, start=1):
         note.lines.append(CreditNoteLine(
             position=position, invoice_line_id=left.line.id, invoice_line=left.line, product_id=left.line.product_id,

@@ -135,7 +135,7 @@ def issue_invoice(uow: UnitOfWork, *, customer: Customer, order: SalesOrder | No
         invoice_date=invoice_date,
         due_date=due_date or invoice_date + timedelta(days=customer.payment_terms_days or 0),
         currency=order.currency if order is not None else customer.currency,
-        created_by_id=uow.actor.id if uow.actor else None)
+        created_by_id=uow.actor_id)
     for index, line in enumerate(lines):
         line.position = index + 1
     invoice.lines = lines

@@ -58,7 +58,7 @@ def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | N
     refund_date = data.get("date") or data.get("refund_date") or on or date.today()
     refund = Refund(number=next_number(uow.session, "RF", on=refund_date), customer_id=customer.id, amount=amount,
                     refund_date=refund_date, method=method, reference=reference,
-                    created_by_id=uow.actor.id if uow.actor else None)
+                    created_by_id=uow.actor_id)
     uow.session.add(refund)
     left = amount
     for payment in with_credit:
@@ -89,7 +89,7 @@ def undo_refund(uow: UnitOfWork, refund_id: int, *, on: date | None = None) -> R
     reversal = Refund(number=next_number(uow.session, "RF", on=undone_on), customer_id=original.customer_id,
                       amount=-original.amount, refund_date=undone_on, method=original.method,
                       reference=f"Undo {original.number}", reverses_id=original.id,
-                      created_by_id=uow.actor.id if uow.actor else None)
+                      created_by_id=uow.actor_id)
     uow.session.add(reversal)
     for part in original.parts:
         payment = payments[part.payment_id]

@@ -73,7 +73,7 @@ def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Pa
     payment_date = data.get("date") or data.get("payment_date") or on or date.today()
     payment = Payment(number=next_number(uow.session, "PAY", on=payment_date), customer_id=customer.id,
                       amount=amount, allocated_amount=ZERO, payment_date=payment_date, method=method,
-                      reference=reference, created_by_id=uow.actor.id if uow.actor else None)
+                      reference=reference, created_by_id=uow.actor_id)
     uow.session.add(payment)
     uow.commit()
     return payment
@@ -180,7 +180,7 @@ def _apply(uow: UnitOfWork, payment: Payment, invoice: Invoice, amount: Decimal,
            reverses: PaymentAllocation | None = None) -> PaymentAllocation:
     row = PaymentAllocation(payment=payment, invoice_id=invoice.id, invoice=invoice, amount=amount,
                             reverses_id=reverses.id if reverses else None,
-                            created_by_id=uow.actor.id if uow.actor else None)
+                            created_by_id=uow.actor_id)
     uow.session.add(row)
     invoice.paid_amount = (invoice.paid_amount or ZERO) + amount
     invoice.follow_payments()

@@ -223,7 +223,7 @@ def set_payment_plan(uow: UnitOfWork, order_id: int, data: dict, *, on: date | N
     _refuse_if_invoiced(uow, order)
     plan = plan_of(uow.session, order.id)
     if plan is None:
-        plan = PaymentPlan(sales_order_id=order.id, created_by_id=uow.actor.id if uow.actor else None)
+        plan = PaymentPlan(sales_order_id=order.id, created_by_id=uow.actor_id)
         uow.session.add(plan)
     plan.template = template if template in TEMPLATES and not data.get("installments") else None
     plan.installments.clear()
@@ -266,7 +266,7 @@ def accept_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> P
         raise DomainError(f"Order {order.number} was accepted on {plan.accepted_on}.", code="already_accepted")
     on = on or date.today()
     plan.accepted_on = on
-    plan.accepted_by_id = uow.actor.id if uow.actor else None
+    plan.accepted_by_id = uow.actor_id
     _fire(uow, plan, order, on=on)
     uow.commit()
     return plan
