@@ -14,8 +14,9 @@ from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
 from core.errors import DomainError, check_transition
 from core.events import RecordsEvents
 from core.models import Audited, Customer, Product, Warehouse
-from core.money import ZERO, round_money
+from core.money import ZERO
 from crm.events import OrderLineDemand, SalesOrderCancelled, SalesOrderConfirmed, SalesOrderShipped
+from crm.totals import DocumentTotals, LineTotals
 
 
 class OrderState(StrEnum):
@@ -33,13 +34,7 @@ S = OrderState
 OPEN_STATES = (S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED)
 
 
-def line_amounts(qty: Decimal, unit_price: Decimal, discount: Decimal, tax_rate: Decimal) -> tuple[Decimal, Decimal]:
-    """Untaxed amount and tax of one line, each rounded half-up to the cent."""
-    untaxed = round_money(qty * unit_price * (Decimal(1) - discount))
-    return untaxed, round_money(untaxed * tax_rate)
-
-
-class SalesOrder(RecordsEvents, Audited, Base):
+class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     __tablename__ = "crm_sales_order"
     __table_args__ = (Index("ix_crm_sales_order_customer_state", "customer_id", "state"),)
 
@@ -108,11 +103,6 @@ class SalesOrder(RecordsEvents, Audited, Base):
         self.lines.clear()
         self.compute_totals()
 
-    def compute_totals(self) -> None:
-        self.untaxed = sum((line.untaxed for line in self.lines), ZERO)
-        self.tax = sum((line.tax for line in self.lines), ZERO)
-        self.total = self.untaxed + self.tax
-
     # -- transitions
     def confirm(self, *, on: date) -> None:
         if not self.lines:
@@ -178,7 +168,7 @@ class SalesOrder(RecordsEvents, Audited, Base):
         return max(self.net_total - (self.invoiced_amount or ZERO), ZERO)
 
 
-class SalesOrderLine(Audited, Base):
+class SalesOrderLine(LineTotals, Audited, Base):
     __tablename__ = "crm_sales_order_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -208,7 +198,3 @@ class SalesOrderLine(Audited, Base):
     def open_qty(self) -> Decimal:
         """What is not shipped yet."""
         return max(self.qty - (self.shipped_qty or ZERO), ZERO)
-
-    def compute(self) -> None:
-        self.untaxed, self.tax = line_amounts(self.qty, self.unit_price, self.discount or ZERO, self.tax_rate)
-        self.total = self.untaxed + self.tax

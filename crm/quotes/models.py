@@ -14,7 +14,7 @@ from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
 from core.errors import DomainError, check_transition
 from core.models import Audited, Customer, Product
 from core.money import ZERO
-from crm.orders.models import line_amounts
+from crm.totals import DocumentTotals, LineTotals
 
 
 class QuoteState(StrEnum):
@@ -29,7 +29,7 @@ class QuoteState(StrEnum):
 Q = QuoteState
 
 
-class Quote(Audited, Base):
+class Quote(DocumentTotals, Audited, Base):
     __tablename__ = "crm_quote"
     __table_args__ = (UniqueConstraint("number", "version"),)
 
@@ -83,12 +83,9 @@ class Quote(Audited, Base):
             line = QuoteLine(product_id=product.id, product=product, position=position, qty=qty,
                              unit_price=product.list_price if unit_price is None else unit_price,
                              discount=discount, tax_rate=product.tax_rate)
-            line.untaxed, line.tax = line_amounts(line.qty, line.unit_price, line.discount, line.tax_rate)
-            line.total = line.untaxed + line.tax
+            line.compute()
             self.lines.append(line)
-        self.untaxed = sum((line.untaxed for line in self.lines), ZERO)
-        self.tax = sum((line.tax for line in self.lines), ZERO)
-        self.total = self.untaxed + self.tax
+        self.compute_totals()
 
     # -- transitions
     def submit(self, *, threshold: Decimal) -> None:
@@ -126,7 +123,7 @@ class Quote(Audited, Base):
         self.state = Q.SUPERSEDED.value
 
 
-class QuoteLine(Audited, Base):
+class QuoteLine(LineTotals, Audited, Base):
     __tablename__ = "crm_quote_line"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -35,7 +35,8 @@ from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
-from crm.orders.models import SalesOrder, line_amounts
+from crm.orders.models import SalesOrder
+from crm.totals import line_amounts
 from finance.events import CreditedLine, CreditNotePosted
 from finance.models import (
     OPEN_INVOICE_STATES,
@@ -213,27 +214,28 @@ def _lock_payments_of(uow: UnitOfWork, invoice_id: int) -> None:
         uow.session.get(Payment, payment_id, with_for_update={"of": Payment.__table__}, populate_existing=True)
 
 
-def _release(uow: UnitOfWork, invoice: Invoice, excess: Decimal) -> Decimal:
+def _release(uow: UnitOfWork, invoice: Invoice, excess: Decimal) -> tuple[Decimal, list[PaymentAllocation]]:
     """Undo the invoice's newest live allocations until `excess` is released; the part of the last
-    one still due goes back on the invoice from the same payment. Returns what was released."""
+    one still due goes back on the invoice from the same payment. Returns what was released and the
+    allocation rows written (to be announced)."""
     rows = list(uow.session.scalars(select(PaymentAllocation).where(PaymentAllocation.invoice_id == invoice.id)
                                     .order_by(PaymentAllocation.id.desc())))
     undone = {row.reverses_id for row in rows if row.reverses_id is not None}
-    released = ZERO
+    released, written = ZERO, []
     for row in rows:
         if released >= excess:
             break
         if row.reverses_id is not None or row.id in undone or row.amount <= 0:
             continue
         payment = uow.session.get(Payment, row.payment_id)
-        payments._apply(uow, payment, invoice, -row.amount, reverses=row)
+        written.append(payments._apply(uow, payment, invoice, -row.amount, reverses=row))
         keep = row.amount - (excess - released)
         if keep > 0:
-            payments._apply(uow, payment, invoice, keep)
+            written.append(payments._apply(uow, payment, invoice, keep))
             released = excess
         else:
             released += row.amount
-    return released
+    return released, written
 
 
 def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date | None = None) -> CreditNote:
@@ -290,7 +292,7 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
     invoice.total -= note.total
     invoice.credited_amount = (invoice.credited_amount or ZERO) + note.total
     excess = (invoice.paid_amount or ZERO) - invoice.total
-    released = _release(uow, invoice, excess) if excess > 0 else ZERO
+    released, reallocated = _release(uow, invoice, excess) if excess > 0 else (ZERO, [])
     note.to_unapplied_credit = released
     invoice.follow_payments()
     cancelled = invoice.total <= 0
@@ -312,6 +314,7 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
             allocate_stock(uow, product_id=line.product_id, warehouse_id=warehouse_id)
 
     uow.session.flush()
+    payments.announce_allocations(uow, reallocated)
     uow.publish(CreditNotePosted(
         credit_note_id=note.id, number=note.number, invoice_id=invoice.id, customer_id=invoice.customer_id,
         sales_order_id=invoice.sales_order_id, credit_date=credit_date, reason=kind, untaxed=untaxed, tax=tax,

@@ -23,7 +23,9 @@ from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
-from crm.orders.models import OrderState, SalesOrder, SalesOrderLine, line_amounts
+from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
+from crm.totals import line_amounts
+from finance.events import InvoicePosted
 from finance.models import Invoice, InvoiceLine, InvoiceState
 from finance.plans.models import PaymentPlan
 
@@ -263,11 +265,17 @@ def create_invoice(uow: UnitOfWork, data: dict, *, on: date | None = None) -> In
 
 
 def _post(uow: UnitOfWork, invoice: Invoice) -> None:
+    """The one posting path: the invoice becomes receivable, the order learns it, `InvoicePosted` is announced."""
     check_transition("invoice", invoice.state, InvoiceState.POSTED, Invoice.TRANSITIONS)
     invoice.move_to(InvoiceState.POSTED)
     invoice.posted_at = utcnow()
     if invoice.sales_order_id is not None:
         crm_services.note_invoiced(uow, invoice.sales_order_id, invoice.total)
+    if invoice.id is None:
+        uow.session.flush()  # a new invoice posted at once: its id, for the event
+    uow.publish(InvoicePosted(invoice_id=invoice.id, number=invoice.number, customer_id=invoice.customer_id,
+                              sales_order_id=invoice.sales_order_id, invoice_date=invoice.invoice_date,
+                              untaxed=invoice.untaxed, tax=invoice.tax, total=invoice.total))
 
 
 def post_invoice(uow: UnitOfWork, invoice_id: int) -> Invoice:

@@ -10,7 +10,8 @@ import pytest
 from core.errors import DomainError, InvalidTransition
 from core.models import Product
 from crm.events import SalesOrderCancelled, SalesOrderConfirmed
-from crm.orders.models import OrderState, SalesOrder, line_amounts
+from crm.orders.models import OrderState, SalesOrder
+from crm.totals import line_amounts
 
 D = Decimal
 S = OrderState
