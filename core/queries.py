@@ -34,11 +34,25 @@ def paginate(session: Session, stmt: Select, page: int = 1, per_page: int = 25) 
     return Page(items, total, page, per_page)
 
 
+LIKE_ESCAPE = "\\"
+
+
+def contains(column, q: str):
+    """`column` contains the text `q` as typed, case-insensitively: `%`, `_` and the escape character
+    in a search are matched literally, never as wildcards."""
+    escaped = q.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+    return column.ilike(f"%{escaped}%", escape=LIKE_ESCAPE)
+
+
+def search(q: str | None, *columns):
+    """The clause of a list's search box: any of `columns` contains `q` (None when nothing is typed)."""
+    q = (q or "").strip()
+    return or_(*(contains(col, q) for col in columns)) if q else None
+
+
 def _search(stmt: Select, q: str | None, *columns) -> Select:
-    if not q:
-        return stmt
-    like = f"%{q.strip()}%"
-    return stmt.where(or_(*(col.ilike(like) for col in columns)))
+    clause = search(q, *columns)
+    return stmt if clause is None else stmt.where(clause)
 
 
 def _filters(stmt: Select, model, filters: dict[str, Any]) -> Select:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core.errors import InvalidInput, NotFound
 from core.models import Contact, Customer, User
 from core.permissions import authorize, require_record, scoped
-from core.queries import Page, paginate
+from core.queries import Page, paginate, search
 from core.uow import UnitOfWork
 
 RESOURCE = "contact"
@@ -26,9 +26,8 @@ def contacts(uow: UnitOfWork, actor: User, *, customer_id: int | None = None, q:
     stmt = scoped(actor, RESOURCE, select(Contact))
     if customer_id is not None:
         stmt = stmt.where(Contact.customer_id == customer_id)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(Contact.name.ilike(like) | Contact.email.ilike(like) | Contact.phone.ilike(like))
+    if (found := search(q, Contact.name, Contact.email, Contact.phone)) is not None:
+        stmt = stmt.where(found)
     return paginate(uow.session, stmt.order_by(Contact.customer_id, Contact.is_primary.desc(), Contact.id),
                     page, per_page)
 

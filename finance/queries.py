@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
 from core.models import Customer, User
 from core.money import ZERO
 from core.permissions import require, require_record, scoped
-from core.queries import Page, paginate
+from core.queries import Page, paginate, search
 from crm.orders.models import SalesOrder
 from finance.credit.exposure import credit_status
 from finance.invoicing.services import BILLABLE_ORDER_STATES, billable_lines, invoiced_by_line
@@ -47,10 +47,8 @@ def invoices(session: Session, actor: User, *, customer_id=None, state=None, sal
         stmt = stmt.where(Invoice.state == state)
     if overdue_on is not None:
         stmt = stmt.where(Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < overdue_on)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.join(Customer, Customer.id == Invoice.customer_id).where(
-            or_(Invoice.number.ilike(like), Customer.name.ilike(like), Customer.code.ilike(like)))
+    if (found := search(q, Invoice.number, Customer.name, Customer.code)) is not None:
+        stmt = stmt.join(Customer, Customer.id == Invoice.customer_id).where(found)
     return paginate(session, stmt.order_by(Invoice.id.desc()), page, per_page)
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.models import User
 from core.permissions import scoped
-from core.queries import MAX_PER_PAGE, Page
+from core.queries import MAX_PER_PAGE, Page, search
 from crm.orders.models import SalesOrder
 from production.models import WorkOrder
 
@@ -21,8 +21,8 @@ def work_orders(session: Session, actor: User, *, sales_order_id: int | None = N
             .outerjoin(SalesOrder, SalesOrder.id == WorkOrder.sales_order_id))
     if sales_order_id is not None:
         stmt = stmt.where(WorkOrder.sales_order_id == sales_order_id)
-    if sales_order:
-        stmt = stmt.where(SalesOrder.number.ilike(f"%{sales_order.strip()}%"))
+    if (found := search(sales_order, SalesOrder.number)) is not None:
+        stmt = stmt.where(found)
     if state:
         stmt = stmt.where(WorkOrder.state == state)
     stmt = stmt.order_by(WorkOrder.id.desc() if sales_order_id is None else WorkOrder.id)

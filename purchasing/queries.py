@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Supplier, User
 from core.permissions import scoped
-from core.queries import MAX_PER_PAGE, Page, paginate
+from core.queries import MAX_PER_PAGE, Page, paginate, search
 from crm.orders.models import SalesOrder
 from production.execution import work_order_due_dates
 from production.models import WorkOrder
@@ -29,8 +29,8 @@ def plan_lines(session: Session, actor: User, *, sales_order_id: int | None = No
             .outerjoin(WorkOrder, WorkOrder.id == PurchasePlanLine.work_order_id))
     if sales_order_id is not None:
         stmt = stmt.where(PurchasePlanLine.sales_order_id == sales_order_id)
-    if sales_order:
-        stmt = stmt.where(SalesOrder.number.ilike(f"%{sales_order.strip()}%"))
+    if (found := search(sales_order, SalesOrder.number)) is not None:
+        stmt = stmt.where(found)
     if state:
         stmt = stmt.where(PurchasePlanLine.state == state)
     if supplier_id is not None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.models import User
 from core.permissions import scoped
-from core.queries import Page, paginate
+from core.queries import Page, paginate, search
 from crm.leads.models import Lead, LeadStatus
 from crm.pipeline.models import Opportunity
 
@@ -20,9 +20,8 @@ def leads(session: Session, actor: User, *, status: str | None = None, grade: st
                           (Lead.is_duplicate, is_duplicate)):
         if value is not None and value != "":
             stmt = stmt.where(column == value)
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(Lead.company.ilike(like) | Lead.contact_name.ilike(like) | Lead.number.ilike(like))
+    if (found := search(q, Lead.company, Lead.contact_name, Lead.number)) is not None:
+        stmt = stmt.where(found)
     return paginate(session, stmt.order_by(Lead.id.desc()), page, per_page)
 
 

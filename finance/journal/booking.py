@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import event, func, inspect, or_, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
@@ -33,7 +33,7 @@ from core.models import Customer, Product, ProductKind, User
 from core.money import ZERO, round_money, round_qty
 from core.numbering import next_numbers
 from core.permissions import require
-from core.queries import Page, paginate
+from core.queries import Page, paginate, search
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged
 from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
@@ -439,9 +439,8 @@ def entries(session: Session, actor: User, *, date_from: date | None = None, dat
         if customer_id:
             lines = lines.where(JournalLine.customer_id == customer_id)
         stmt = stmt.where(JournalEntry.id.in_(lines))
-    if q:
-        like = f"%{q.strip()}%"
-        stmt = stmt.where(or_(JournalEntry.number.ilike(like), JournalEntry.memo.ilike(like)))
+    if (found := search(q, JournalEntry.number, JournalEntry.memo)) is not None:
+        stmt = stmt.where(found)
     return paginate(session, stmt.order_by(JournalEntry.id.desc()), page, per_page)
 
 
