@@ -19,6 +19,14 @@ class Event:
     """Base of all domain events: frozen, past tense, ids and values only."""
 
 
+@dataclass(frozen=True)
+class ActSettled(Event):
+    """Published once by `UnitOfWork.commit()` when every handler of the act has run, right before the
+    transaction commits (not by a `commit()` inside `uow.batch()`: the batch is one act). It is for the
+    reactions that must come last and see the whole act: the journal writes the entries of what the act
+    did, taking its number counter after every other lock of the act. Its handlers start no new acts."""
+
+
 Handler = Callable[[Any, Event], None]
 
 

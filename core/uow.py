@@ -1,9 +1,10 @@
 """The unit of work: one business act, one transaction.
 
 `commit()` runs the in-transaction event handlers (looping until no handler
-records anything new), commits, then runs the after-commit hooks (relaying the
-outbox to Celery). The audit log is written by the session's flush hooks in
-`core.audit`, so it commits or rolls back with the act it records.
+records anything new), then the handlers of `ActSettled` (the journal books the
+act), commits, then runs the after-commit hooks (relaying the outbox to Celery).
+The audit log is written by the session's flush hooks in `core.audit`, so it
+commits or rolls back with the act it records.
 
 A caller that goes on using the session after a refusal runs the act as
 `with uow: ...`: leaving the block rolls back whatever was not committed, so no
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound
-from core.events import Event, EventRegistry, RecordsEvents
+from core.events import ActSettled, Event, EventRegistry, RecordsEvents
 from core.models import OutboxMessage
 
 if TYPE_CHECKING:
@@ -115,6 +116,8 @@ class UnitOfWork:
             self.dispatch()
             return
         try:
+            self.dispatch()
+            self.publish(ActSettled())  # the last reactions, seeing the whole act (the journal books it)
             self.dispatch()
             self.session.commit()
         except BaseException:

@@ -62,20 +62,36 @@ def init_app(app: Flask, events: EventRegistry) -> None:
 
 
 def init_journal(app: Flask, events: EventRegistry) -> None:
-    """The double-entry journal: it books every posted invoice, credit note, payment, allocation, refund
-    and valued stock move (a session hook plus these event subscriptions), its pages and its check."""
+    """The double-entry journal: it books every posted invoice, credit note, payment, allocation (and its
+    undo), refund, customer merge and valued stock move from the events that announce them (noted as
+    they come, booked together when the act settles), its pages and its check."""
+    from core.events import ActSettled
     from crm.events import CustomersMerged
     from finance.cli import finance_cli
-    from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
+    from finance.events import (
+        AllocationUndone,
+        CreditNotePosted,
+        InvoicePosted,
+        PaymentAllocated,
+        PaymentRecorded,
+        RefundRecorded,
+        RefundUndone,
+    )
     from finance.journal import booking as journal
     from finance.journal import views as journal_views
+    from inventory.events import StockMoved
 
     register("journal", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})})
-    journal.install()
+    events.subscribe(StockMoved, journal.book_stock_move)
+    events.subscribe(InvoicePosted, journal.book_invoice)
+    events.subscribe(PaymentRecorded, journal.book_payment)
+    events.subscribe(PaymentAllocated, journal.book_allocation)
+    events.subscribe(AllocationUndone, journal.book_allocation_undone)
     events.subscribe(CreditNotePosted, journal.book_credit_note)
     events.subscribe(RefundRecorded, journal.book_refund)
     events.subscribe(RefundUndone, journal.book_refund_undone)
     events.subscribe(CustomersMerged, journal.book_customer_merge)
+    events.subscribe(ActSettled, journal.book_pending)  # the entries of all the above, last in the act
     app.register_blueprint(journal_views.bp)
     app.cli.add_command(finance_cli)
 

@@ -12,6 +12,64 @@ from core.events import Event
 
 
 @dataclass(frozen=True)
+class InvoicePosted(Event):
+    """Invoice `invoice_id` was posted (left draft): the customer owes `total` (= untaxed + tax)."""
+
+    invoice_id: int
+    number: str
+    customer_id: int
+    sales_order_id: int | None
+    invoice_date: date
+    untaxed: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentRecorded(Event):
+    """Money received from a customer; what no allocation applies is the customer's unapplied credit."""
+
+    payment_id: int
+    number: str
+    customer_id: int
+    amount: Decimal
+    payment_date: date
+    method: str
+
+
+@dataclass(frozen=True)
+class PaymentAllocated(Event):
+    """Row `allocation_id` applied `amount` of payment `payment_id` (of customer `customer_id`) to
+    invoice `invoice_id`."""
+
+    allocation_id: int
+    payment_id: int
+    payment_number: str
+    invoice_id: int
+    invoice_number: str
+    customer_id: int
+    amount: Decimal
+    allocated_on: date
+
+
+@dataclass(frozen=True)
+class AllocationUndone(Event):
+    """Row `allocation_id` reversed allocation `undone_allocation_id`: `amount` went back from invoice
+    `invoice_id` to the unapplied credit of payment `payment_id` (a clerk's undo, or a credit note
+    releasing what the invoice had been paid beyond what it now charges)."""
+
+    allocation_id: int
+    undone_allocation_id: int
+    payment_id: int
+    payment_number: str
+    invoice_id: int
+    invoice_number: str
+    customer_id: int
+    amount: Decimal
+    undone_on: date
+
+
+@dataclass(frozen=True)
 class CreditedLine:
     """One line of a credit note: a returned quantity (`qty` > 0) or a price correction (`qty` 0)."""
 

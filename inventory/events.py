@@ -3,8 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 from core.events import Event
+
+
+@dataclass(frozen=True)
+class StockMoved(Event):
+    """Move `move_id` was appended to the stock ledger: `qty` (signed: > 0 in, < 0 out) of the product in
+    the warehouse at `unit_cost` each, of `kind` (a `MoveKind` value) with its reason and reference.
+    Every move announces itself, whichever module posted it (finance's journal books its value)."""
+
+    move_id: int
+    product_id: int
+    warehouse_id: int
+    qty: Decimal
+    unit_cost: Decimal | None
+    kind: str
+    reason: str | None
+    reference: str | None
+    moved_at: datetime
 
 
 @dataclass(frozen=True)

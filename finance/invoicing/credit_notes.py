@@ -15,7 +15,8 @@ total to the cent. The note is posted at once:
   the customer's unapplied credit on those payments, to apply elsewhere or refund;
 * returned goods (not services) come back into stock at the running average cost when `restock` is
   asked (a stock move of kind `return` through `inventory.services.post_move`), and serve waiting demand;
-* `finance.events.CreditNotePosted` is published for the journal.
+* `finance.events.CreditNotePosted` is published for the journal, and so is each allocation row written
+  (`AllocationUndone`, `PaymentAllocated`).
 
 More than is left to credit (quantity or amount per line) is refused with 409 `over_credit`, bad input
 with 422; either way nothing is changed."""

@@ -3,17 +3,20 @@
 Every posted invoice, credit note, payment, allocation (and its undo), refund and every valued stock
 move is booked as one balanced entry in the same transaction as the act itself:
 
-* The session's flush hook notes the new source rows of the transaction (stock moves, payments,
-  allocations, invoices turning posted); finance's event handlers note credit notes, refunds and
-  customer merges.
-* Right before the transaction commits, `book_pending` turns what was noted into entries. An entry
-  whose debits and credits differ is refused (`UnbalancedEntry`), and the whole act rolls back.
-  Booking last also means the journal's number counter is locked only for the last moment of the
-  transaction, after every other row lock the act takes.
+* The acts announce what they did with domain events: inventory's `StockMoved` (every stock move,
+  whichever module posts it: lower modules know nothing of the journal), finance's `InvoicePosted`,
+  `PaymentRecorded`, `PaymentAllocated`, `AllocationUndone`, `CreditNotePosted`, `RefundRecorded`,
+  `RefundUndone`, and crm's `CustomersMerged`. The `book_*` handlers below, subscribed by
+  `finance.init_journal`, note them for the transaction.
+* When every other handler of the act has run, right before the transaction commits, the unit of work
+  announces `core.events.ActSettled` and `book_pending` turns what was noted into entries, seeing the
+  whole act at once (a payment allocated in the act it is received in is one entry). An entry whose
+  debits and credits differ is refused (`UnbalancedEntry`), and the whole act rolls back. Booking last
+  also means the journal's number counter is locked only for the last moment of the transaction,
+  after every other row lock the act takes.
 
-The flush hook is how the journal sees every stock move, whichever module posts it; lower modules
-know nothing of the journal. The booking rules are `ACCOUNTS` and the functions below; `check`
-proves the invariants (see docs/finance.md)."""
+The booking rules are `ACCOUNTS` and the functions below; `check` proves the invariants (see
+docs/finance.md)."""
 
 from __future__ import annotations
 
@@ -23,12 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import DomainError, NotFound
-from core.events import Event
+from core.events import ActSettled, Event
 from core.models import Customer, Product, ProductKind, User
 from core.money import ZERO, round_money, round_qty
 from core.numbering import next_numbers
@@ -36,38 +39,37 @@ from core.permissions import require
 from core.queries import Page, paginate, search
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged
-from finance.events import CreditNotePosted, RefundRecorded, RefundUndone
-from finance.journal.models import Account, AccountType, JournalEntry, JournalLine
-from finance.models import (
-    OPEN_INVOICE_STATES,
-    Invoice,
-    InvoiceState,
-    Payment,
-    PaymentAllocation,
-    PaymentMethod,
-    Refund,
+from finance.events import (
+    AllocationUndone,
+    CreditNotePosted,
+    InvoicePosted,
+    PaymentAllocated,
+    PaymentRecorded,
+    RefundRecorded,
+    RefundUndone,
 )
+from finance.journal.models import Account, AccountType, JournalEntry, JournalLine
+from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentMethod, Refund
+from inventory.events import StockMoved
 from inventory.models import MoveKind, StockMove
-
-A = AccountType
 
 #: The default chart of accounts (小企业会计准则 2013 codes), seeded by the journal's migration.
 ACCOUNTS: tuple[tuple[str, str, str, AccountType], ...] = (
-    ("1001", "Cash on hand", "库存现金", A.ASSET),
-    ("1002", "Bank deposits", "银行存款", A.ASSET),
-    ("1122", "Accounts receivable", "应收账款", A.ASSET),
-    ("1403", "Raw materials", "原材料", A.ASSET),
-    ("1405", "Finished goods", "库存商品", A.ASSET),
-    ("1901", "Unsettled asset gains and losses", "待处理财产损溢", A.ASSET),
-    ("2202", "Accounts payable", "应付账款", A.LIABILITY),
-    ("2202.01", "Accounts payable - goods received not invoiced", "应付账款—暂估应付", A.LIABILITY),
-    ("2203", "Advances from customers", "预收账款", A.LIABILITY),
-    ("2221.01", "VAT payable - output VAT", "应交税费—应交增值税(销项税额)", A.LIABILITY),
-    ("3103", "Profit of the year", "本年利润", A.EQUITY),
-    ("3104", "Profit distribution - opening balances", "利润分配—未分配利润(期初)", A.EQUITY),
-    ("4001", "Production cost (work in progress)", "生产成本", A.ASSET),
-    ("5001", "Main business revenue", "主营业务收入", A.REVENUE),
-    ("5401", "Main business cost (cost of goods sold)", "主营业务成本", A.EXPENSE),
+    ("1001", "Cash on hand", "库存现金", AccountType.ASSET),
+    ("1002", "Bank deposits", "银行存款", AccountType.ASSET),
+    ("1122", "Accounts receivable", "应收账款", AccountType.ASSET),
+    ("1403", "Raw materials", "原材料", AccountType.ASSET),
+    ("1405", "Finished goods", "库存商品", AccountType.ASSET),
+    ("1901", "Unsettled asset gains and losses", "待处理财产损溢", AccountType.ASSET),
+    ("2202", "Accounts payable", "应付账款", AccountType.LIABILITY),
+    ("2202.01", "Accounts payable - goods received not invoiced", "应付账款—暂估应付", AccountType.LIABILITY),
+    ("2203", "Advances from customers", "预收账款", AccountType.LIABILITY),
+    ("2221.01", "VAT payable - output VAT", "应交税费—应交增值税(销项税额)", AccountType.LIABILITY),
+    ("3103", "Profit of the year", "本年利润", AccountType.EQUITY),
+    ("3104", "Profit distribution - opening balances", "利润分配—未分配利润(期初)", AccountType.EQUITY),
+    ("4001", "Production cost (work in progress)", "生产成本", AccountType.ASSET),
+    ("5001", "Main business revenue", "主营业务收入", AccountType.REVENUE),
+    ("5401", "Main business cost (cost of goods sold)", "主营业务成本", AccountType.EXPENSE),
 )
 
 CASH, BANK, RECEIVABLE = "1001", "1002", "1122"
@@ -175,55 +177,63 @@ def move_value(qty: Decimal, unit_cost: Decimal | None) -> Decimal:
     return round_money(round_qty(Decimal(qty)) * round_qty(Decimal(unit_cost or 0)))
 
 
-def _stock_counter_account(move: StockMove) -> str:
+def _stock_counter_account(move: StockMoved) -> str:
     if move.kind == MoveKind.ADJUSTMENT.value:
         reason = (move.reason or "").strip().lower()
         return OPENING_EQUITY if reason.startswith(OPENING_REASONS) else STOCK_DIFFERENCES
     return STOCK_COUNTER_ACCOUNT.get(move.kind, STOCK_DIFFERENCES)
 
 
-def stock_move_draft(session: Session, move: StockMove) -> Draft:
+def stock_move_draft(session: Session, move: StockMoved) -> Draft:
     """Inventory against the move's other side: GRNI on receipt, WIP on issue and completion, cost of
     sales on shipment and return, opening balances or stock differences on adjustment."""
     value = move_value(move.qty, move.unit_cost)
     product = session.get(Product, move.product_id)
     label = f"{move.kind} {move.reference or ''}".strip()
-    return Draft(on=(move.created_at or utcnow()).date(), source_type="stock_move", source_id=move.id,
+    return Draft(on=move.moved_at.date(), source_type="stock_move", source_id=move.move_id,
                  memo=f"Stock {label}: {move.qty} of {product.sku if product else move.product_id}",
                  legs=[Leg(inventory_account(product), value, product_id=move.product_id),
                        Leg(_stock_counter_account(move), -value, product_id=move.product_id)])
 
 
-def invoice_draft(invoice: Invoice) -> Draft:
+def invoice_draft(invoice: InvoicePosted) -> Draft:
     """Receivable from the customer against revenue and output VAT."""
-    return Draft(on=invoice.invoice_date, source_type="invoice", source_id=invoice.id,
+    return Draft(on=invoice.invoice_date, source_type="invoice", source_id=invoice.invoice_id,
                  memo=f"Invoice {invoice.number}",
                  legs=[Leg(RECEIVABLE, invoice.total, customer_id=invoice.customer_id),
                        Leg(REVENUE, -invoice.untaxed, customer_id=invoice.customer_id),
                        Leg(OUTPUT_VAT, -invoice.tax, customer_id=invoice.customer_id)])
 
 
-def payment_draft(payment: Payment, allocations: list[PaymentAllocation]) -> Draft:
+Allocation = PaymentAllocated | AllocationUndone
+
+
+def allocated_amount(allocation: Allocation) -> Decimal:
+    """What the allocation row applied to its invoice: negative for an undo."""
+    return -allocation.amount if isinstance(allocation, AllocationUndone) else allocation.amount
+
+
+def payment_draft(payment: PaymentRecorded, allocations: list[Allocation]) -> Draft:
     """Money in against receivable for what is allocated in the same act, and against customer
     advances for the rest (the unapplied part)."""
-    allocated = sum((a.amount for a in allocations), ZERO)
-    return Draft(on=payment.payment_date, source_type="payment", source_id=payment.id,
+    allocated = sum((allocated_amount(a) for a in allocations), ZERO)
+    return Draft(on=payment.payment_date, source_type="payment", source_id=payment.payment_id,
                  memo=f"Payment {payment.number} ({payment.method})",
                  legs=[Leg(money_account(payment.method), payment.amount, customer_id=payment.customer_id),
                        Leg(RECEIVABLE, -allocated, customer_id=payment.customer_id),
                        Leg(CUSTOMER_ADVANCES, allocated - payment.amount, customer_id=payment.customer_id)])
 
 
-def allocation_draft(session: Session, allocation: PaymentAllocation) -> Draft:
-    """Unapplied credit applied to an invoice: advances against receivable (an undo, with a negative
-    amount, books the reverse)."""
-    payment = allocation.payment or session.get(Payment, allocation.payment_id)
-    invoice = allocation.invoice or session.get(Invoice, allocation.invoice_id)
-    verb = "Undo of allocation" if allocation.reverses_id else "Allocation"
-    return Draft(on=(allocation.created_at or utcnow()).date(), source_type="allocation", source_id=allocation.id,
-                 memo=f"{verb}: payment {payment.number} to invoice {invoice.number}",
-                 legs=[Leg(CUSTOMER_ADVANCES, allocation.amount, customer_id=payment.customer_id),
-                       Leg(RECEIVABLE, -allocation.amount, customer_id=payment.customer_id)])
+def allocation_draft(allocation: Allocation) -> Draft:
+    """Unapplied credit applied to an invoice: advances against receivable (an undo books the reverse)."""
+    undo = isinstance(allocation, AllocationUndone)
+    amount = allocated_amount(allocation)
+    return Draft(on=allocation.undone_on if undo else allocation.allocated_on, source_type="allocation",
+                 source_id=allocation.allocation_id,
+                 memo=f"{'Undo of allocation' if undo else 'Allocation'}: payment {allocation.payment_number} "
+                      f"to invoice {allocation.invoice_number}",
+                 legs=[Leg(CUSTOMER_ADVANCES, amount, customer_id=allocation.customer_id),
+                       Leg(RECEIVABLE, -amount, customer_id=allocation.customer_id)])
 
 
 def credit_note_draft(event: CreditNotePosted, released_by_rows: Decimal) -> Draft:
@@ -283,107 +293,87 @@ def merge_draft(session: Session, event: CustomersMerged) -> Draft:
 # --------------------------------------------------------------------------- noting and booking
 
 
-def _note(session: Session, item) -> None:
-    session.info.setdefault(PENDING, []).append(item)
+def _noted(session: Session) -> list[Event]:
+    """The sources noted in the session's current transaction; a list left behind by a transaction
+    that rolled back is dropped, so nothing of an act that did not happen is booked."""
+    transaction = session.get_transaction()
+    noted = session.info.get(PENDING)
+    if noted is None or noted[0] is not transaction:
+        noted = session.info[PENDING] = (transaction, [])
+    return noted[1]
 
 
-def _became_posted(invoice: Invoice, new: bool) -> bool:
-    booked = (InvoiceState.DRAFT.value, InvoiceState.CANCELLED.value)
-    if new:
-        return invoice.state not in booked
-    history = inspect(invoice).attrs.state.history
-    return bool(history.deleted) and history.deleted[0] == InvoiceState.DRAFT.value and invoice.state not in booked
+def _note(uow: UnitOfWork, event: Event) -> None:
+    _noted(uow.session).append(event)
 
 
-def _note_flushed(session: Session, _context) -> None:
-    """After each flush: note the new source rows (their ids are known now) and invoices just posted."""
-    for obj in session.new:
-        if isinstance(obj, (StockMove, Payment, PaymentAllocation)):
-            _note(session, obj)
-        elif isinstance(obj, Invoice) and _became_posted(obj, True):
-            _note(session, obj)
-    for obj in session.dirty:
-        if isinstance(obj, Invoice) and _became_posted(obj, False):
-            _note(session, obj)
+def book_stock_move(uow: UnitOfWork, event: StockMoved) -> None:
+    """A stock move's value: booked when the act settles (`book_pending`)."""
+    _note(uow, event)
 
 
-def _live(obj) -> bool:
-    state = inspect(obj)
-    return state.persistent and not state.deleted
+def book_invoice(uow: UnitOfWork, event: InvoicePosted) -> None:
+    _note(uow, event)
 
 
-def book_pending(session: Session) -> list[JournalEntry]:
-    """Book everything noted in this transaction (called right before it commits)."""
-    noted: list = []
-    while True:
-        session.flush()
-        batch = session.info.pop(PENDING, [])
-        if not batch:
-            break
-        noted.extend(batch)
-    if not noted:
-        return []
-    rows = [item for item in noted if not isinstance(item, Event) and _live(item)]
-    events = [item for item in noted if isinstance(item, Event)]
-    new_payments = {p.id: p for p in rows if isinstance(p, Payment)}
-    allocations = [a for a in rows if isinstance(a, PaymentAllocation)]
-    credit_notes = [e for e in events if isinstance(e, CreditNotePosted)]
-    drafts: list[Draft] = []
-    seen: set[tuple[type, int]] = set()
-    for row in rows:
-        key = (type(row), row.id)
-        if key in seen:
-            continue
-        seen.add(key)
-        if isinstance(row, StockMove):
-            drafts.append(stock_move_draft(session, row))
-        elif isinstance(row, Invoice):
-            drafts.append(invoice_draft(row))
-    for payment in new_payments.values():
-        drafts.append(payment_draft(payment, [a for a in allocations if a.payment_id == payment.id]))
-    drafts += [allocation_draft(session, a) for a in allocations if a.payment_id not in new_payments]
-    for note in credit_notes:
-        released = -sum((a.amount for a in allocations if a.invoice_id == note.invoice_id), ZERO)
-        drafts.append(credit_note_draft(note, released))
-    drafts += [refund_draft(e) for e in events if isinstance(e, RefundRecorded)]
-    drafts += [refund_undone_draft(session, e) for e in events if isinstance(e, RefundUndone)]
-    entries = write_entries(session, drafts)
-    if any(isinstance(e, CustomersMerged) for e in events):
-        session.flush()  # the merge moves balances that include what was just booked
-        entries += write_entries(session, [merge_draft(session, e) for e in events if isinstance(e, CustomersMerged)])
-    return entries
+def book_payment(uow: UnitOfWork, event: PaymentRecorded) -> None:
+    _note(uow, event)
 
 
-def _forget(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        session.info.pop(PENDING, None)
+def book_allocation(uow: UnitOfWork, event: PaymentAllocated) -> None:
+    _note(uow, event)
 
 
-def install() -> None:
-    """Listen to every session (idempotent): note sources after each flush, book before commit."""
-    for name, hook in (("after_flush", _note_flushed), ("before_commit", book_pending),
-                       ("after_transaction_end", _forget)):
-        if not event.contains(Session, name, hook):
-            event.listen(Session, name, hook)
-
-
-# --------------------------------------------------------------------------- event handlers
+def book_allocation_undone(uow: UnitOfWork, event: AllocationUndone) -> None:
+    _note(uow, event)
 
 
 def book_credit_note(uow: UnitOfWork, event: CreditNotePosted) -> None:
-    _note(uow.session, event)
+    _note(uow, event)
 
 
 def book_refund(uow: UnitOfWork, event: RefundRecorded) -> None:
-    _note(uow.session, event)
+    _note(uow, event)
 
 
 def book_refund_undone(uow: UnitOfWork, event: RefundUndone) -> None:
-    _note(uow.session, event)
+    _note(uow, event)
 
 
 def book_customer_merge(uow: UnitOfWork, event: CustomersMerged) -> None:
-    _note(uow.session, event)
+    _note(uow, event)
+
+
+def book_pending(uow: UnitOfWork, _event: ActSettled) -> None:
+    """Book everything noted in this act, once all its other handlers have run, right before it commits:
+    one entry per source; a payment takes the allocations made of it in the same act into its entry, and
+    a credit note's entry sees the allocation rows that released its paid part."""
+    session = uow.session
+    noted = session.info.pop(PENDING, None)
+    if noted is None or noted[0] is not session.get_transaction() or not noted[1]:
+        return
+    events = list(dict.fromkeys(noted[1]))  # in the order noted, each once
+    new_payments = {e.payment_id: e for e in events if isinstance(e, PaymentRecorded)}
+    allocations = [e for e in events if isinstance(e, PaymentAllocated | AllocationUndone)]
+    drafts: list[Draft] = []
+    for item in events:
+        if isinstance(item, StockMoved):
+            drafts.append(stock_move_draft(session, item))
+        elif isinstance(item, InvoicePosted):
+            drafts.append(invoice_draft(item))
+    for payment in new_payments.values():
+        drafts.append(payment_draft(payment, [a for a in allocations if a.payment_id == payment.payment_id]))
+    drafts += [allocation_draft(a) for a in allocations if a.payment_id not in new_payments]
+    for note in (e for e in events if isinstance(e, CreditNotePosted)):
+        released = -sum((allocated_amount(a) for a in allocations if a.invoice_id == note.invoice_id), ZERO)
+        drafts.append(credit_note_draft(note, released))
+    drafts += [refund_draft(e) for e in events if isinstance(e, RefundRecorded)]
+    drafts += [refund_undone_draft(session, e) for e in events if isinstance(e, RefundUndone)]
+    write_entries(session, drafts)
+    merges = [e for e in events if isinstance(e, CustomersMerged)]
+    if merges:
+        session.flush()  # the merge moves balances that include what was just booked
+        write_entries(session, [merge_draft(session, e) for e in merges])
 
 
 # --------------------------------------------------------------------------- reading the books

@@ -3,7 +3,9 @@
 Allocations are append-only: undoing one writes a reversing row. Every allocation locks the
 payment row first, then the invoice rows in id order, and checks the amounts on the locked rows,
 so two clerks allocating one payment at once are serialized and can never over-allocate it.
-What a payment does not cover stays as the customer's unapplied credit, to be applied later."""
+What a payment does not cover stays as the customer's unapplied credit, to be applied later.
+Each payment and allocation row is announced (`PaymentRecorded`, `PaymentAllocated`, `AllocationUndone`)
+for the journal to book."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from core.numbering import next_number
 from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
+from finance.events import AllocationUndone, PaymentAllocated, PaymentRecorded
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation, PaymentMethod
 
 RESOURCE = "payment"
@@ -75,6 +78,9 @@ def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Pa
                       amount=amount, allocated_amount=ZERO, payment_date=payment_date, method=method,
                       reference=reference, created_by_id=uow.actor_id)
     uow.session.add(payment)
+    uow.session.flush()  # the payment's id, for the event
+    uow.publish(PaymentRecorded(payment_id=payment.id, number=payment.number, customer_id=payment.customer_id,
+                                amount=payment.amount, payment_date=payment.payment_date, method=payment.method))
     uow.commit()
     return payment
 
@@ -172,6 +178,7 @@ def allocate(uow: UnitOfWork, payment_id: int, *, allocations: list[dict] | None
         plan = _manual_plan(uow, payment, allocations or [])
     made = [_apply(uow, payment, invoice, amount) for invoice, amount in plan]
     _report_paid(uow, [(invoice, amount) for invoice, amount in plan])
+    announce_allocations(uow, made)
     uow.commit()
     return made
 
@@ -186,6 +193,25 @@ def _apply(uow: UnitOfWork, payment: Payment, invoice: Invoice, amount: Decimal,
     invoice.follow_payments()
     payment.allocated_amount = (payment.allocated_amount or ZERO) + amount
     return row
+
+
+def announce_allocations(uow: UnitOfWork, rows: list[PaymentAllocation]) -> None:
+    """Publish what allocation rows written by `_apply` did, once they are flushed (their ids go in the
+    events): `PaymentAllocated`, or `AllocationUndone` for a reversing row (its amount as a positive one)."""
+    if any(row.id is None for row in rows):
+        uow.session.flush()
+    for row in rows:
+        payment, invoice = row.payment, row.invoice
+        on = row.created_at.date()
+        if row.reverses_id is None:
+            uow.publish(PaymentAllocated(
+                allocation_id=row.id, payment_id=payment.id, payment_number=payment.number, invoice_id=invoice.id,
+                invoice_number=invoice.number, customer_id=payment.customer_id, amount=row.amount, allocated_on=on))
+        else:
+            uow.publish(AllocationUndone(
+                allocation_id=row.id, undone_allocation_id=row.reverses_id, payment_id=payment.id,
+                payment_number=payment.number, invoice_id=invoice.id, invoice_number=invoice.number,
+                customer_id=payment.customer_id, amount=-row.amount, undone_on=on))
 
 
 def _report_paid(uow: UnitOfWork, applied: list[tuple[Invoice, Decimal]]) -> None:
@@ -214,5 +240,6 @@ def undo_allocation(uow: UnitOfWork, payment_id: int, allocation_id: int) -> Pay
     invoice = lock_invoices(uow, [original.invoice_id])[original.invoice_id]
     reversal = _apply(uow, payment, invoice, -original.amount, reverses=original)
     _report_paid(uow, [(invoice, -original.amount)])
+    announce_allocations(uow, [reversal])
     uow.commit()
     return reversal
