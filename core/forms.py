@@ -101,35 +101,59 @@ def _read_rows(row_schema: Schema, name: str, formdata: Mapping) -> tuple[list[d
     return rows, keys
 
 
-def _errors_by_row_key(messages: dict, row_keys: dict[str, list[str]]) -> dict:
-    """marshmallow numbers a row's errors by its position in the list; the page knows it by its form key."""
-    out = dict(messages)
-    for name, keys in row_keys.items():
-        rows = out.get(name)
-        if isinstance(rows, dict):
-            out[name] = {(keys[i] if isinstance(i, int) and i < len(keys) else i): e for i, e in rows.items()}
+def errors_by_row_key(messages: dict, row_keys: dict[str, list[str]]) -> dict:
+    """Field errors with each row's errors under the row's form key, so the page shows them beside the
+    row that was typed. marshmallow and the services number a row by its position in the list (an int,
+    or its string as in a JSON error body); a position without a form key is kept as a string."""
+    out = {}
+    for name, errors in messages.items():
+        keys = row_keys.get(name, [])
+        if isinstance(errors, dict):
+            errors = {_row_key(i, keys): e for i, e in errors.items()}
+        out[name] = errors
     return out
+
+
+def _row_key(position: int | str, keys: list[str]) -> str:
+    index = int(position) if isinstance(position, int) or str(position).isdigit() else None
+    return keys[index] if index is not None and index < len(keys) else str(position)
 
 
 def load_form(schema: Schema | type[Schema], formdata: Mapping, *, partial: bool = False,
               blank_as_none: bool = False, checkboxes: Iterable[str] = (),
-              extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+              extra: Mapping[str, Any] | None = None, message: str | None = None) -> dict[str, Any]:
     """Load a submitted form through `schema` (the API's input schema) into typed values.
 
     `extra` adds values the page does not send as form fields (an id from the URL). Raises
-    `InvalidInput` with the schema's messages per field (row errors keyed by the row's form key)."""
+    `InvalidInput` with the schema's messages per field (row errors keyed by the row's form key),
+    and `message` as its sentence when given."""
     data, row_keys = form_input(schema, formdata, blank_as_none=blank_as_none, checkboxes=checkboxes)
     if extra:
         data.update(extra)
-    return load_input(schema, data, partial=partial, row_keys=row_keys)
+    return load_input(schema, data, partial=partial, row_keys=row_keys, message=message)
 
 
 def load_input(schema: Schema | type[Schema], data: Mapping[str, Any], *, partial: bool = False,
-               row_keys: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """Load already gathered input (a page's own parsing, a CLI's or a task's dict) through `schema`;
-    a refusal is `InvalidInput` with the schema's messages per field, as `load_form` raises."""
+               row_keys: dict[str, list[str]] | None = None, message: str | None = None) -> dict[str, Any]:
+    """Load already gathered input (a page's own parsing, a service's plain dict from a test, a script
+    or another service) through `schema`; a refusal is `InvalidInput` with the schema's messages per
+    field, as `load_form` raises. Loading what a schema already loaded gives the same values back."""
     try:
         return _schema(schema).load(data, partial=partial)
     except ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": list(exc.messages)}
-        raise InvalidInput(fields=_errors_by_row_key(messages, row_keys or {})) from exc
+        fields = errors_by_row_key(messages, row_keys or {})
+        raise (InvalidInput(fields, message) if message else InvalidInput(fields)) from exc
+
+
+def check_input(schema: Schema | type[Schema], data: Mapping[str, Any], *,
+                partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Load `data` through `schema` without raising: the values that passed, and the schema's messages
+    per field for those that did not. For a service that also checks the input against the database
+    and names every bad field, the schema's and its own, in one `InvalidInput`."""
+    try:
+        return _schema(schema).load(data, partial=partial), {}
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": list(exc.messages)}
+        valid = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+        return dict(valid), errors_by_row_key(messages, {})
