@@ -21,15 +21,6 @@ def to_decimal(value: object) -> Decimal:
         raise ValueError(f"not a decimal number: {value!r}") from exc
 
 
-def parse_decimal(text: str) -> Decimal | None:
-    """A number as a person types it on a form (thousands separators allowed); None unless finite."""
-    try:
-        value = Decimal(text.strip().replace(",", ""))
-    except InvalidOperation:
-        return None
-    return value if value.is_finite() else None
-
-
 def round_money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 

@@ -14,16 +14,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import record_note
-from core.errors import DomainError, Forbidden, InvalidInput
+from core.errors import DomainError, Forbidden
+from core.forms import load_input
 from core.money import ZERO
-from core.permissions import can, require
 from core.uow import UnitOfWork
 from inventory import services as inventory
 from inventory.allocation import WaitingDemand, allocate
 from inventory.events import StockAllocated
 from inventory.models import MoveKind, Reservation, ReservationState
+from inventory.reservations import Holder
 from production.events import WorkOrdersCancelled
-from production.models import NOT_STARTED, W, WorkOrder, WorkOrderComponent
+from production.models import NOT_STARTED, WorkOrder, WorkOrderComponent, WorkOrderState
+from production.schemas import CompleteWorkOrderSchema
 
 #: The role-matrix resource whose `update` right lets a user release a work order whose
 #: components are not all reserved (the production manager's override).
@@ -31,8 +33,7 @@ OVERRIDE = "work_order_override"
 
 
 def _work_order(uow: UnitOfWork, work_order_id: int) -> WorkOrder:
-    if uow.actor is not None:
-        require(uow.actor, "update", "work_order")
+    uow.authorize("update", "work_order")
     return uow.get(WorkOrder, work_order_id, "work order", for_update=True)
 
 
@@ -50,7 +51,7 @@ def release_work_order(uow: UnitOfWork, work_order_id: int, *, override_reason: 
             raise DomainError(f"Work order {work_order.number} cannot be released: not every component is "
                               f"reserved.", code="components_not_reserved",
                               details={"missing": _missing(work_order)})
-        if uow.actor is not None and not can(uow.actor, "update", OVERRIDE):
+        if not uow.can("update", OVERRIDE):
             raise Forbidden("Only a production manager (admin) may release a work order whose components "
                             "are not all reserved.")
     work_order.release()
@@ -65,7 +66,7 @@ def start_work_order(uow: UnitOfWork, work_order_id: int) -> WorkOrder:
     """Start a released work order: its reserved components are issued (moved out of stock into
     work in progress, at their running average cost). Components not all reserved: 409."""
     work_order = _work_order(uow, work_order_id)
-    if work_order.state == W.RELEASED and not work_order.components_reserved:
+    if work_order.state == WorkOrderState.RELEASED and not work_order.components_reserved:
         raise DomainError(f"Work order {work_order.number} cannot start: not every component is reserved.",
                           code="components_not_reserved", details={"missing": _missing(work_order)})
     work_order.start()
@@ -89,11 +90,14 @@ def complete_work_order(uow: UnitOfWork, work_order_id: int, *, qty: Decimal) ->
     """Put `qty` finished goods into stock (partial completions allowed; the last one closes the work
     order) at the rolled-up component cost, and reserve them for the demand the work order is
     pegged to: the parent work order's component, or the sales order line. More than the work
-    order still has to make is refused (409 `over_completion`)."""
-    if qty is None or qty <= 0:
-        raise InvalidInput({"qty": ["Must be greater than 0."]})
+    order still has to make is refused (409 `over_completion`).
+
+    `qty` goes through `CompleteWorkOrderSchema` here as well as in the page and the API: a
+    quantity that is not positive would take finished goods out of the ledger, so no caller (a
+    benchmark, a script) may skip the schema's rule."""
+    qty = load_input(CompleteWorkOrderSchema, {"qty": qty})["qty"]
     work_order = _work_order(uow, work_order_id)
-    if work_order.state != W.IN_PROGRESS:
+    if work_order.state != WorkOrderState.IN_PROGRESS:
         raise DomainError(f"Work order {work_order.number} is {work_order.state}; only a started work order "
                           f"can be completed.", code="invalid_transition",
                           details={"from": str(work_order.state), "to": "done"})
@@ -135,17 +139,17 @@ def unit_cost_of(work_order: WorkOrder) -> Decimal:
     return work_order.product.standard_cost
 
 
-def pegged_holder(session: Session, work_order: WorkOrder) -> inventory.Holder:
+def pegged_holder(session: Session, work_order: WorkOrder) -> Holder:
     """The demand a work order's output serves: its parent's component, or its sales order line."""
     if work_order.parent_work_order_id is not None:
         component_id = session.scalar(select(WorkOrderComponent.id).where(
             WorkOrderComponent.work_order_id == work_order.parent_work_order_id,
             WorkOrderComponent.product_id == work_order.product_id))
-        return inventory.Holder(sales_order_id=work_order.sales_order_id,
-                                work_order_id=work_order.parent_work_order_id,
-                                work_order_component_id=component_id)
-    return inventory.Holder(sales_order_id=work_order.sales_order_id,
-                            sales_order_line_id=work_order.sales_order_line_id)
+        return Holder(sales_order_id=work_order.sales_order_id,
+                      work_order_id=work_order.parent_work_order_id,
+                      work_order_component_id=component_id)
+    return Holder(sales_order_id=work_order.sales_order_id,
+                  sales_order_line_id=work_order.sales_order_line_id)
 
 
 # --------------------------------------------------------------------------- demand held by production
@@ -173,8 +177,8 @@ def component_demand(session: Session, product_id: int, warehouse_id: int) -> li
     for component_id, required, issued, reserved, wo_id, order_id, start in rows:
         lack = Decimal(required) - Decimal(issued or 0) - Decimal(reserved or 0)
         if lack > 0:
-            found.append(WaitingDemand(inventory.Holder(sales_order_id=order_id, work_order_id=wo_id,
-                                                        work_order_component_id=component_id), lack, start))
+            found.append(WaitingDemand(Holder(sales_order_id=order_id, work_order_id=wo_id,
+                                              work_order_component_id=component_id), lack, start))
     return found
 
 
@@ -196,6 +200,6 @@ def work_order_due_dates(session: Session, sales_order_line_ids: list[int]) -> d
     rows = session.execute(
         select(WorkOrder.sales_order_line_id, func.max(WorkOrder.due_date))
         .where(WorkOrder.sales_order_line_id.in_(sales_order_line_ids), WorkOrder.parent_work_order_id.is_(None),
-               WorkOrder.state.not_in([W.DONE.value, W.CANCELLED.value]))
+               WorkOrder.state.not_in([WorkOrderState.DONE.value, WorkOrderState.CANCELLED.value]))
         .group_by(WorkOrder.sales_order_line_id))
     return {line_id: due for line_id, due in rows}

@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session, aliased
 
 from core.errors import InvalidInput
 from core.models import Product, ProductKind
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from production.models import Bom, BomLine, WorkOrder
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    authorize(uow.actor, action, resource)
+    uow.authorize(action, resource)
 
 
 # --------------------------------------------------------------------------- BOM trees
@@ -84,7 +83,11 @@ def _cycle_path(tree: dict[int, BomNode], product_id: int, components: list[int]
 
 def create_bom(uow: UnitOfWork, data: dict) -> Bom:
     """A new active BOM for a make product; it replaces the product's active BOM, if any.
-    A BOM that would make a product (indirectly) out of itself is refused."""
+    A BOM that would make a product (indirectly) out of itself is refused.
+
+    `data` is `CreateBomSchema`'s output (at least one line, positive quantities); here only what
+    needs the database is checked: the products exist and are of the right kind, no component
+    twice, no cycle."""
     _authorize(uow, "create", "bom")
     session = uow.session
     lines = data.get("lines") or []
@@ -94,8 +97,6 @@ def create_bom(uow: UnitOfWork, data: dict) -> Bom:
         errors["product_id"] = [f"No product with id {data.get('product_id')}."]
     elif product.kind != ProductKind.MAKE:
         errors["product_id"] = [f"{product.sku} is not a make product; only those have a BOM."]
-    if not lines:
-        errors["lines"] = ["A BOM needs at least one component."]
     wanted = {line["component_id"] for line in lines}
     components = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
     line_errors: dict[str, dict[str, list[str]]] = {}

@@ -13,25 +13,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from core.errors import InvalidInput
+from core.forms import load_form
 from core.models import Product, Warehouse
-from core.money import parse_decimal
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can, scoped
-from core.views import NAV_EXTRA, act, guard, load_or_abort
-from core.web import get_session, get_uow
+from core.views import act, guard, load_or_abort
+from core.web import can, get_session, get_uow, scoped
 from crm.orders.models import SalesOrder
 from inventory.models import StockBalance
-from inventory.views import WORK_ORDER_LINKS
 from production import execution, queries, services
 from production.documents import ComponentData, WorkOrderData, render_work_order_sheet
 from production.models import WorkOrder, WorkOrderState
+from production.schemas import CompleteWorkOrderSchema, ReleaseWorkOrderSchema
 
 bp = Blueprint("production_web", __name__, template_folder="templates", url_prefix="/production")
-
-if not any(entry[0] == "production_web.work_orders" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("production_web.work_orders", _l("Work orders"), ("read", "work_order")))
-if not any(entry[0] == "production_web.board" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("production_web.board", _l("Production board"), ("update", "work_order")))
 
 STATE_LABELS = {
     WorkOrderState.PLANNED: _l("Planned"), WorkOrderState.RELEASED: _l("Released"),
@@ -73,7 +68,7 @@ def work_orders_fragment():
 
 def work_order_links(session, actor, ids) -> dict[int, tuple[str, str]]:
     """The number and list link of each of some work orders the actor may read, in one query: how the
-    warehouse's locks tables name the work orders holding stock."""
+    warehouse's locks tables name the work orders holding stock (a `work_order_links` of the registry)."""
     if not can(actor, "read", "work_order"):
         return {}
     rows = session.execute(scoped(actor, "work_order", select(WorkOrder.id, WorkOrder.number,
@@ -82,10 +77,6 @@ def work_order_links(session, actor, ids) -> dict[int, tuple[str, str]]:
     return {wo_id: (number, (url_for("production_web.work_orders", sales_order_id=order_id) if order_id
                              else url_for("production_web.work_orders")) + f"#wo-{wo_id}")
             for wo_id, number, order_id in rows}
-
-
-if work_order_links not in WORK_ORDER_LINKS:
-    WORK_ORDER_LINKS.append(work_order_links)
 
 
 # --------------------------------------------------------------------------- the shop floor's board
@@ -127,8 +118,8 @@ def _act(work_order_id: int, command, success: str):
 @bp.route("/work-orders/<int:work_order_id>/release", methods=["POST"])
 @login_required
 def work_order_release(work_order_id: int):
-    reason = request.form.get("override_reason", "").strip() or None
-    return _act(work_order_id, lambda uow: execution.release_work_order(uow, work_order_id, override_reason=reason),
+    return _act(work_order_id, lambda uow: execution.release_work_order(
+                    uow, work_order_id, **load_form(ReleaseWorkOrderSchema, request.form)),
                 _("Work order %(number)s is released to the shop floor."))
 
 
@@ -142,11 +133,12 @@ def work_order_start(work_order_id: int):
 @bp.route("/work-orders/<int:work_order_id>/complete", methods=["POST"])
 @login_required
 def work_order_complete(work_order_id: int):
-    raw = request.form.get("qty", "").strip().replace(",", "")
-    qty = parse_decimal(raw)
-    if qty is None:
-        guard("update", "work_order")
-        flash(_("“%(value)s” is not a quantity.", value=raw), "error")
+    guard("update", "work_order")
+    try:
+        qty = load_form(CompleteWorkOrderSchema, request.form)["qty"]
+    except InvalidInput as exc:
+        flash(" ".join([_("“%(value)s” is not a quantity.", value=request.form.get("qty", "").strip()),
+                        *exc.fields.get("qty", [])]), "error")
         return redirect(url_for("production_web.board"), 303)
     return _act(work_order_id, lambda uow: execution.complete_work_order(uow, work_order_id, qty=qty),
                 _("Finished goods of work order %(number)s are in stock and reserved for their order."))

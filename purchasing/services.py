@@ -10,17 +10,18 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput
+from core.forms import load_input
 from core.models import Product, ProductKind, Supplier
 from core.money import ZERO
 from core.numbering import next_numbers
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from inventory import services as inventory
 from inventory.allocation import allocate
 from inventory.models import MoveKind
-from inventory.services import Holder
+from inventory.reservations import Holder
 from production.events import PurchaseNeed
 from purchasing.models import (
     PlanState,
@@ -30,6 +31,7 @@ from purchasing.models import (
     PurchasePlanLine,
     SupplierPrice,
 )
+from purchasing.schemas import ReceivePurchaseOrderSchema
 
 
 def plan_purchases(uow: UnitOfWork, needs: Iterable[PurchaseNeed]) -> list[PurchasePlanLine]:
@@ -81,7 +83,7 @@ def cancel_plans(uow: UnitOfWork, *, sales_order_id: int | None = None,
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    authorize(uow.actor, action, resource)
+    uow.authorize(action, resource)
 
 
 def set_supplier_price(uow: UnitOfWork, data: dict) -> SupplierPrice:
@@ -144,7 +146,7 @@ def create_orders_from_plans(uow: UnitOfWork, plan_ids: Iterable[int] | None = N
     the supplier's minimum, at the supplier's price (the product's standard cost without one),
     expected after the supplier's lead time. Each plan line remembers the order line that buys it."""
     _authorize(uow, "create", "purchase_order")
-    session, on = uow.session, on or date.today()
+    session, on = uow.session, on or clock.today()
     stmt = (select(PurchasePlanLine).where(PurchasePlanLine.state == PlanState.OPEN)
             .order_by(PurchasePlanLine.id).with_for_update(of=PurchasePlanLine.__table__))
     if plan_ids is not None:
@@ -216,13 +218,17 @@ def receive_purchase_order(uow: UnitOfWork, order_id: int, lines: list[dict], *,
     receipts allowed. Each is a stock move in at the order's price; the stock is then allocated,
     first to the demand the order line's plans are pegged to, then to other waiting demand.
     Receiving more than ordered is refused (409 `over_receipt`) unless within `tolerance`
-    (a fraction of the ordered quantity, the `RECEIPT_TOLERANCE` setting)."""
+    (a fraction of the ordered quantity, the `RECEIPT_TOLERANCE` setting).
+
+    `lines` go through `ReceivePurchaseOrderSchema` here as well as in the page and the API: a
+    quantity that is not positive would take stock out of the ledger as a "receipt", so no caller
+    may skip the schema's rule; what needs the order (its products, what is still open) is checked
+    below."""
     _authorize(uow, "create", "goods_receipt")
     order = get_purchase_order(uow, order_id, for_update=True)
     if order.state not in (PurchaseOrderState.CONFIRMED, PurchaseOrderState.PARTIALLY_RECEIVED):
         order.note_received()  # refuses: only a confirmed order can be received
-    if not lines:
-        raise InvalidInput({"lines": ["Give at least one line to receive."]})
+    lines = load_input(ReceivePurchaseOrderSchema, {"lines": lines})["lines"]
     by_product = {line.product_id: line for line in order.lines}
     wanted: dict[int, Decimal] = defaultdict(Decimal)
     errors: dict[str, dict[str, list[str]]] = {}
@@ -231,9 +237,6 @@ def receive_purchase_order(uow: UnitOfWork, order_id: int, lines: list[dict], *,
         line = by_product.get(item.get("product_id"))
         if line is None:
             errors[str(index)] = {"product_id": [f"Product {item.get('product_id')} is not on {order.number}."]}
-            continue
-        if item["qty"] <= 0:
-            errors[str(index)] = {"qty": ["Must be greater than 0."]}
             continue
         wanted[line.product_id] += item["qty"]
         ceiling = line.qty * (Decimal(1) + (tolerance or ZERO))

@@ -7,27 +7,29 @@ the stock moves and the allocation of what came in are the receive service's bus
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
+from core.forms import load_input
 from core.models import Warehouse
-from core.money import parse_decimal
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can
-from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow
 from crm.orders import services as crm_services
 from purchasing import queries, services
 from purchasing.documents import PurchaseOrderData, PurchaseOrderLineData, render_purchase_order
 from purchasing.models import PlanState, PurchaseOrder, PurchaseOrderLine, PurchaseOrderState
+from purchasing.schemas import OrderFromPlansSchema, ReceivePurchaseOrderSchema
 
 bp = Blueprint("purchasing_web", __name__, template_folder="templates", url_prefix="/purchasing")
 
-if not any(entry[0] == "purchasing_web.plans" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("purchasing_web.plans", _l("Purchase plans"), ("read", "purchase_plan")))
+# A quantity typed as zero on the receive form ("0", "0.00"): that line did not arrive this time.
+_TYPED_ZERO = re.compile(r"^[+-]?(0[0,]*(\.0*)?|\.0+)$")
 
 STATE_LABELS = {PlanState.OPEN: _l("Open"), PlanState.ORDERED: _l("Ordered"), PlanState.CANCELLED: _l("Cancelled")}
 
@@ -62,11 +64,6 @@ def plans_fragment():
 
 # --------------------------------------------------------------------------- purchase orders and receipts
 
-if not any(entry[0] == "purchasing_web.orders" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("purchasing_web.orders", _l("Purchase orders"), ("read", "purchase_order")))
-if not any(entry[0] == "purchasing_web.receipts" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("purchasing_web.receipts", _l("Receipts to book"), ("create", "goods_receipt")))
-
 ORDER_STATE_LABELS = {
     PurchaseOrderState.DRAFT: _l("Draft"), PurchaseOrderState.CONFIRMED: _l("Confirmed"),
     PurchaseOrderState.PARTIALLY_RECEIVED: _l("Partially received"), PurchaseOrderState.RECEIVED: _l("Received"),
@@ -89,8 +86,8 @@ def _load_order(order_id: int) -> PurchaseOrder:
 def plans_order():
     """Draft purchase orders from the open plan lines ticked on the plan list (or all open ones)."""
     guard("create", "purchase_order")
-    ticked = request.form.getlist("plan_id", type=int)
     try:
+        ticked = load_input(OrderFromPlansSchema, {"plan_ids": request.form.getlist("plan_id")})["plan_ids"]
         orders = services.create_orders_from_plans(get_uow(), ticked or None)
     except DomainError as exc:
         flash(refusal(exc), "error")
@@ -156,19 +153,12 @@ def order_cancel(order_id: int):
                url_for("purchasing_web.order_detail", order_id=order_id))
 
 
-def _receipt_lines(form) -> tuple[list[dict], list[str]]:
-    """The quantities typed on the receive form (`qty-<product id>`); empty or 0 means not this time."""
-    lines, errors = [], []
-    for key, raw in form.items():
-        if not key.startswith("qty-") or not key.removeprefix("qty-").isdigit() or not raw.strip():
-            continue
-        qty = parse_decimal(raw)
-        if qty is None:
-            errors.append(_("“%(value)s” is not a quantity.", value=raw.strip()))
-            continue
-        if qty != 0:
-            lines.append({"product_id": int(key.removeprefix("qty-")), "qty": qty})
-    return lines, errors
+def _receipt_rows(form) -> dict[str, dict[str, str]]:
+    """The receive form as `ReceivePurchaseOrderSchema` lines, by form key: one per quantity typed
+    (`qty-<product id>`); blank or a typed zero means not this time."""
+    return {key: {"product_id": key.removeprefix("qty-"), "qty": raw.strip()} for key, raw in form.items()
+            if key.startswith("qty-") and key.removeprefix("qty-").isdigit() and raw.strip()
+            and not _TYPED_ZERO.match(raw.strip())}
 
 
 @bp.route("/orders/<int:order_id>/receive", methods=["POST"])
@@ -176,19 +166,25 @@ def _receipt_lines(form) -> tuple[list[dict], list[str]]:
 def order_receive(order_id: int):
     """Book a goods receipt: the quantities that arrived, per line (partial receipts allowed)."""
     guard("create", "goods_receipt")
-    lines, errors = _receipt_lines(request.form)
+    rows = _receipt_rows(request.form)
     back = url_for("purchasing_web.order_detail", order_id=order_id)
-    if errors:
-        flash(" ".join(errors), "error")
-    elif not lines:
+    if not rows:
         flash(_("Enter the quantity that arrived on at least one line."), "error")
-    else:
-        return act(lambda: services.receive_purchase_order(get_uow(), order_id, lines,
-                                                           tolerance=current_app.config["SETTINGS"].receipt_tolerance),
-                   lambda order: _("Receipt booked on %(number)s; the goods are in stock and allocated to the "
-                                   "waiting orders.", number=order.number),
-                   back)
-    return redirect(back, 303)
+        return redirect(back, 303)
+    try:
+        lines = load_input(ReceivePurchaseOrderSchema, {"lines": list(rows.values())},
+                           row_keys={"lines": list(rows)})["lines"]
+    except InvalidInput as exc:
+        refused = exc.fields.get("lines", {})
+        flash(" ".join(" ".join([_("“%(value)s” is not a quantity.", value=rows[key]["qty"]),
+                                 *(refused[key].get("qty", []) if isinstance(refused[key], dict) else [])])
+                       for key in rows if key in refused), "error")
+        return redirect(back, 303)
+    return act(lambda: services.receive_purchase_order(get_uow(), order_id, lines,
+                                                       tolerance=current_app.config["SETTINGS"].receipt_tolerance),
+               lambda order: _("Receipt booked on %(number)s; the goods are in stock and allocated to the "
+                               "waiting orders.", number=order.number),
+               back)
 
 
 def purchase_order_data(order: PurchaseOrder, warehouse: Warehouse | None) -> PurchaseOrderData:
