@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from core.models import LifecycleStage, ProductKind, Role, Tier
 
 
 class DecimalText(fields.Decimal):
-    """A decimal with at most `places` decimals, carried as a string in JSON."""
+    """A decimal with at most `places` decimals, carried as a string in JSON. Its messages can be
+    worded per field through `error_messages` (`invalid`, `places`, `too_large`, `required`, `null`)."""
+
+    default_error_messages = {"places": "Use at most {places} decimal places.", "too_large": "The number is too large."}
 
     def __init__(self, places: int, *, minimum: int | None = 0, integer_digits: int = 14, **kwargs):
         validators = list(kwargs.pop("validate", []) or [])
@@ -25,14 +28,14 @@ class DecimalText(fields.Decimal):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
-            raise ValidationError("Not a valid number.")
+            raise self.make_error("invalid")
         if isinstance(value, str):
             value = value.strip().replace(",", "")
         number = super()._deserialize(value, attr, data, **kwargs)
         if number.as_tuple().exponent < -self.max_places and number != number.quantize(Decimal(1).scaleb(-self.max_places)):
-            raise ValidationError(f"Use at most {self.max_places} decimal places.")
+            raise self.make_error("places", places=self.max_places)
         if abs(number) >= Decimal(10) ** self.integer_digits:
-            raise ValidationError("The number is too large.")
+            raise self.make_error("too_large")
         return number.quantize(Decimal(1).scaleb(-self.max_places))
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -51,6 +54,13 @@ def price(**kwargs) -> DecimalText:
 
 def qty(**kwargs) -> DecimalText:
     return DecimalText(4, **kwargs)
+
+
+class Text(fields.String):
+    """Text with the blanks around it removed before it is checked and kept: "  " is empty."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def text(max_len: int, *, required: bool = False, allow_none: bool = True, **kwargs) -> fields.String:
@@ -210,7 +220,7 @@ class CreateWarehouseSchema(StrictInputSchema):
 
 class CreateUserSchema(StrictInputSchema):
     username = text(80, required=True, validate=[validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Use letters, digits, dot, dash or underscore.")])
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200, error="Use 8 to 200 characters."))
+    password = fields.String(required=True, load_only=True)  # the service applies the password policy
     role = choice(list(Role), required=True)
     full_name = text(200)
     email = text(200)
