@@ -7,6 +7,7 @@ so tests control the clock."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -15,42 +16,34 @@ from sqlalchemy import func, select
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.formatting import CHINA, china_time
+from core.forms import check_input, load_input
 from core.models import Customer, Role, User
-from core.permissions import SCOPES, allowed_owner, authorize, scoped
+from core.permissions import allowed_owner
+from core.registry import permissions_of
 from core.uow import UnitOfWork
 from crm.leads.models import Lead
 from crm.pipeline.models import Activity, Opportunity
 from crm.tasks.models import Task, TaskSource, TaskState
+from crm.tasks.schemas import TITLE_MAX, CreateTaskSchema, RescheduleTaskSchema
 
 RESOURCE = "task"
 #: Who may own a task: the people who work customers.
 OWNERS = frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
 SOURCES = tuple(s.value for s in TaskSource)
-TITLE_MAX = 200
 #: A next step dated D is due at the end of D's working day and reminds at its start (China time).
 NEXT_STEP_DUE, NEXT_STEP_REMIND = time(18), time(9)
 
 
 def _authorize(uow: UnitOfWork, action: str, task: Task | None = None) -> None:
-    authorize(uow.actor, action, RESOURCE, task)
+    uow.authorize(action, RESOURCE, task)
 
 
 def _now(now: datetime | None) -> datetime:
     return (now or utcnow()).astimezone(UTC)
 
 
-def _aware(name: str, value: Any, errors: dict[str, list[str]], *, required: bool) -> datetime | None:
-    if value is None:
-        if required:
-            errors[name] = ["Give a date and time."]
-        return None
-    if not isinstance(value, datetime):
-        errors[name] = ["Give a date and time."]
-        return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        errors[name] = ["Give the time with its time zone (for example 2026-11-23T09:00:00+08:00)."]
-        return None
-    return value.astimezone(UTC)  # stored in UTC: SQLite keeps no zone
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None  # stored in UTC: SQLite keeps no zone
 
 
 def get_task(uow: UnitOfWork, task_id: int, *, for_update: bool = False) -> Task:
@@ -59,11 +52,12 @@ def get_task(uow: UnitOfWork, task_id: int, *, for_update: bool = False) -> Task
     return task
 
 
-def _visible(actor: User | None, resource: str, record) -> bool:
-    return actor is None or SCOPES[resource][1](actor, "read", record)
+def _visible(uow: UnitOfWork, actor: User | None, resource: str, record) -> bool:
+    return actor is None or uow.registry.permissions.in_scope(actor, "read", resource, record)
 
 
-def _related(uow: UnitOfWork, actor: User | None, data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, int | None]:
+def _related(uow: UnitOfWork, actor: User | None, data: Mapping[str, Any],
+             errors: dict[str, list[str]]) -> dict[str, int | None]:
     """The customer, lead and opportunity a task is about: each must exist and be in the actor's sight;
     an opportunity (or a converted lead) names the customer, which must agree with one given."""
     session = uow.session
@@ -71,13 +65,13 @@ def _related(uow: UnitOfWork, actor: User | None, data: dict[str, Any], errors: 
     implied: int | None = None
     if opportunity_id is not None:
         opportunity = session.get(Opportunity, opportunity_id)
-        if opportunity is None or not _visible(actor, "opportunity", opportunity):
+        if opportunity is None or not _visible(uow, actor, "opportunity", opportunity):
             errors["opportunity_id"] = [f"No opportunity with id {opportunity_id}."]
         else:
             implied = opportunity.customer_id
     if lead_id is not None:
         lead = session.get(Lead, lead_id)
-        if lead is None or not _visible(actor, "lead", lead):
+        if lead is None or not _visible(uow, actor, "lead", lead):
             errors["lead_id"] = [f"No lead with id {lead_id}."]
         elif lead.customer_id is not None:
             if implied is not None and implied != lead.customer_id:
@@ -85,7 +79,7 @@ def _related(uow: UnitOfWork, actor: User | None, data: dict[str, Any], errors: 
             implied = implied or lead.customer_id
     if customer_id is not None:
         customer = session.get(Customer, customer_id)
-        if customer is None or not _visible(actor, "customer", customer):
+        if customer is None or not _visible(uow, actor, "customer", customer):
             errors["customer_id"] = [f"No customer with id {customer_id}."]
         elif implied is not None and implied != customer_id:
             errors["customer_id"] = ["The opportunity or lead belongs to another customer."]
@@ -101,42 +95,32 @@ def _owner(uow: UnitOfWork, owner_id: Any, errors: dict[str, list[str]]) -> User
     return owner
 
 
-def create_task(uow: UnitOfWork, actor: User | None = None, *, title: str, owner_id: int, due_at: datetime,
-                remind_at: datetime | None = None, customer_id: int | None = None, lead_id: int | None = None,
-                opportunity_id: int | None = None, source: str = TaskSource.MANUAL.value, notes: str = "",
-                activity_id: int | None = None, now: datetime | None = None) -> Task:
-    """A task for `owner_id`, due at the aware time `due_at`, reminded at `remind_at` (else at the due
-    time). `actor` is who asks (None: the system); it defaults to the unit of work's actor. Bad fields:
-    422 naming each; a rep naming someone else, or a manager someone outside the team: 403."""
+def create_task(uow: UnitOfWork, actor: User | None = None, data: Mapping[str, Any] | None = None, /, *,
+                now: datetime | None = None, **fields: Any) -> Task:
+    """A task, its fields (`CreateTaskSchema`: title, owner_id, due_at, remind_at, customer_id, lead_id,
+    opportunity_id, source, notes) given as `data` (a request's body) and/or as keywords: for `owner_id`,
+    due at the aware time `due_at`, reminded at `remind_at` (else at the due time). `actor` is who asks
+    (None: the system); it defaults to the unit of work's actor.
+
+    The input is loaded here, through `CreateTaskSchema`, whoever calls (the API, the task page, a beat
+    job, the demo), so that the schema's messages and this service's database checks (the owner; the
+    customer, lead and opportunity in the actor's sight and agreeing with each other) come back together:
+    one 422 naming each bad field. A rep naming someone else, or a manager someone outside the team: 403."""
     actor = actor if actor is not None else uow.actor
-    authorize(actor, "create", RESOURCE)
+    uow.registry.permissions.authorize(actor, "create", RESOURCE)  # who asks, as `actor` says
     now = _now(now)
-    errors: dict[str, list[str]] = {}
-    title = (title or "").strip() if isinstance(title, str) else ""
-    if not title:
-        errors["title"] = ["Give the task a title."]
-    elif len(title) > TITLE_MAX:
-        errors["title"] = [f"At most {TITLE_MAX} characters."]
-    if not isinstance(notes, str):
-        errors["notes"] = ["Give the notes as text."]
-    due = _aware("due_at", due_at, errors, required=True)
-    remind = _aware("remind_at", remind_at, errors, required=False)
-    if due is not None and remind is not None and remind > due:
-        errors["remind_at"] = ["The reminder must be at or before the due time."]
-    if source not in SOURCES:
-        errors["source"] = [f"One of {', '.join(SOURCES)}."]
-    owner = _owner(uow, owner_id, errors)
-    related = _related(uow, actor, {"customer_id": customer_id, "lead_id": lead_id, "opportunity_id": opportunity_id},
-                       errors)
+    values, errors = check_input(CreateTaskSchema, {**(data or {}), **fields})
+    owner = _owner(uow, values["owner_id"], errors) if "owner_id" in values else None
+    related = _related(uow, actor, values, errors)
     if errors:
         raise InvalidInput(errors)
     if actor is not None and not allowed_owner(actor, owner):
         raise Forbidden("A sales rep creates tasks for themselves; a sales manager for the team."
                         if actor.role in (Role.SALES_REP, Role.SALES_MANAGER) else
                         "Your role may not give tasks to others.")
-    task = Task(title=title, notes=(notes or "").strip(), due_at=due, remind_at=remind, owner_id=owner.id,
-                owner=owner, state=TaskState.OPEN.value, source=source, activity_id=activity_id,
-                created_by_id=actor.id if actor else None, created_at=now, **related)
+    task = Task(title=values["title"], notes=values["notes"], due_at=_utc(values["due_at"]),
+                remind_at=_utc(values["remind_at"]), owner_id=owner.id, owner=owner, state=TaskState.OPEN.value,
+                source=values["source"], created_by_id=actor.id if actor else None, created_at=now, **related)
     uow.session.add(task)
     uow.commit()
     return task
@@ -162,17 +146,12 @@ def cancel_task(uow: UnitOfWork, task_id: int, *, now: datetime | None = None) -
 
 def reschedule_task(uow: UnitOfWork, task_id: int, *, due_at: datetime, remind_at: datetime | None = None,
                     now: datetime | None = None) -> Task:
-    """Move an open task to a new due time (and reminder); the reminder will go out again."""
-    errors: dict[str, list[str]] = {}
-    due = _aware("due_at", due_at, errors, required=True)
-    remind = _aware("remind_at", remind_at, errors, required=False)
-    if due is not None and remind is not None and remind > due:
-        errors["remind_at"] = ["The reminder must be at or before the due time."]
+    """Move an open task to a new due time (and reminder); the reminder will go out again. The times
+    are loaded through `RescheduleTaskSchema` (aware, the reminder at or before the due time)."""
     task = get_task(uow, task_id, for_update=True)
     _authorize(uow, "update", task)
-    if errors:
-        raise InvalidInput(errors)
-    task.reschedule(due, remind)
+    times = load_input(RescheduleTaskSchema, {"due_at": due_at, "remind_at": remind_at})
+    task.reschedule(_utc(times["due_at"]), _utc(times["remind_at"]))
     uow.commit()
     return task
 
@@ -248,7 +227,7 @@ def _day_end(now: datetime) -> datetime:
 def task_query(actor: User, filters: dict[str, Any], *, now: datetime | None = None):
     """The tasks the actor may see, filtered, earliest due first. `due` = `today` means open and due
     before the end of today (China time, overdue ones included); `overdue` open and past due."""
-    stmt = scoped(actor, RESOURCE, select(Task))
+    stmt = permissions_of(actor).scoped(actor, RESOURCE, select(Task))
     for name in ("owner_id", "state", "customer_id", "lead_id", "opportunity_id", "source"):
         if filters.get(name) not in (None, ""):
             stmt = stmt.where(getattr(Task, name) == filters[name])

@@ -15,20 +15,20 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 from core.formatting import CHINA, china_time
+from core.forms import load_form
 from core.models import Customer, Role, User
-from core.permissions import allowed_owner, can, scoped
+from core.permissions import allowed_owner
 from core.queries import paginate
-from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
+from core.security import safe_next
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow, scoped
 from crm.tasks import services
 from crm.tasks.models import TaskSource, TaskState
+from crm.tasks.schemas import CreateTaskSchema, RescheduleTaskSchema
 
 bp = Blueprint("crm_tasks_web", __name__, template_folder="templates", url_prefix="/tasks")
-
-if not any(existing[0] == "crm_tasks_web.index" for existing in NAV_EXTRA):
-    NAV_EXTRA.append(("crm_tasks_web.index", _l("Tasks"), ("read", "task")))
 
 STATE_LABELS = {TaskState.OPEN: _l("Open"), TaskState.DONE: _l("Done"), TaskState.CANCELLED: _l("Cancelled")}
 SOURCE_LABELS = {TaskSource.MANUAL: _l("Entered by hand"), TaskSource.ACTIVITY_NEXT_STEP: _l("Next step of an activity"),
@@ -65,6 +65,12 @@ def _owners() -> list[User]:
 @login_required
 def index():
     guard("read", "task")
+    return _index_page()
+
+
+def _index_page(values=None, errors=None, status: int = 200):
+    """The list as the query string filters it, with the new-task form (as typed, with its field errors,
+    when a create was refused)."""
     args = request.args
     filters = {"state": args.get("state") or None, "due": args.get("due") or None,
                "owner_id": args.get("owner_id", type=int), "customer_id": args.get("customer_id", type=int)}
@@ -80,7 +86,8 @@ def index():
                  if can(current_user, "create", "task") else [])
     return render_template("tasks/index.html", page=page, now=now, filters=filters, customers=customers,
                            owners=_owners() if can(current_user, "create", "task") else [],
-                           states=STATE_LABELS, due_filters=DUE_FILTERS)
+                           states=STATE_LABELS, due_filters=DUE_FILTERS, values=values or {},
+                           errors=errors or {}), status
 
 
 @bp.route("", methods=["POST"])
@@ -88,24 +95,23 @@ def index():
 def create():
     guard("create", "task")
     form = request.form
-    due, remind = _local(form.get("due_at")), _local(form.get("remind_at"))
     try:
-        task = services.create_task(
-            get_uow(), current_user, title=form.get("title", ""), notes=form.get("notes", ""),
-            owner_id=form.get("owner_id", type=int) or current_user.id, due_at=due, remind_at=remind,
-            customer_id=form.get("customer_id", type=int), lead_id=form.get("lead_id", type=int),
-            opportunity_id=form.get("opportunity_id", type=int))
+        data = load_form(CreateTaskSchema, form, extra={
+            "due_at": _local(form.get("due_at")), "remind_at": _local(form.get("remind_at")),
+            "owner_id": form.get("owner_id", type=int) or current_user.id})
+        with get_uow() as uow:
+            task = services.create_task(uow, current_user, data)
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not created: %(reason)s", reason=refusal(exc)), "error")
-        return redirect(_back(url_for("crm_tasks_web.index")), 303)
+        if form.get("next"):
+            return redirect(_back(url_for("crm_tasks_web.index")), 303)
+        return _index_page(values=form, errors=exc.fields, status=422)
     flash(_("Task “%(title)s” created.", title=task.title), "success")
     return redirect(_back(url_for("crm_tasks_web.detail", task_id=task.id)), 303)
 
 
 def _back(default: str) -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return safe_next(request.form.get("next"), default)
 
 
 @bp.route("/<int:task_id>")
@@ -124,9 +130,9 @@ def complete(task_id: int):
     guard("update", "task")
     if request.headers.get("HX-Request"):
         try:
-            task = services.complete_task(get_uow(), task_id)
+            with get_uow() as uow:
+                task = services.complete_task(uow, task_id)
         except DomainError as exc:
-            get_session().rollback()
             if exc.status == 404:
                 abort(404)
             return render_template("tasks/_row.html", task=load_or_abort(services.get_task, task_id),
@@ -150,8 +156,15 @@ def cancel(task_id: int):
 @login_required
 def reschedule(task_id: int):
     guard("update", "task")
-    due, remind = _local(request.form.get("due_at")), _local(request.form.get("remind_at"))
-    return act(lambda: services.reschedule_task(get_uow(), task_id, due_at=due, remind_at=remind),
+    form = request.form
+    try:
+        times = load_form(RescheduleTaskSchema, form, extra={"due_at": _local(form.get("due_at")),
+                                                             "remind_at": _local(form.get("remind_at"))})
+    except InvalidInput as exc:
+        flash(refusal(exc), "error")
+        return render_template("tasks/detail.html", task=load_or_abort(services.get_task, task_id), now=utcnow(),
+                               values=form, errors=exc.fields), 422
+    return act(lambda: services.reschedule_task(get_uow(), task_id, **times),
                lambda t: _("Task “%(title)s” moved to %(due)s.", title=t.title,
                            due=china_time(t.due_at)),
                url_for("crm_tasks_web.detail", task_id=task_id))
