@@ -8,20 +8,19 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.errors import InvalidInput
-from core.schemas import DecimalText, StrictInputSchema, text
+from core.schemas import DecimalText
 from core.web import get_session, get_uow
 from crm.leads import queries
 from crm.leads.schemas import (
     ActivitySchema,
     CreateOpportunitySchema,
-    LogActivitySchema,
     MoveOpportunitySchema,
     OpportunitySchema,
     UpdateOpportunitySchema,
 )
 from crm.pipeline import forecast as forecasting
 from crm.pipeline import services, settings
-from crm.pipeline.models import EXIT_FIELDS
+from crm.pipeline.schemas import CreatePipelineSchema, CreateStageSchema, LogActivitySchema, UpdateStageSchema
 
 from . import PageArgs, idempotent, page_body, page_schema
 
@@ -159,36 +158,6 @@ class PipelineSchema(Schema):
     code = fields.String(allow_none=True)
     is_default = fields.Boolean()
     stages = fields.List(fields.Nested(StageSchema))
-
-
-def _probability(**kwargs) -> DecimalText:
-    return DecimalText(4, integer_digits=1, validate=[validate.Range(max=1, error="At most {max}.")], **kwargs)
-
-
-_exit_fields = fields.List(fields.String(validate=validate.OneOf(EXIT_FIELDS)), allow_none=True)
-
-
-class CreatePipelineSchema(StrictInputSchema):
-    name = text(120, required=True)
-    code = text(40, required=True)
-
-
-class CreateStageSchema(StrictInputSchema):
-    code = text(40, required=True)
-    name = text(120, required=True)
-    probability = _probability(required=True)
-    position = fields.Integer(allow_none=True, strict=False,
-                              metadata={"description": "1..n+1 among the open stages; the last open one if not given"})
-    exit_fields = _exit_fields
-
-
-class UpdateStageSchema(StrictInputSchema):
-    name = text(120)
-    probability = _probability(allow_none=True)
-    position = fields.Integer(allow_none=True, strict=False)
-    exit_fields = _exit_fields
-    active = fields.Boolean(allow_none=True, metadata={"description": "false retires an open stage without "
-                                                                      "open opportunities"})
 
 
 @blp.route("/pipelines")

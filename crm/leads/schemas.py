@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from core.schemas import DecimalText, InputSchema, StrictInputSchema, money, text
 from crm.leads.models import BehaviourEvent
-from crm.pipeline.models import ActivityKind, LostReason
+from crm.pipeline.models import LostReason
 
 
 class CaptureLeadSchema(StrictInputSchema):
@@ -150,20 +150,6 @@ class MoveOpportunitySchema(StrictInputSchema):
     stage = fields.String(metadata={"description": "stage code, instead of stage_id"})
     lost_reason = fields.String(allow_none=True, validate=validate.OneOf([r.value for r in LostReason]))
     lost_note = text(2000)
-
-
-class LogActivitySchema(StrictInputSchema):
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ActivityKind]))
-    note = text(4000)
-    next_step = text(200)
-    next_step_date = fields.Date(allow_none=True)
-    lead_id = fields.Integer(allow_none=True, strict=False)
-    opportunity_id = fields.Integer(allow_none=True, strict=False)
-    customer_id = fields.Integer(allow_none=True, strict=False)
-
-
-class ActivityFormSchema(LogActivitySchema, InputSchema):
-    pass
 
 
 class CreateContactSchema(StrictInputSchema):

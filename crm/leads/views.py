@@ -14,52 +14,27 @@ from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, NotFound
 from core.imports import ImportError_, read_table
-from core.views import NAV_EXTRA, act, guard, load_or_abort
+from core.views import act, guard, load_or_abort
 from core.web import get_session, get_uow
 from crm.leads import conversion, imports, queries, services
-from crm.leads.schemas import ActivityFormSchema, ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
+from crm.leads.schemas import ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
 from crm.pipeline import services as pipeline
 from crm.pipeline import settings as pipeline_settings
-from crm.pipeline.models import ActivityKind, LostReason
+from crm.pipeline.labels import FIELD_LABELS, KIND_LABELS, LOST_LABELS, stage_label
+from crm.pipeline.schemas import ActivityFormSchema
 from crm.quotes import services as quotes
 
 bp = Blueprint("crm_leads_web", __name__, template_folder="templates", url_prefix="/leads")
 public_bp = Blueprint("crm_public_web", __name__, template_folder="templates", url_prefix="/contact-us")
 
-for _entry in (("crm_leads_web.desk", _l("My desk"), ("read", "lead")),
-               ("crm_leads_web.pool", _l("Lead pool"), ("read", "lead"))):
-    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
-        NAV_EXTRA.append(_entry)
-
 STATUS_LABELS = {"new": _l("New"), "assigned": _l("Assigned"), "pool": _l("In the public pool"),
                  "nurturing": _l("Nurturing"), "converted": _l("Converted"), "disqualified": _l("Disqualified")}
-KIND_LABELS = {ActivityKind.CALL: _l("Call"), ActivityKind.VISIT: _l("Visit"), ActivityKind.MEETING: _l("Meeting"),
-               ActivityKind.EMAIL: _l("E-mail")}
-LOST_LABELS = {LostReason.PRICE: _l("Price"), LostReason.COMPETITOR: _l("Went to a competitor"),
-               LostReason.NO_BUDGET: _l("No budget"), LostReason.NO_DECISION: _l("No decision"),
-               LostReason.TIMING: _l("Timing"), LostReason.OTHER: _l("Other")}
-STAGE_LABELS = {"qualification": _l("Qualification"), "needs_analysis": _l("Needs analysis"),
-                "quote": _l("Quote"), "negotiation": _l("Negotiation"), "won": _l("Won"), "lost": _l("Lost")}
 QUOTE_ROWS = 3
-FIELD_LABELS = {"amount": _l("Amount"), "budget": _l("Budget"), "decision_maker": _l("Decision maker"),
-                "expected_close_date": _l("Expected close date"), "contact_id": _l("Contact")}
-
-
-def stage_label(stage) -> str:
-    """A stage in words: a default stage under its default name is translated; a renamed or a
-    configured stage shows its own name."""
-    label = STAGE_LABELS.get(stage.code)
-    if label is not None and stage.name == pipeline.DEFAULT_STAGE_NAMES.get(stage.code):
-        return label
-    return stage.name
 
 
 @bp.app_context_processor
 def _labels():
-    return {"lead_status_label": lambda s: STATUS_LABELS.get(s, s),
-            "activity_kind_label": lambda k: KIND_LABELS.get(k, k),
-            "stage_label": stage_label,
-            "lost_reason_label": lambda r: LOST_LABELS.get(r, r)}
+    return {"lead_status_label": lambda s: STATUS_LABELS.get(s, s)}
 
 
 # --------------------------------------------------------------------------- desk and pool
@@ -100,14 +75,14 @@ def lead_import():
             flash(_("Choose a CSV or Excel file."), "error")
         else:
             try:
-                rows = read_table(upload.filename, upload.read())
-                report = imports.import_leads(get_uow(), rows, commit=request.form.get("commit") == "1")
+                with get_uow() as uow:
+                    rows = read_table(upload.filename, upload.read())
+                    report = imports.import_leads(uow, rows, commit=request.form.get("commit") == "1")
                 if report["committed"]:
                     flash(_("%(n)s leads loaded.", n=report["created"]), "success")
                 else:
                     flash(_("Dry run: nothing was saved."), "info")
             except ImportError_ as exc:
-                get_session().rollback()
                 flash(exc.message, "error")
     return render_template("leads/import.html", report=report)
 
@@ -129,13 +104,13 @@ def lead_detail(lead_id: int):
 def lead_claim(lead_id: int):
     guard("update", "lead")
     try:
-        lead = services.claim_lead(get_uow(), lead_id)
+        with get_uow() as uow:
+            lead = services.claim_lead(uow, lead_id)
         flash(_("Lead %(number)s is yours now; follow it up by the deadline.", number=lead.number), "success")
         return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead.id), 303)
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(_claim_refusal(exc), "error")
         return redirect(url_for("crm_leads_web.pool"), 303)
 
@@ -157,7 +132,8 @@ def lead_convert(lead_id: int):
     guard("update", "lead")
     try:
         data = ConvertLeadSchema().load({k: v for k, v in request.form.items() if v.strip()})
-        lead, opportunity = conversion.convert_lead(get_uow(), lead_id, data)
+        with get_uow() as uow:
+            lead, opportunity = conversion.convert_lead(uow, lead_id, data)
         flash(_("Lead %(number)s converted: customer, contact and opportunity %(opportunity)s created.",
                 number=lead.number, opportunity=opportunity.number), "success")
         return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity.id), 303)
@@ -166,7 +142,6 @@ def lead_convert(lead_id: int):
     except ValidationError as exc:
         flash(_("Not converted: %(reason)s", reason=exc.messages), "error")
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not converted: %(reason)s", reason=exc.message), "error")
     return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead_id), 303)
 
@@ -179,14 +154,14 @@ def activity_log():
     back = (url_for("crm_leads_web.lead_detail", lead_id=form["lead_id"]) if form.get("lead_id", "").isdigit()
             else url_for("crm_leads_web.opportunity_detail", opportunity_id=form.get("opportunity_id", 0)))
     try:
-        pipeline.log_activity(get_uow(), ActivityFormSchema().load(form))
+        with get_uow() as uow:
+            pipeline.log_activity(uow, ActivityFormSchema().load(form))
         flash(_("Activity logged."), "success")
     except ValidationError as exc:
         flash(_("Not logged: %(reason)s", reason=exc.messages), "error")
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not logged: %(reason)s", reason=exc.message), "error")
     return redirect(back, 303)
 
@@ -241,14 +216,14 @@ def opportunity_edit(opportunity_id: int):
     fields = ("amount", "budget", "decision_maker", "expected_close_date")
     data = {k: (request.form.get(k, "").strip() or None) for k in fields if k in request.form}
     try:
-        pipeline.update_opportunity(get_uow(), opportunity_id, UpdateOpportunitySchema().load(data))
+        with get_uow() as uow:
+            pipeline.update_opportunity(uow, opportunity_id, UpdateOpportunitySchema().load(data))
         flash(_("Opportunity saved."), "success")
     except ValidationError as exc:
         flash(_("Not saved: %(reason)s", reason=exc.messages), "error")
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not saved: %(reason)s", reason=exc.message), "error")
     return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
 
@@ -268,19 +243,16 @@ def web_form():
     data = {k: v for k, v in data.items() if v is not None}
     data.setdefault("channel", "website")
     try:
-        services.capture_web_form(get_uow(), WebFormLeadSchema().load(data), address=request.remote_addr or "")
+        with get_uow() as uow:
+            services.capture_web_form(uow, WebFormLeadSchema().load(data), address=request.remote_addr or "")
     except ValidationError as exc:
         return render_template("leads/web_form.html", values=values, errors=exc.messages), 422
-    except services.SpamRejected:
-        get_session().rollback()
-        return render_template("leads/web_form.html", values={}, errors={},
-                               refusal=_("Your message could not be accepted.")), 400
+    except services.SpamRejected:  # a filled honeypot gets the answer a person gets: the bot learns nothing
+        return render_template("leads/web_form_thanks.html")
     except services.RateLimited:
-        get_session().rollback()
         return render_template("leads/web_form.html", values=values, errors={},
                                refusal=_("Too many messages from your address; please try again later.")), 429
     except DomainError as exc:
-        get_session().rollback()
         return render_template("leads/web_form.html", values=values, errors=exc.fields), 422
     return render_template("leads/web_form_thanks.html")
 
@@ -316,7 +288,8 @@ def quote_new(opportunity_id: int):
             lines.append({k: v for k, v in row.items() if v})
     try:
         data = CreateQuoteSchema().load({"opportunity_id": opportunity_id, "lines": lines})
-        quote = quotes.create_quote(get_uow(), data)
+        with get_uow() as uow:
+            quote = quotes.create_quote(uow, data)
         flash(_("Quote %(label)s created as a draft.", label=quote.label), "success")
         return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
     except ValidationError as exc:
@@ -324,7 +297,6 @@ def quote_new(opportunity_id: int):
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not created: %(reason)s", reason=exc.fields or exc.message), "error")
     return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
 
@@ -354,13 +326,13 @@ def quote_action(quote_id: int, action: str):
         abort(404)
     call, message = QUOTE_ACTIONS[action]
     try:
-        quote = call(get_uow(), quote_id)
+        with get_uow() as uow:
+            quote = call(uow, quote_id)
         flash(message % {"label": quote.label}, "success")
         return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         if exc.code == "approval_required":
             flash(_("Not accepted: a discount above the threshold waits for a sales manager's approval."), "error")
         else:

@@ -6,30 +6,25 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.db import utcnow
 from core.errors import DomainError, NotFound
-from core.permissions import can
-from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
-from crm.leads.views import FIELD_LABELS, LOST_LABELS, stage_label
+from core.forms import load_form
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow
 from crm.pipeline import forecast as forecasting
 from crm.pipeline import queries
 from crm.pipeline import services as pipeline
 from crm.pipeline import settings as pipeline_settings
+from crm.pipeline.labels import FIELD_LABELS, LOST_LABELS, stage_label, template_helpers
 from crm.pipeline.models import EXIT_FIELDS
+from crm.pipeline.schemas import CreatePipelineSchema, CreateStageSchema, UpdateStageSchema
 
 bp = Blueprint("crm_pipeline_web", __name__, template_folder="templates", url_prefix="/pipeline")
-
-for _entry in (("crm_pipeline_web.board", _l("Pipeline"), ("read", "opportunity")),
-               ("crm_pipeline_web.forecast", _l("Forecast"), ("read", "opportunity")),
-               ("crm_pipeline_web.team", _l("Team"), ("read", "team_view"))):
-    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
-        NAV_EXTRA.append(_entry)
 
 LIST_TITLES = {"leads": _l("Open leads"), "overdue": _l("Overdue follow-ups"), "claims": _l("Pool claims this week"),
                "opportunities": _l("Open opportunities"), "stalled": _l("Stalled deals"),
@@ -51,7 +46,7 @@ def idle_label(idle: timedelta) -> str:
 
 @bp.app_context_processor
 def _helpers():
-    return {"idle_label": idle_label}
+    return {"idle_label": idle_label, **template_helpers()}
 
 
 # --------------------------------------------------------------------------- the board
@@ -105,11 +100,11 @@ def board_move():
                        pipeline_id=request.form.get("pipeline_id", type=int))
         return act(move, _moved, back, refuse=_move_refusal)
     try:
-        opportunity = move()
+        with get_uow():  # the scope of the move: a refusal leaves nothing of it in the session
+            opportunity = move()
     except NotFound:
         return jsonify(ok=False, message=_("No such opportunity.")), 404
     except DomainError as exc:
-        get_session().rollback()
         return jsonify(ok=False, code=exc.code, message=_move_refusal(exc), fields=exc.fields), exc.status
     return jsonify(ok=True, message=_moved(opportunity), stage_id=opportunity.stage_id, state=opportunity.state)
 
@@ -117,18 +112,34 @@ def board_move():
 # --------------------------------------------------------------------------- pipeline settings
 
 
-def _stage_form() -> dict:
-    """The add/edit stage form as service input: empty fields are left out, checkboxes are lists."""
+def _settings_page(refused: dict | None = None, status: int = 200):
+    """The pipelines with their stages; `refused` names the form sent (`pipeline`, `add-stage-<id>`,
+    `stage-<id>`) with what was typed and its field errors, shown beside its fields."""
+    found = load_or_abort(pipeline_settings.list_pipelines)
+    return render_template("pipeline/settings.html", pipelines=found, exit_fields=EXIT_FIELDS,
+                           field_labels=FIELD_LABELS, can_configure=can(current_user, "update", "pipeline_settings"),
+                           refused=refused or {"form": None, "typed": {}, "errors": {}}), status
+
+
+def _configure(form_key: str, schema, call, success):
+    """One settings form: loaded through the API's schema (a stage form sends `exit_fields_sent` so that
+    no ticked box means no exit fields), then the settings service. A refusal naming fields shows the
+    page again with the messages beside that form's fields; any other refusal is flashed."""
     form = request.form
-    data: dict = {key: form[key].strip() for key in ("code", "name", "probability") if form.get(key, "").strip()}
-    if form.get("position", "").strip():
-        try:
-            data["position"] = int(form["position"])
-        except ValueError:
-            data["position"] = form["position"]
-    if form.get("exit_fields_sent"):
-        data["exit_fields"] = form.getlist("exit_fields")
-    return data
+    extra = {"exit_fields": form.getlist("exit_fields")} if form.get("exit_fields_sent") else None
+    try:
+        data = load_form(schema, form, extra=extra)
+        with get_uow() as uow:
+            record = call(uow, data)
+    except NotFound:
+        abort(404)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+        if not exc.fields:
+            return redirect(url_for(".settings"), 303)
+        return _settings_page({"form": form_key, "typed": form, "errors": exc.fields}, 422)
+    flash(success(record), "success")
+    return redirect(url_for(".settings"), 303)
 
 
 @bp.route("/settings")
@@ -136,38 +147,33 @@ def _stage_form() -> dict:
 def settings():
     """The pipelines with their stages; a sales manager or admin edits them here."""
     guard("read", "pipeline_settings")
-    found = load_or_abort(pipeline_settings.list_pipelines)
-    return render_template("pipeline/settings.html", pipelines=found, exit_fields=EXIT_FIELDS,
-                           field_labels=FIELD_LABELS, can_configure=can(current_user, "update", "pipeline_settings"))
+    return _settings_page()
 
 
 @bp.route("/settings/pipelines", methods=["POST"])
 @login_required
 def settings_create_pipeline():
     guard("create", "pipeline_settings")
-    return act(lambda: pipeline_settings.create_pipeline(get_uow(), {"name": request.form.get("name"),
-                                                                     "code": request.form.get("code")}),
-               lambda p: _("Pipeline %(name)s created.", name=p.name), url_for(".settings"))
+    return _configure("pipeline", CreatePipelineSchema, pipeline_settings.create_pipeline,
+                      lambda p: _("Pipeline %(name)s created.", name=p.name))
 
 
 @bp.route("/settings/pipelines/<int:pipeline_id>/stages", methods=["POST"])
 @login_required
 def settings_add_stage(pipeline_id: int):
     guard("create", "pipeline_settings")
-    return act(lambda: pipeline_settings.add_stage(get_uow(), pipeline_id, _stage_form()),
-               lambda s: _("Stage %(name)s added.", name=s.name), url_for(".settings"))
+    return _configure(f"add-stage-{pipeline_id}", CreateStageSchema,
+                      lambda uow, data: pipeline_settings.add_stage(uow, pipeline_id, data),
+                      lambda s: _("Stage %(name)s added.", name=s.name))
 
 
 @bp.route("/settings/stages/<int:stage_id>", methods=["POST"])
 @login_required
 def settings_update_stage(stage_id: int):
     guard("update", "pipeline_settings")
-    data = _stage_form()
-    data.pop("code", None)
-    if request.form.get("active") in ("0", "1"):
-        data["active"] = request.form["active"] == "1"
-    return act(lambda: pipeline_settings.update_stage(get_uow(), stage_id, data),
-               lambda s: _("Stage %(name)s saved.", name=s.name), url_for(".settings"))
+    return _configure(f"stage-{stage_id}", UpdateStageSchema,
+                      lambda uow, data: pipeline_settings.update_stage(uow, stage_id, data),
+                      lambda s: _("Stage %(name)s saved.", name=s.name))
 
 
 # --------------------------------------------------------------------------- the forecast
