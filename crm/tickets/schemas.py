@@ -1,14 +1,18 @@
-"""Ticket payloads for the API and the web forms."""
+"""Ticket payloads for the API and the web forms: the rules of the fields live here (a subject, a
+known priority); the ticket service checks the customer, sales order, product and assignee against the
+database."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
 from core.db import utcnow
+from core.schemas import Text
 from crm.tickets.models import TicketPriority, TicketStatus
 
 PRIORITIES = [p.value for p in TicketPriority]
 STATUSES = [s.value for s in TicketStatus]
+_PRIORITY = validate.OneOf(PRIORITIES, error=f"Use one of {', '.join(PRIORITIES)}.")
 
 
 class TicketSchema(Schema):
@@ -36,17 +40,20 @@ class TicketSchema(Schema):
 
 
 class CreateTicketSchema(Schema):
-    customer_id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True, error_messages={"required": "Give a customer you may see.",
+                                                                "null": "Give a customer you may see."})
     sales_order_id = fields.Integer(allow_none=True)
     product_id = fields.Integer(allow_none=True)
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = Text(required=True, validate=[validate.Length(min=1, error="Give a subject."),
+                                            validate.Length(max=200)],
+                   error_messages={"required": "Give a subject.", "null": "Give a subject."})
     description = fields.String(allow_none=True)
-    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+    priority = fields.String(load_default=TicketPriority.NORMAL.value, validate=_PRIORITY)
     assignee_id = fields.Integer(allow_none=True)
 
 
 class UpdateTicketSchema(Schema):
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    priority = fields.String(validate=_PRIORITY)
     assignee_id = fields.Integer(allow_none=True)
 
 

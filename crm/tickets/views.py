@@ -11,18 +11,21 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.errors import DomainError
+from core.forms import load_form
 from core.models import Customer, User
-from core.permissions import scoped
 from core.queries import paginate
-from core.views import NAV_EXTRA, act, guard, load_or_abort
-from core.web import get_session, get_uow
+from core.views import act, guard, load_or_abort
+from core.web import can, get_session, get_uow, scoped
 from crm.tickets import services
 from crm.tickets.models import TicketPriority, TicketStatus
+from crm.tickets.schemas import (
+    CreateTicketSchema,
+    ResolveTicketSchema,
+    SatisfactionSchema,
+    UpdateTicketSchema,
+)
 
 bp = Blueprint("crm_tickets_web", __name__, template_folder="templates", url_prefix="/tickets")
-
-if not any(existing[0] == "crm_tickets_web.queue" for existing in NAV_EXTRA):
-    NAV_EXTRA.append(("crm_tickets_web.queue", _l("Tickets"), ("read", "ticket")))
 
 STATUS_LABELS = {TicketStatus.OPEN: _l("Open"), TicketStatus.IN_PROGRESS: _l("In progress"),
                  TicketStatus.RESOLVED: _l("Resolved"), TicketStatus.CLOSED: _l("Closed"),
@@ -52,6 +55,12 @@ def _workers():
 @login_required
 def queue():
     guard("read", "ticket")
+    return _queue_page()
+
+
+def _queue_page(values=None, errors=None, status: int = 200):
+    """The queue as the query string filters it, with the form to raise a ticket (as typed, with its
+    field errors, when raising one was refused)."""
     args = request.args
     filters = {"status": args.get("status") or None, "priority": args.get("priority") or None,
                "customer_id": args.get("customer_id", type=int), "assignee_id": args.get("assignee_id", type=int),
@@ -64,12 +73,11 @@ def queue():
     customers = list(session.scalars(scoped(current_user, "customer", select(Customer), "update")
                                      .order_by(Customer.code))) if _may("create") else []
     return render_template("tickets/queue.html", page=page, now=now, filters=filters, customers=customers,
-                           workers=_workers(), statuses=STATUS_LABELS, priorities=PRIORITY_LABELS)
+                           workers=_workers(), statuses=STATUS_LABELS, priorities=PRIORITY_LABELS,
+                           values=values or {}, errors=errors or {}), status
 
 
 def _may(action: str) -> bool:
-    from core.permissions import can
-
     return can(current_user, action, "ticket")
 
 
@@ -77,17 +85,15 @@ def _may(action: str) -> bool:
 @login_required
 def create():
     guard("create", "ticket")
-    form = request.form
-    data = {"customer_id": form.get("customer_id", type=int), "subject": form.get("subject", ""),
-            "description": form.get("description") or None, "priority": form.get("priority") or "normal",
-            "sales_order_id": form.get("sales_order_id", type=int), "product_id": form.get("product_id", type=int),
-            "assignee_id": form.get("assignee_id", type=int)}
     try:
-        ticket = services.create_ticket(get_uow(), data)
+        data = load_form(CreateTicketSchema, request.form)
+        with get_uow() as uow:
+            ticket = services.create_ticket(uow, data)
     except DomainError as exc:
-        get_session().rollback()
         flash(_("Not created: %(reason)s", reason=_reason(exc)), "error")
-        return redirect(url_for("crm_tickets_web.queue"), 303)
+        if not exc.fields:
+            return redirect(url_for("crm_tickets_web.queue"), 303)
+        return _queue_page(values=request.form, errors=exc.fields, status=422)
     flash(_("Ticket %(number)s raised.", number=ticket.number), "success")
     return redirect(url_for("crm_tickets_web.detail", ticket_id=ticket.id), 303)
 
@@ -123,7 +129,8 @@ def action(ticket_id: int, action: str):
 @login_required
 def resolve(ticket_id: int):
     guard("update", "ticket")
-    return act(lambda: services.resolve_ticket(get_uow(), ticket_id, request.form.get("resolution")),
+    return act(lambda: services.resolve_ticket(get_uow(), ticket_id,
+                                               load_form(ResolveTicketSchema, request.form)["resolution"]),
                lambda t: _("Ticket %(number)s resolved.", number=t.number), _back(ticket_id))
 
 
@@ -131,8 +138,7 @@ def resolve(ticket_id: int):
 @login_required
 def satisfaction(ticket_id: int):
     guard("update", "ticket")
-    score = request.form.get("score", type=int) or 0
-    return act(lambda: services.rate_ticket(get_uow(), ticket_id, score),
+    return act(lambda: services.rate_ticket(get_uow(), ticket_id, load_form(SatisfactionSchema, request.form)["score"]),
                lambda t: _("Satisfaction of ticket %(number)s recorded.", number=t.number), _back(ticket_id))
 
 
@@ -140,9 +146,7 @@ def satisfaction(ticket_id: int):
 @login_required
 def edit(ticket_id: int):
     guard("update", "ticket")
-    data = {"priority": request.form.get("priority") or None,
-            "assignee_id": request.form.get("assignee_id", type=int)}
-    if data["priority"] is None:
-        del data["priority"]
-    return act(lambda: services.update_ticket(get_uow(), ticket_id, data),
+    # a blank assignee unassigns the ticket; a blank priority leaves it as it is
+    return act(lambda: services.update_ticket(get_uow(), ticket_id,
+                                              load_form(UpdateTicketSchema, request.form, blank_as_none=True)),
                lambda t: _("Ticket %(number)s updated.", number=t.number), _back(ticket_id))
