@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from core.exports import protect_worksheet
 from core.money import ZERO
 from finance.queries import BUCKETS, AgingRow
 
@@ -41,6 +42,7 @@ def aging_workbook(rows: Sequence[AgingRow], totals: AgingRow, *, as_of: date, l
         for letter in "CDEFGHIJ":
             worksheet.column_dimensions[letter].width = 15
         worksheet.freeze_panes = "C3"
+        protect_worksheet(worksheet)  # a customer's name is text, even when it starts like a formula
     return buffer.getvalue()
 
 

@@ -157,3 +157,19 @@ def test_the_receivables_list_filters_by_customer_owner_and_due_dates(app, clien
     finance = api_as(client, db, "finance")
     body = ok(finance.get(f"/invoices?due_from=2025-11-01&due_to=2025-12-31&owner_id={rep.id}")).get_json()
     assert {i["number"] for i in body["items"]} == {made["2025-12-01"].number, made["2025-10-20"].number}
+
+
+def test_a_customer_name_that_starts_like_a_formula_is_text_in_the_workbook(client, db, ledger):
+    books, _made = ledger
+    formula = '=HYPERLINK("http://evil.example/pay","Pay here")'
+    db.get(Customer, books.customer_id).name = formula
+    db.get(Customer, books.other_customer_id).name = "@SUM(1+1)"
+    db.flush()
+    finance = api_as(client, db, "finance")
+
+    sheet = load_workbook(io.BytesIO(ok(finance.get(f"/receivables/aging.xlsx?as_of={AS_OF}")).data)).active
+
+    names = {sheet.cell(row=r, column=1).value: sheet.cell(row=r, column=2) for r in (3, 4)}
+    assert (names["FC1"].value, names["FC1"].data_type, names["FC1"].quotePrefix) == (formula, "s", True)
+    assert (names["FC2"].value, names["FC2"].data_type) == ("@SUM(1+1)", "s")
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
