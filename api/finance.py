@@ -3,20 +3,19 @@ payments and their allocation, receivable aging and the customer summary."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from core import clock
 from core.web import get_session, get_uow
 from finance import queries
-from finance import views as finance_views
 from finance.credit import holds, services
 from finance.invoicing import services as invoicing
 from finance.payments import services as payments
 from finance.plans import services as plans
+from finance.receivables import responses as files
 from finance.schemas import (
     AcceptOrderSchema,
     AgingSchema,
@@ -107,7 +106,7 @@ class Invoices(MethodView):
     @blp.response(200, page_schema(InvoiceSchema))
     def get(self, args):
         """Invoices, newest first, by customer, order, state (`open`: posted or partly paid) or overdue."""
-        overdue = date.today() if args.pop("overdue") else None
+        overdue = clock.today() if args.pop("overdue") else None
         return page_body(queries.invoices(get_session(), g.actor, overdue_on=overdue, **args))
 
     @idempotent
@@ -200,7 +199,7 @@ class Aging(MethodView):
     def get(self, args):
         """Open receivable per customer in the buckets `current`, `1_30`, `31_60`, `61_90`, `over_90`
         (days past due on `as_of`)."""
-        as_of = args.get("as_of") or date.today()
+        as_of = args.get("as_of") or clock.today()
         rows, totals = queries.aging(get_session(), g.actor, as_of=as_of, customer_id=args.get("customer_id"))
         return {"as_of": as_of, "items": [row.as_dict() for row in rows], "totals": totals.as_dict()}
 
@@ -228,13 +227,13 @@ def _binary(content_type: str, description: str) -> dict:
 @blp.route("/receivables/aging.xlsx")
 class AgingWorkbook(MethodView):
     @blp.arguments(AgingArgs, location="query")
-    @blp.doc(**_binary(finance_views.XLSX, "The aging report as an Excel workbook"))
+    @blp.doc(**_binary(files.XLSX, "The aging report as an Excel workbook"))
     def get(self, args):
         """The aging report of `GET /receivables/aging` as an Excel workbook: a row per customer with the
         buckets, total, sales of the last 90 days and DSO, and a totals row."""
-        as_of = args.get("as_of") or date.today()
+        as_of = args.get("as_of") or clock.today()
         rows, totals = queries.aging(get_session(), g.actor, as_of=as_of, customer_id=args.get("customer_id"))
-        return finance_views.aging_workbook_response(rows, totals, as_of)
+        return files.aging_workbook_response(rows, totals, as_of)
 
 
 @blp.route("/customers/<int:customer_id>/statement.pdf")
@@ -244,7 +243,7 @@ class CustomerStatement(MethodView):
     def get(self, args, customer_id):
         """The customer statement of a period (`from`, `to`): opening balance, invoices, payments with the
         invoices they are applied to, closing balance and the aging on `to`."""
-        return finance_views.statement_response(g.actor, customer_id, args["start"], args["end"])
+        return files.statement_response(g.actor, customer_id, args["start"], args["end"])
 
 
 # --------------------------------------------------------------------------- payment plans
@@ -262,7 +261,7 @@ class OrderPaymentPlan(MethodView):
         """The order's installments, each with its amount, trigger, due date, invoice, status
         (`planned`, `invoiced`, `partially_paid`, `paid`, `cancelled`) and overdue flag."""
         order, plan = plans.get_plan(get_uow(), order_id)
-        return plans.plan_view(order, plan, today=date.today())
+        return plans.plan_view(order, plan, today=clock.today())
 
     @blp.arguments(SetPaymentPlanSchema)
     @blp.response(200, PaymentPlanSchema)
@@ -273,7 +272,7 @@ class OrderPaymentPlan(MethodView):
         order total (422 field by field otherwise). Installments already triggered are invoiced at once."""
         plan = plans.set_payment_plan(get_uow(), order_id, data)
         order, plan = plans.get_plan(get_uow(), order_id)
-        return plans.plan_view(order, plan, today=date.today())
+        return plans.plan_view(order, plan, today=clock.today())
 
     @blp.response(204)
     @blp.alt_response(409, description="`order_already_invoiced`")
@@ -292,7 +291,7 @@ class AcceptOrder(MethodView):
         after acceptance are invoiced."""
         plans.accept_order(get_uow(), order_id, on=data.get("accepted_on"))
         order, plan = plans.get_plan(get_uow(), order_id)
-        return plans.plan_view(order, plan, today=date.today())
+        return plans.plan_view(order, plan, today=clock.today())
 
 
 @blp.route("/payment-installments")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import g
@@ -10,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from core import clock
 from core.schemas import money
 from core.schemas import qty as quantity
 from core.web import get_session, get_uow
@@ -97,7 +97,7 @@ class SalesOrderItem(MethodView):
         what is still to come is expected; its invoiced, credited and paid amounts, payment status and
         whether an open invoice of it is overdue."""
         order = services.get_order(get_uow(), order_id)
-        overdue = overdue_by_order(get_session(), [order.id], today=date.today()).get(order.id, Decimal(0))
+        overdue = overdue_by_order(get_session(), [order.id], today=clock.today()).get(order.id, Decimal(0))
         return _OrderProgress(order, expected_dates(get_session(), [line.id for line in order.lines]), overdue)
 
     @blp.arguments(UpdateSalesOrderSchema)

@@ -20,15 +20,19 @@ import purchasing
 from core import (
     audit,  # noqa: F401  (registers the audit flush hooks)
     cli,
+    clock,
+    security,
     views,
 )
+from core.auth import user_for_session
 from core.celery_app import init_celery
 from core.config import Settings
 from core.db import make_engine, make_sessionmaker
 from core.events import EventRegistry
-from core.models import User
 from core.outbox import ConsumerRegistry, notify_user
-from core.web import Database, DecimalJSONProvider, close_session, get_session
+from core.permissions import register_core
+from core.registry import Registry
+from core.web import App, Database, DecimalJSONProvider, close_session, get_session
 
 DOMAIN_MODULES = (crm, inventory, production, purchasing, finance)
 
@@ -50,8 +54,10 @@ def select_locale() -> str:
 
 def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_path=str(settings.instance_path), template_folder="templates",
-                static_folder="static")
+    if settings.clock_start is not None:
+        clock.start_at(settings.clock_start)
+    app = App(__name__, instance_path=str(settings.instance_path), template_folder="templates",
+              static_folder="static")
     app.json = DecimalJSONProvider(app)
     app.config.update(
         SETTINGS=settings,
@@ -65,7 +71,9 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
 
     engine = engine or make_engine(settings.database_url)
     app.extensions["db"] = Database(engine, make_sessionmaker(engine))
-    app.extensions["events"] = EventRegistry()
+    registry = Registry()
+    app.extensions["registry"] = registry
+    app.extensions["events"] = EventRegistry(registry)
     consumers = ConsumerRegistry()
     consumers.subscribe("notify.user", "core.notify_user", notify_user)
     app.extensions["outbox_consumers"] = consumers
@@ -77,6 +85,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
 
     app.teardown_appcontext(close_session)
 
+    security.init_app(app, settings)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
@@ -85,16 +94,18 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     login_manager.login_message = _l("Please sign in to open this page.")
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
-        user = get_session().get(User, int(user_id))
-        if user is not None and user.active:
+    def _load_user(session_id: str):
+        user = user_for_session(get_session(), session_id)
+        if user is not None:
             g.actor = user
-            return user
-        return None
+        return user
 
-    views.init_app(app)
+    with registry.contributions_of("core"):
+        register_core(registry.permissions)
+        views.init_app(app)
     for module in DOMAIN_MODULES:
-        module.init_app(app, app.extensions["events"])
+        with registry.contributions_of(module.__name__):
+            module.init_app(app, app.extensions["events"])
     api.init_app(app, csrf)
     cli.init_app(app)
     return app

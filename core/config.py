@@ -13,7 +13,11 @@ else looks at `os.environ`.
 | `DEFAULT_CURRENCY` | currency of amounts | `CNY` |
 | `API_TOKEN_TTL_HOURS` | lifetime of API bearer tokens | `12` |
 | `LOGIN_MAX_FAILURES` | failed logins allowed per user and address in the window | `5` |
+| `LOGIN_MAX_FAILURES_PER_USER` | failed logins allowed per user from all addresses together in the window | `10` |
+| `LOGIN_MAX_FAILURES_PER_MINUTE` | failed logins allowed per minute for all users and addresses together | `30` |
 | `LOGIN_LOCK_MINUTES` | the throttling window | `15` |
+| `SECURE_COOKIES` | session cookies are sent over HTTPS only (`1`/`true`); on whenever the site is served over HTTPS | off |
+| `PROXY_HOPS` | reverse proxies in front of the app whose `X-Forwarded-For/-Proto/-Host` are trusted | `0` |
 | `CELERY_QUEUE` | the queue that web and workers share | `suite` |
 | `INSTANCE_PATH` | where the SQLite file and generated secret live | `./instance` |
 | `RECEIPT_TOLERANCE` | over-receipt allowed on a purchase order line, a fraction of the ordered quantity | `0` |
@@ -21,6 +25,7 @@ else looks at `os.environ`.
 | `INSTALLMENT_REMIND_BEFORE_DAYS` | days before a payment-plan installment falls due when the order's owner is reminded | `3` |
 | `INSTALLMENT_REMIND_AFTER_DAYS` | days after due (comma-separated) on which the owner is reminded of an unpaid installment | `1,7,14` |
 | `STALLED_DEAL_HOURS` | hours without activity after which an open opportunity is stalled (managers are alerted once) | `48` |
+| `CLOCK_START` | run the suite's clock from this moment (ISO, with its zone), e.g. to rehearse a month end | the real time |
 | `DORMANT_AFTER_DAYS` | days without an order after which a customer is dormant (RFM refresh) | `180` |
 """
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +44,13 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def _int(env: dict[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     return int(raw) if raw else default
+
+
+def _flag(raw: str | None, default: bool) -> bool:
+    """A yes/no variable: `1`, `true`, `yes`, `on` (any case) are yes."""
+    if not raw:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _days(raw: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -67,7 +80,11 @@ class Settings:
     default_currency: str = "CNY"
     api_token_ttl_hours: int = 12
     login_max_failures: int = 5
+    login_max_failures_per_user: int = 10
+    login_max_failures_per_minute: int = 30
     login_lock_minutes: int = 15
+    secure_cookies: bool = False
+    proxy_hops: int = 0
     instance_path: Path = field(default_factory=lambda: PROJECT_ROOT / "instance")
     celery_queue: str = "suite"
     locales: tuple[str, ...] = ("en", "zh_CN")
@@ -77,6 +94,7 @@ class Settings:
     installment_remind_after_days: tuple[int, ...] = (1, 7, 14)
     stalled_deal_hours: int = 48
     dormant_after_days: int = 180
+    clock_start: datetime | None = None
 
     @property
     def eager_tasks(self) -> bool:
@@ -95,7 +113,11 @@ class Settings:
             default_currency=env.get("DEFAULT_CURRENCY") or "CNY",
             api_token_ttl_hours=_int(env, "API_TOKEN_TTL_HOURS", 12),
             login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5),
+            login_max_failures_per_user=_int(env, "LOGIN_MAX_FAILURES_PER_USER", 10),
+            login_max_failures_per_minute=_int(env, "LOGIN_MAX_FAILURES_PER_MINUTE", 30),
             login_lock_minutes=_int(env, "LOGIN_LOCK_MINUTES", 15),
+            secure_cookies=_flag(env.get("SECURE_COOKIES"), False),
+            proxy_hops=_int(env, "PROXY_HOPS", 0),
             instance_path=instance,
             celery_queue=env.get("CELERY_QUEUE") or "suite",
             receipt_tolerance=Decimal(env.get("RECEIPT_TOLERANCE") or "0"),
@@ -104,6 +126,7 @@ class Settings:
             installment_remind_after_days=_days(env.get("INSTALLMENT_REMIND_AFTER_DAYS"), (1, 7, 14)),
             stalled_deal_hours=_int(env, "STALLED_DEAL_HOURS", 48),
             dormant_after_days=_int(env, "DORMANT_AFTER_DAYS", 180),
+            clock_start=datetime.fromisoformat(env["CLOCK_START"]) if env.get("CLOCK_START") else None,
         )
         values.update(overrides)
         if not values["secret_key"]:

@@ -34,6 +34,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from core import clock
+from core.formatting import CHINA
+
 FONT_PACKAGE = "fonts-wqy-zenhei"
 FONT_FILES: tuple[tuple[Path, int], ...] = (
     (Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"), 0),
@@ -189,7 +192,7 @@ def render(doc: Document) -> bytes:
     buffer = io.BytesIO()
     margin = 15 * mm
     frame_width = A4[0] - 2 * margin
-    printed = (doc.printed_at or datetime.now()).strftime("%Y-%m-%d %H:%M")
+    printed = (doc.printed_at or clock.now().astimezone(CHINA)).strftime("%Y-%m-%d %H:%M")
 
     def decorate(canvas, template) -> None:
         canvas.saveState()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import utcnow
 from core.models import Customer, Product, User
 from core.uow import UnitOfWork
@@ -28,7 +29,6 @@ from crm.quotes import services as quotes
 from crm.tasks import services as tasks
 from crm.tickets import services as tickets
 
-D = Decimal
 LEAD_DOMAIN = "demo-leads.example.cn"
 ORDER_REFERENCE = "DEMO-PO-{:02d}"
 INDUSTRIES = ["chemical", "water", "hvac", "mining", "food", "paper"]
@@ -94,16 +94,16 @@ def _front_office(uow: UnitOfWork, users: dict[str, User], rng: random.Random) -
         with acting(uow, uow.session.get(User, lead.owner_id)):
             leads.release_lead(uow, lead.id)
     mine = [lead for lead in mine if lead.status == "assigned"]
-    today = date.today()
+    today = clock.today()
     with acting(uow, rep):
         plans = [("needs_analysis", 48_000, 40), ("quote", 126_000, 25), ("negotiation", 82_000, 14),
                  ("qualification", 35_000, 60), ("won", 21_600, 0), ("lost", 56_000, 0)]
         opportunities = []
         for lead, (stage, amount, days) in zip(mine, plans, strict=False):
             _, opportunity = conversion.convert_lead(uow, lead.id, {
-                "amount": D(amount), "expected_close_date": today + timedelta(days=days or 7)})
+                "amount": Decimal(amount), "expected_close_date": today + timedelta(days=days or 7)})
             if stage != "qualification":
-                pipeline.update_opportunity(uow, opportunity.id, {"budget": D(amount + 10_000),
+                pipeline.update_opportunity(uow, opportunity.id, {"budget": Decimal(amount + 10_000),
                                                                    "decision_maker": lead.contact_name})
                 pipeline.move_opportunity(uow, opportunity.id, stage_code=stage,
                                           lost_reason="competitor" if stage == "lost" else None)
@@ -113,13 +113,13 @@ def _front_office(uow: UnitOfWork, users: dict[str, User], rng: random.Random) -
         pumps = {p.sku: p for p in uow.session.scalars(select(Product).where(Product.sku.in_(
             ["CP-50", "CP-80", "MP-65", "SVC-INSTALL", "TRD-004"])))}
         quote = quotes.create_quote(uow, {"opportunity_id": at_quote.id, "valid_until": today + timedelta(days=30),
-                                          "lines": [{"product_id": pumps["MP-65"].id, "qty": D(20)},
-                                                    {"product_id": pumps["SVC-INSTALL"].id, "qty": D(16)}]})
+                                          "lines": [{"product_id": pumps["MP-65"].id, "qty": Decimal(20)},
+                                                    {"product_id": pumps["SVC-INSTALL"].id, "qty": Decimal(16)}]})
         quotes.submit_quote(uow, quote.id)
         accepted = quotes.create_quote(uow, {"opportunity_id": at_negotiation.id,
                                              "valid_until": today + timedelta(days=30),
-                                             "lines": [{"product_id": pumps["CP-80"].id, "qty": D(12)},
-                                                       {"product_id": pumps["TRD-004"].id, "qty": D(12)}]})
+                                             "lines": [{"product_id": pumps["CP-80"].id, "qty": Decimal(12)},
+                                                       {"product_id": pumps["TRD-004"].id, "qty": Decimal(12)}]})
         quotes.submit_quote(uow, accepted.id)
         quotes.accept_quote(uow, accepted.id)  # a draft sales order waits for the rep to confirm it
         for lead in mine[len(plans):len(plans) + 3]:
@@ -173,13 +173,14 @@ def load_orders(uow: UnitOfWork) -> str:
                                                   .order_by(Customer.id))) for rep in reps}
     products = {p.sku: p for p in uow.session.scalars(select(Product).where(
         Product.sku.in_(set(ORDER_SKUS) | {"TRD-002", "TRD-006", "TRD-010"})))}
-    today = date.today()
+    today = clock.today()
     for n in range(1, 13):
         rep = reps[n % 2]
         customer = customers[rep.id][n // 2 % len(customers[rep.id])]
         on = today - timedelta(days=150 - (n - 1) * 12)
-        lines = [{"product_id": products[ORDER_SKUS[n - 1]].id, "qty": D(1)},
-                 {"product_id": products[rng.choice(["TRD-002", "TRD-006", "TRD-010"])].id, "qty": D(rng.randint(1, 3))}]
+        lines = [{"product_id": products[ORDER_SKUS[n - 1]].id, "qty": Decimal(1)},
+                 {"product_id": products[rng.choice(["TRD-002", "TRD-006", "TRD-010"])].id,
+                  "qty": Decimal(rng.randint(1, 3))}]
         with acting(uow, rep):
             order = orders.create_order(uow, {"customer_id": customer.id, "customer_reference": ORDER_REFERENCE.format(n),
                                               "requested_date": on + timedelta(days=14), "lines": lines}, on=on)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
+from core import clock
 from core.models import User
 from core.uow import UnitOfWork
 from crm.demo import ORDER_REFERENCE, acting
@@ -59,7 +60,7 @@ def load_finance(uow: UnitOfWork) -> str:
         return ""
     users = {u.username: u for u in uow.session.scalars(select(User))}
     orders = _orders(uow)
-    today = date.today()
+    today = clock.today()
     invoices: dict[int, Invoice] = {}
     with acting(uow, users.get("warehouse")):
         shipped = [n for n in range(1, 11) if n in orders and _ship(uow, orders[n], orders[n].order_date

@@ -10,11 +10,12 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.errors import NotFound
 from core.models import Customer, User
 from core.money import ZERO
-from core.permissions import require, require_record, scoped
 from core.queries import Page, paginate, search
+from core.registry import permissions_of
 from crm.orders.models import SalesOrder
 from finance.credit.exposure import credit_status
 from finance.invoicing.services import BILLABLE_ORDER_STATES, billable_lines, invoiced_by_line
@@ -29,7 +30,7 @@ def invoices(session: Session, actor: User, *, customer_id=None, state=None, sal
              due_to: date | None = None, owner_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
     """Invoices, newest first; `state=open` means posted or partially paid; `overdue_on`: open and due before;
     `due_from`/`due_to`: due on those days or between; `owner_id`: of the customers that sales user owns."""
-    require(actor, "read", "invoice")
+    permissions_of(session).require(actor, "read", "invoice")
     stmt = select(Invoice)
     if customer_id:
         stmt = stmt.where(Invoice.customer_id == customer_id)
@@ -54,7 +55,7 @@ def invoices(session: Session, actor: User, *, customer_id=None, state=None, sal
 
 def payments(session: Session, actor: User, *, customer_id=None, unapplied: bool | None = None,
              page: int = 1, per_page: int = 25) -> Page:
-    require(actor, "read", "payment")
+    permissions_of(session).require(actor, "read", "payment")
     stmt = select(Payment)
     if customer_id:
         stmt = stmt.where(Payment.customer_id == customer_id)
@@ -84,7 +85,7 @@ def customer_choices(session: Session) -> list[Customer]:
 def sales_customer_ids(actor: User) -> Select:
     """The ids of the customers a sales user answers for: a rep's own, a sales manager's team's (the
     customers they may change, so not the unowned pool)."""
-    return scoped(actor, "customer", select(Customer.id), "update")
+    return permissions_of(actor).scoped(actor, "customer", select(Customer.id), "update")
 
 
 def overdue_invoices(session: Session, *, today: date, customer_ids=None, limit: int = 500) -> list[Invoice]:
@@ -98,7 +99,7 @@ def overdue_invoices(session: Session, *, today: date, customer_ids=None, limit:
 
 def orders_to_invoice(session: Session, actor: User, *, limit: int = 200) -> list[tuple[SalesOrder, Decimal]]:
     """Orders with shipped goods not invoiced yet, and the gross amount an invoice would bill."""
-    require(actor, "create", "invoice")
+    permissions_of(session).require(actor, "create", "invoice")
     planned = select(PaymentPlan.id).where(PaymentPlan.sales_order_id == SalesOrder.id)
     orders = session.scalars(select(SalesOrder).where(
         SalesOrder.state.in_(BILLABLE_ORDER_STATES), SalesOrder.state != "confirmed",
@@ -176,7 +177,7 @@ def aging(session: Session, actor: User, *, as_of: date, customer_id: int | None
     with their open amounts today), and the totals row. Each row carries the customer's credit
     sales of the DSO_DAYS days up to `as_of` and so its DSO; the totals row gives the overall DSO.
     Customers with nothing open are left out of the rows but their sales count in the totals."""
-    require(actor, "read", "receivable")
+    permissions_of(session).require(actor, "read", "receivable")
     return aging_rows(session, as_of=as_of, customer_id=customer_id)
 
 
@@ -205,9 +206,10 @@ def customer_summary(session: Session, actor: User | None, customer_id: int, *, 
     if customer is None:
         raise NotFound("customer", customer_id)
     if actor is not None:
-        require_record(actor, "read", "customer", customer)
-        require(actor, "read", "credit")
-    today = today or date.today()
+        permissions = permissions_of(session)
+        permissions.require_record(actor, "read", "customer", customer)
+        permissions.require(actor, "read", "credit")
+    today = today or clock.today()
     status = credit_status(session, customer)
     overdue = session.scalar(select(func.coalesce(func.sum(Invoice.total - Invoice.paid_amount), 0)).where(
         Invoice.customer_id == customer_id, Invoice.state.in_(OPEN_INVOICE_STATES), Invoice.due_date < today))

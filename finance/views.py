@@ -7,28 +7,34 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from core import clock
 from core import queries as core_queries
 from core.errors import DomainError, InvalidInput, NotFound
 from core.formatting import money
-from core.money import to_decimal
-from core.permissions import can
-from core.views import HOME_ALERTS, NAV_EXTRA, act, add_detail_panel, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
+from core.forms import load_form, load_input
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow
 from finance import queries
 from finance.credit import holds, services
 from finance.invoicing import services as invoicing
 from finance.models import InvoiceState, PaymentMethod
 from finance.payments import services as payment_services
 from finance.receivables import aging as reports
-from finance.receivables import statements
+from finance.receivables.responses import BUCKET_LABELS, aging_workbook_response, statement_response
+from finance.schemas import (
+    AllocateSchema,
+    ApproveCreditSchema,
+    CreateInvoiceSchema,
+    CreatePaymentSchema,
+    LiftCreditHoldSchema,
+)
 
 bp = Blueprint("finance_web", __name__, template_folder="templates", url_prefix="/finance")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/credit/fragment")
@@ -56,20 +62,13 @@ def approve_credit():
             return _("Give a reason for the approval; nothing was approved.")
         return exc.message
 
-    return act(lambda: services.approve_credit(get_uow(), order_id, reason=request.form.get("reason", "")),
+    return act(lambda: services.approve_credit(get_uow(), order_id, **load_form(ApproveCreditSchema, request.form)),
                lambda approval: _("Approved over the credit limit up to %(total)s. The order can now be confirmed.",
                                   total=f"{approval.approved_total:,.2f}"),
                url_for("crm_web.order_detail", order_id=order_id), refuse)
 
 
 # --------------------------------------------------------------------------- receivables, invoices, payments, aging
-
-for _entry in (("finance_web.receivables", _l("Receivables"), ("read", "invoice")),
-               ("finance_web.to_invoice", _l("To invoice"), ("create", "invoice")),
-               ("finance_web.payments_page", _l("Payments"), ("read", "payment")),
-               ("finance_web.aging", _l("Aging"), ("read", "receivable"))):
-    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
-        NAV_EXTRA.append(_entry)
 
 INVOICE_STATE_LABELS = {
     InvoiceState.DRAFT: _l("Draft"), InvoiceState.POSTED: _l("Posted"),
@@ -80,8 +79,6 @@ METHOD_LABELS = {
     PaymentMethod.BANK_TRANSFER: _l("Bank transfer"), PaymentMethod.CASH: _l("Cash"),
     PaymentMethod.CHEQUE: _l("Cheque"), PaymentMethod.CARD: _l("Card"), PaymentMethod.OTHER: _l("Other"),
 }
-BUCKET_LABELS = {"current": _l("Not yet due"), "1_30": _l("1–30 days"), "31_60": _l("31–60 days"),
-                 "61_90": _l("61–90 days"), "over_90": _l("Over 90 days")}
 
 
 @bp.app_context_processor
@@ -110,11 +107,11 @@ def receivables():
                "owner_id": request.args.get("owner_id", type=int),
                "due_from": request_day("due_from"), "due_to": request_day("due_to")}
     overdue = request.args.get("overdue") == "1"
-    page = queries.invoices(session, current_user, overdue_on=date.today() if overdue else None,
+    page = queries.invoices(session, current_user, overdue_on=clock.today() if overdue else None,
                             page=request.args.get("page", 1, type=int), **filters)
     return render_template("finance/receivables.html", page=page, overdue=overdue, **filters,
                            customers=queries.customer_choices(session), owners=core_queries.sales_users(session),
-                           states=INVOICE_STATE_LABELS, today=date.today())
+                           states=INVOICE_STATE_LABELS, today=clock.today())
 
 
 @bp.route("/to-invoice")
@@ -123,19 +120,18 @@ def to_invoice():
     """Orders with shipped goods not invoiced yet, each with a button to invoice them."""
     guard("create", "invoice")
     return render_template("finance/to_invoice.html", rows=queries.orders_to_invoice(get_session(), current_user),
-                           today=date.today())
+                           today=clock.today())
 
 
 @bp.route("/invoices", methods=["POST"])
 @login_required
 def create_invoice():
     guard("create", "invoice")
-    data = {"sales_order_id": request.form.get("sales_order_id", type=int), "post": bool(request.form.get("post")),
-            "invoice_date": request_day("invoice_date")}
     try:
-        invoice = invoicing.create_invoice(get_uow(), data)
+        data = load_form(CreateInvoiceSchema, request.form, checkboxes=["post"])
+        with get_uow() as uow:
+            invoice = invoicing.create_invoice(uow, data)
     except DomainError as exc:
-        get_session().rollback()
         flash(refusal(exc), "error")
         return redirect(url_for("finance_web.to_invoice"), 303)
     flash(_("Invoice %(number)s created for %(total)s.", number=invoice.number, total=money(invoice.total)),
@@ -149,19 +145,20 @@ def invoice_all():
     """Month-end: invoice every order of the list, each in its own transaction (a refused order leaves
     the others invoiced), dated the chosen day."""
     guard("create", "invoice")
-    day = request_day("invoice_date")
-    if request.form.get("invoice_date") and day is None:
+    try:
+        asked = load_form(CreateInvoiceSchema(only=("invoice_date", "post")), request.form, checkboxes=["post"])
+    except InvalidInput:
         flash(_("Give the invoice date as YYYY-MM-DD; nothing was invoiced."), "error")
         return redirect(url_for("finance_web.to_invoice"), 303)
-    post = bool(request.form.get("post"))
+    day, post = asked["invoice_date"], asked["post"]
     created, refused = [], []
     for order, _amount in queries.orders_to_invoice(get_session(), current_user):
         number = order.number
         try:
-            created.append(invoicing.create_invoice(get_uow(), {"sales_order_id": order.id, "post": post,
-                                                                "invoice_date": day}).number)
+            with get_uow() as uow:
+                created.append(invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": post,
+                                                              "invoice_date": day}).number)
         except DomainError as exc:
-            get_session().rollback()
             refused.append(f"{number}: {refusal(exc)}")
     if created:
         flash(_("%(count)s invoices created: %(numbers)s.", count=len(created), numbers=", ".join(created)),
@@ -204,23 +201,21 @@ def payments_page():
     if request.method == "POST":
         guard("create", "payment")
         form = request.form.to_dict()
-        data = {"customer_id": request.form.get("customer_id", type=int), "amount": form.get("amount", "").strip()
-                or None, "date": request_day("date"), "method": form.get("method") or None,
-                "reference": form.get("reference")}
         try:
-            payment = payment_services.record_payment(get_uow(), data)
+            data = load_form(CreatePaymentSchema, request.form, message=payment_services.NOT_RECORDED)
+            with get_uow() as uow:
+                payment = payment_services.record_payment(uow, data)
             flash(_("Payment %(number)s recorded: %(amount)s.", number=payment.number, amount=money(payment.amount)),
                   "success")
             return redirect(url_for("finance_web.payment_detail", payment_id=payment.id), 303)
         except DomainError as exc:
-            get_session().rollback()
             errors = exc.fields
             flash(refusal(exc), "error")
     page = queries.payments(get_session(), current_user, customer_id=request.args.get("customer_id", type=int),
                             unapplied=request.args.get("unapplied") == "1", page=request.args.get("page", 1, type=int))
     customers = queries.customer_choices(get_session())
     return render_template("finance/payments.html", page=page, customers=customers, form=form, errors=errors,
-                           methods=METHOD_LABELS, today=date.today()), 422 if errors else 200
+                           methods=METHOD_LABELS, today=clock.today()), 422 if errors else 200
 
 
 
@@ -244,17 +239,13 @@ def allocate(payment_id: int):
         def call():
             return payment_services.allocate(get_uow(), payment_id, auto=True)
     else:
-        wanted = []
-        for key, value in request.form.items():
-            if key.startswith("amount-") and value.strip():
-                try:
-                    amount = to_decimal(value.replace(",", ""))
-                except ValueError:
-                    amount = None
-                wanted.append({"invoice_id": int(key.removeprefix("amount-")), "amount": amount})
+        # one `amount-<invoice id>` input per open invoice; those left blank are not allocated to
+        wanted = [{"invoice_id": key.removeprefix("amount-"), "amount": value.strip()}
+                  for key, value in request.form.items() if key.startswith("amount-") and value.strip()]
 
         def call():
-            return payment_services.allocate(get_uow(), payment_id, allocations=wanted)
+            asked = load_input(AllocateSchema, {"allocations": wanted}, message="The allocation was not made.")
+            return payment_services.allocate(get_uow(), payment_id, allocations=asked["allocations"])
     return act(call, lambda made: _("Allocated %(amount)s to %(count)s invoice(s).",
                                     amount=money(sum((row.amount for row in made), Decimal(0))), count=len(made)),
                url_for("finance_web.payment_detail", payment_id=payment_id))
@@ -274,43 +265,20 @@ def undo_allocation(payment_id: int, allocation_id: int):
 def aging():
     """The aging table with each customer's DSO, the stacked bar chart, and the Excel export button."""
     guard("read", "receivable")
-    as_of = request_day("as_of") or date.today()
+    as_of = request_day("as_of") or clock.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
     chart = reports.aging_chart(rows, totals, labels=BUCKET_LABELS, others=_("Other customers"))
     return render_template("finance/aging.html", rows=rows, totals=totals, as_of=as_of, buckets=BUCKET_LABELS,
                            chart=chart, dso_days=queries.DSO_DAYS)
 
 
-def aging_excel_labels() -> dict[str, str]:
-    """The column titles of the aging workbook, in the reader's language."""
-    return {"code": _("Customer code"), "name": _("Customer"), **{k: str(v) for k, v in BUCKET_LABELS.items()},
-            "total": _("Total"), "sales": _("Sales, last %(days)s days", days=queries.DSO_DAYS),
-            "dso": _("DSO (days)"), "totals": _("Total"), "sheet": _("Aging"), "as_of": _("As of")}
-
-
-def aging_workbook_response(rows, totals, as_of: date) -> Response:
-    data = reports.aging_workbook(rows, totals, as_of=as_of, labels=aging_excel_labels())
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="aging-{as_of.isoformat()}.xlsx"'})
-
-
 @bp.route("/aging.xlsx")
 @login_required
 def aging_xlsx():
     guard("read", "receivable")
-    as_of = request_day("as_of") or date.today()
+    as_of = request_day("as_of") or clock.today()
     rows, totals = queries.aging(get_session(), current_user, as_of=as_of)
     return aging_workbook_response(rows, totals, as_of)
-
-
-def statement_response(actor, customer_id: int, start: date | None, end: date | None) -> Response:
-    """The customer statement PDF (also served by the API); the period defaults to the current month
-    up to today."""
-    end = end or date.today()
-    start = start or end.replace(day=1)
-    data = statements.statement_data(get_session(), actor, customer_id, start=start, end=end)
-    return Response(statements.render_statement(data), mimetype="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="statement-{data.customer_code}-{end.isoformat()}.pdf"'})
 
 
 @bp.route("/customers/<int:customer_id>/statement.pdf")
@@ -331,15 +299,11 @@ def customer_statement(customer_id: int):
 def customer_account(customer_id: int):
     """The customer page's receivables panel: the aging row, DSO, and the statement form."""
     guard("read", "receivable")
-    today = date.today()
+    today = clock.today()
     rows, _totals = queries.aging(get_session(), current_user, as_of=today, customer_id=customer_id)
     return render_template("finance/_account.html", row=rows[0] if rows else None, buckets=BUCKET_LABELS,
                            customer_id=customer_id, start=today.replace(day=1), end=today,
                            dso_days=queries.DSO_DAYS)
-
-
-add_detail_panel("customer", "finance_web.customer_account", _l("Receivables and statement"),
-                 ("read", "receivable"), "customer_id")
 
 
 # --------------------------------------------------------------------------- credit holds and overdue alerts
@@ -358,17 +322,11 @@ def overdue_alert(user) -> tuple[str, str] | None:
     """The home page alert: open invoices past due (a sales user's: of the customers in their scope)."""
     if not can(user, "read", "credit"):
         return None
-    count = holds.overdue_count(get_session(), today=date.today(), customer_ids=_sales_customers(user))
+    count = holds.overdue_count(get_session(), today=clock.today(), customer_ids=_sales_customers(user))
     if not count:
         return None
     return (_("Overdue invoices: %(count)s", count=count),
             url_for("finance_web.overdue"))
-
-
-if overdue_alert not in HOME_ALERTS:
-    HOME_ALERTS.append(overdue_alert)
-if not any(existing[0] == "finance_web.credit_holds" for existing in NAV_EXTRA):
-    NAV_EXTRA.append(("finance_web.credit_holds", _l("Credit holds"), ("read", "credit_approval")))
 
 
 @bp.route("/overdue")
@@ -376,7 +334,7 @@ if not any(existing[0] == "finance_web.credit_holds" for existing in NAV_EXTRA):
 def overdue():
     """Open invoices past due, oldest due first (a sales rep's: of the customers they own)."""
     guard("read", "credit")
-    today = date.today()
+    today = clock.today()
     invoices = queries.overdue_invoices(get_session(), today=today, customer_ids=_sales_customers(current_user))
     return render_template("finance/overdue.html", invoices=invoices, today=today, hold_days=_overdue_days())
 
@@ -387,7 +345,7 @@ def credit_holds():
     """Customers on credit hold, each with the overdue invoices past the limit and a form to lift the hold."""
     guard("read", "credit_approval")
     session = get_session()
-    overdue_by_customer = holds.overdue_past(session, today=date.today(), days=0)
+    overdue_by_customer = holds.overdue_past(session, today=clock.today(), days=0)
     return render_template("finance/credit_holds.html", customers=holds.customers_on_hold(session),
                            overdue=overdue_by_customer, hold_days=_overdue_days())
 
@@ -397,7 +355,7 @@ def credit_holds():
 def check_credit_holds():
     """Run the nightly overdue check now (month-end), with the same rule and notifications."""
     guard("update", "customer_credit")
-    held = holds.hold_overdue_customers(get_uow(), today=date.today(), days=_overdue_days())
+    held = holds.hold_overdue_customers(get_uow(), today=clock.today(), days=_overdue_days())
     flash(_("Overdue check done: %(count)s customers put on credit hold.", count=len(held)), "success")
     return redirect(url_for("finance_web.credit_holds"), 303)
 
@@ -412,7 +370,7 @@ def lift_credit_hold(customer_id: int):
             return _("Give a reason for lifting the hold; the customer stays on hold.")
         return refusal(exc)
 
-    return act(lambda: holds.lift_credit_hold(get_uow(), customer_id, reason=request.form.get("reason", ""),
+    return act(lambda: holds.lift_credit_hold(get_uow(), customer_id, **load_form(LiftCreditHoldSchema, request.form),
                                               days=_overdue_days()),
                lambda customer: _("Credit hold lifted for %(name)s.", name=customer.name),
                url_for("finance_web.credit_holds"), refuse)

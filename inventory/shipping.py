@@ -10,11 +10,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput
 from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
 from crm.orders.models import OPEN_STATES, SalesOrder, SalesOrderLine
@@ -25,7 +25,7 @@ RESOURCE = "shipment"
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    authorize(uow.actor, action, RESOURCE)
+    uow.authorize(action, RESOURCE)
 
 
 def get_shipment(uow: UnitOfWork, shipment_id: int, *, for_update: bool = False) -> Shipment:
@@ -85,7 +85,7 @@ def _new_shipment(uow: UnitOfWork, order: SalesOrder, quantities: dict[int, Deci
                   backorder_of: Shipment | None = None) -> Shipment:
     lines = {line.id: line for line in order.lines}
     shipment = Shipment(sales_order_id=order.id, warehouse_id=order.warehouse_id, state=ShipmentState.DRAFT.value,
-                        number=next_number(uow.session, "SH", on=on or date.today()),
+                        number=next_number(uow.session, "SH", on=on or clock.today()),
                         backorder_of_id=backorder_of.id if backorder_of else None)
     shipment.lines = [ShipmentLine(position=index + 1, sales_order_line_id=line_id,
                                    product_id=lines[line_id].product_id, product=lines[line_id].product, qty=qty)

@@ -18,12 +18,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from core.models import Product, ProductKind
 from core.money import round_qty
 from core.numbering import next_numbers
 from core.uow import UnitOfWork
 from crm.events import SalesOrderConfirmed
-from inventory import services as inventory
+from inventory.reservations import Holder, lock_balances, reserve_available
 from production.events import MaterialShortagesFound, PurchaseNeed
 from production.models import WorkOrder, WorkOrderComponent
 from production.services import BomNode, bom_tree
@@ -41,13 +42,13 @@ class _Demand:
 
 def explode_order(uow: UnitOfWork, event: SalesOrderConfirmed, *, today: date | None = None) -> list[WorkOrder]:
     session = uow.session
-    today = today or date.today()
+    today = today or clock.today()
     line_products = [line.product_id for line in event.lines]
     tree = bom_tree(session, line_products)
     ids = set(line_products) | {c for node in tree.values() for c, _q in node.components}
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
     stocked = [pid for pid, p in products.items() if p.kind != ProductKind.SERVICE]
-    balances = inventory.lock_balances(uow, event.warehouse_id, stocked)
+    balances = lock_balances(uow, event.warehouse_id, stocked)
 
     level = [_Demand(line.product_id, line.qty, event.need_by, sales_order_line_id=line.line_id)
              for line in event.lines]
@@ -59,12 +60,12 @@ def explode_order(uow: UnitOfWork, event: SalesOrderConfirmed, *, today: date | 
             product = products[demand.product_id]
             if product.kind == ProductKind.SERVICE:
                 continue
-            holder = inventory.Holder(
+            holder = Holder(
                 sales_order_id=event.order_id, sales_order_line_id=demand.sales_order_line_id,
                 work_order_id=demand.work_order.id if demand.work_order else None,
                 work_order_component_id=demand.component.id if demand.component else None)
-            reserved = inventory.reserve_available(uow, balances, product_id=product.id,
-                                                   warehouse_id=event.warehouse_id, qty=demand.qty, holder=holder)
+            reserved = reserve_available(uow, balances, product_id=product.id,
+                                         warehouse_id=event.warehouse_id, qty=demand.qty, holder=holder)
             if demand.component is not None:
                 demand.component.qty_reserved = reserved
             shortfall = demand.qty - reserved

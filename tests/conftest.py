@@ -64,8 +64,9 @@ def require_redis() -> None:
 
 
 def settings_for(url: str, tmp: Path, **overrides) -> Settings:
-    return Settings.from_env({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(tmp)},
-                             **overrides)
+    env = {"DATABASE_URL": url, "SECRET_KEY": "test-secret", "INSTANCE_PATH": str(tmp),
+           "CLOCK_START": os.environ.get("CLOCK_START", "")}  # CI runs the suite once as of a year end
+    return Settings.from_env(env, **overrides)
 
 
 @contextmanager
@@ -141,6 +142,15 @@ def db(app, engine):
     app.extensions["db"].sessionmaker = saved
     outer.rollback()
     connection.close()
+
+
+@pytest.fixture
+def clock():
+    """The suite's clock, to stop at a chosen moment in a test that depends on the time of day:
+    `with clock.frozen_at(moment): ...`."""
+    from core import clock as suite_clock
+
+    return suite_clock
 
 
 def uow_for(db, actor: User | None = None) -> UnitOfWork:

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.models import Customer, Product, Warehouse
 from core.numbering import next_number
-from core.permissions import SCOPES, authorize
 from core.uow import UnitOfWork
 from crm.orders.models import SalesOrder, SalesOrderLine
 
@@ -23,7 +23,7 @@ RESOURCE = "sales_order"
 
 
 def _authorize(uow: UnitOfWork, action: str, order: SalesOrder | None = None) -> None:
-    authorize(uow.actor, action, RESOURCE, order)
+    uow.authorize(action, RESOURCE, order)
 
 
 def get_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> SalesOrder:
@@ -34,11 +34,9 @@ def get_order(uow: UnitOfWork, order_id: int, *, for_update: bool = False) -> Sa
 
 def _customer_for_order(uow: UnitOfWork, customer_id: Any) -> Customer:
     customer = uow.session.get(Customer, customer_id) if customer_id is not None else None
-    actor = uow.actor
-    visible = customer is not None and (actor is None or SCOPES["customer"][1](actor, "read", customer))
-    if not visible:
+    if customer is None or not uow.in_scope("read", "customer", customer):
         raise InvalidInput({"customer_id": [f"No customer with id {customer_id}."]})
-    if actor is not None and not SCOPES["customer"][1](actor, "update", customer):
+    if not uow.in_scope("update", "customer", customer):
         raise Forbidden("You may only enter orders for your own customers.")
     if not customer.active:
         raise InvalidInput({"customer_id": ["This customer is inactive."]})
@@ -78,7 +76,7 @@ def _set_lines(uow: UnitOfWork, order: SalesOrder, lines: list[dict]) -> None:
 def create_order(uow: UnitOfWork, data: dict, *, on: date | None = None) -> SalesOrder:
     """A draft order with its lines; it gets its number `SO-YYYY-NNNNN` now."""
     _authorize(uow, "create")
-    on = on or date.today()
+    on = on or clock.today()
     if not data.get("lines"):
         raise InvalidInput({"lines": ["An order needs at least one line."]})
     customer = _customer_for_order(uow, data.get("customer_id"))
@@ -122,7 +120,7 @@ def confirm_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> 
     all of it happens, or none of it."""
     order = get_order(uow, order_id, for_update=True)
     _authorize(uow, "update", order)
-    order.confirm(on=on or date.today())
+    order.confirm(on=on or clock.today())
     uow.commit()
     return order
 
@@ -163,7 +161,7 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
         if line is None:
             raise InvalidInput({"lines": [f"Line {line_id} is not a line of order {order.number}."]})
         line.shipped_qty = (line.shipped_qty or Decimal(0)) + qty
-    order.note_shipping_progress(on=on or date.today())
+    order.note_shipping_progress(on=on or clock.today())
     return order
 
 

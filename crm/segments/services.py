@@ -7,8 +7,9 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import Select, select
 
+from core import clock
 from core.models import Customer
-from core.permissions import authorize, scoped
+from core.registry import permissions_of
 from core.uow import UnitOfWork
 from crm.segments import rfm
 from crm.segments.models import CustomerRfm
@@ -24,18 +25,20 @@ def segment_query(actor, *, segment: str | None = None, owner_id: int | None = N
         stmt = stmt.where(CustomerRfm.segment == segment)
     if owner_id:
         stmt = stmt.where(Customer.owner_id == owner_id)
-    authorize(actor, "read", "customer_segment")
-    return scoped(actor, "customer", stmt)
+    permissions = permissions_of(actor)
+    permissions.authorize(actor, "read", "customer_segment")
+    return permissions.scoped(actor, "customer", stmt)
 
 
-def counts(uow: UnitOfWork, actor) -> dict[str, int]:
-    authorize(actor, "read", "customer_segment")
+def counts(uow: UnitOfWork) -> dict[str, int]:
+    """How many of the caller's customers are in each segment."""
+    uow.authorize("read", "customer_segment")
     return rfm.segment_counts(uow.session, Customer.id.in_(
-        scoped(actor, "customer", select(Customer.id)).scalar_subquery()))
+        uow.scoped("customer", select(Customer.id)).scalar_subquery()))
 
 
-def refresh(uow: UnitOfWork, actor, *, as_of: date | None = None) -> rfm.RefreshResult:
+def refresh(uow: UnitOfWork, *, as_of: date | None = None) -> rfm.RefreshResult:
     """Recompute now (sales managers and admin; the daily beat task does it as the system)."""
-    authorize(actor, "update", "customer_segment")
+    uow.authorize("update", "customer_segment")
     days = current_app.config["SETTINGS"].dormant_after_days
-    return rfm.refresh(uow, as_of=as_of or date.today(), dormant_days=days)
+    return rfm.refresh(uow, as_of=as_of or clock.today(), dormant_days=days)

@@ -20,12 +20,14 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import clock
 from core.audit import record_note
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
+from core.forms import load_input
 from core.models import AuditEntry, Customer, Role, User
-from core.permissions import require
 from core.uow import UnitOfWork
 from finance.models import OPEN_INVOICE_STATES, Invoice
+from finance.schemas import LiftCreditHoldSchema
 
 DEFAULT_OVERDUE_DAYS = 30
 #: The audit note of a lift starts with this; its `changes` carry `excused_invoices`.
@@ -98,18 +100,15 @@ def lift_credit_hold(uow: UnitOfWork, customer_id: int, *, reason: str, today: d
                      days: int = DEFAULT_OVERDUE_DAYS) -> Customer:
     """Finance lifts a customer's credit hold, with a reason; the invoices overdue past the limit
     now are excused from the automatic hold. Lifting a customer not on hold changes nothing."""
-    if uow.actor is not None:
-        require(uow.actor, "update", "customer_credit")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput({"reason": ["Say why the credit hold is lifted."]})
+    uow.authorize("update", "customer_credit")
+    reason = load_input(LiftCreditHoldSchema, {"reason": reason})["reason"].strip()  # see finance.schemas
     session = uow.session
     customer = session.get(Customer, customer_id, with_for_update={"of": Customer.__table__}, populate_existing=True)
     if customer is None:
         raise NotFound("customer", customer_id)
     if not customer.credit_hold:
         return customer
-    today = today or date.today()
+    today = today or clock.today()
     excused = [inv.number for inv in overdue_past(session, today=today, days=days).get(customer.id, [])]
     customer.credit_hold = False
     record_note(session, customer, f"{LIFT_NOTE}: {reason}",

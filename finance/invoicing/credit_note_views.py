@@ -4,44 +4,34 @@ and the "Overdue" flag finance puts on sales orders in crm's lists and order pag
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core import pdf
+from core import clock
 from core.errors import DomainError, NotFound
 from core.formatting import money
-from core.money import to_decimal
-from core.permissions import can
-from core.views import act, add_detail_panel, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
-from crm.orders.models import SalesOrder
-from crm.orders.views import ORDER_FLAGS
+from core.forms import errors_by_row_key, form_input, load_form, load_input
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow
 from finance.credit.order_flags import overdue_by_order
-from finance.invoicing import credit_notes, documents
+from finance.invoicing import credit_notes
 from finance.invoicing import services as invoicing
+from finance.invoicing.credit_note_schemas import CreateCreditNoteSchema, CreateRefundSchema
+from finance.invoicing.responses import credit_note_pdf_response, invoice_pdf_response
 from finance.models import CreditNoteKind, PaymentMethod
 from finance.payments import refunds
-from finance.views import request_day
 
 bp = Blueprint("finance_credit_web", __name__, template_folder="../templates", url_prefix="/finance")
 
 KIND_LABELS = {CreditNoteKind.RETURN: _l("Return"), CreditNoteKind.PRICE_CORRECTION: _l("Price correction")}
-add_detail_panel("customer", "finance_credit_web.customer_credit_panel", _l("Unapplied credit and refunds"),
-                 ("read", "refund"), "customer_id")
 
 
 def overdue_flag(session, orders) -> dict[int, str]:
-    """crm's order flag: orders with an open invoice past due today."""
-    overdue = overdue_by_order(session, [order.id for order in orders], today=date.today())
+    """crm's order flag (an `order_flags` of the registry): orders with an open invoice past due today."""
+    overdue = overdue_by_order(session, [order.id for order in orders], today=clock.today())
     return {order_id: _("Overdue") for order_id in overdue}
-
-
-if overdue_flag not in ORDER_FLAGS:
-    ORDER_FLAGS.append(overdue_flag)
 
 
 @bp.app_context_processor
@@ -49,29 +39,7 @@ def _credit_labels():
     return {"credit_kind_label": lambda kind: KIND_LABELS.get(kind, kind)}
 
 
-def _company() -> str:
-    return current_app.config.get("COMPANY_NAME", pdf.DEFAULT_COMPANY)
-
-
-def _pdf(body: bytes, filename: str) -> Response:
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
-
-
 # --------------------------------------------------------------------------- printed documents
-
-
-def invoice_pdf_response(invoice) -> Response:
-    """The printed invoice (also served by the API): its lines, its order's number and its credit notes."""
-    session = get_session()
-    order = session.get(SalesOrder, invoice.sales_order_id) if invoice.sales_order_id else None
-    notes = [note.number for note in credit_notes.credit_notes_of(session, invoice.id)]
-    data = documents.invoice_print_data(invoice, order.number if order else "", notes, _company())
-    return _pdf(documents.render_invoice(data), f"{invoice.number}.pdf")
-
-
-def credit_note_pdf_response(note) -> Response:
-    """The printed credit note (also served by the API)."""
-    return _pdf(documents.render_credit_note(documents.credit_note_print_data(note, _company())), f"{note.number}.pdf")
 
 
 @bp.route("/invoices/<int:invoice_id>/pdf")
@@ -102,22 +70,15 @@ def invoice_credit_notes(invoice_id: int):
                            creditable=invoice.state in credit_notes.CREDITABLE_STATES)
 
 
-def _form_lines(invoice, kind: str, form) -> tuple[list[dict], dict[int, str]]:
-    """The lines asked for in the form (`qty-<line id>` for a return, `amount-<line id>` for a price
-    correction) and, per line id, what could not be read."""
-    field = "qty" if kind == CreditNoteKind.RETURN else "amount"
-    lines, unreadable = [], {}
-    for line in invoice.lines:
-        raw = (form.get(f"{field}-{line.id}") or "").strip().replace(",", "")
-        if not raw:
-            continue
-        try:
-            value = to_decimal(raw)
-        except (TypeError, ValueError, ArithmeticError):
-            unreadable[line.id] = raw
-            continue
-        lines.append({"invoice_line_id": line.id, field: value})
-    return lines, unreadable
+def _credit_note_input(invoice, form) -> tuple[dict, list[str]]:
+    """The form as `CreateCreditNoteSchema` input, and the form key of each line given: a line is one
+    typed in the column of the kind chosen (`qty-<line id>` for a return, `amount-<line id>` for a price
+    correction)."""
+    data, _rows = form_input(CreateCreditNoteSchema, form, checkboxes=["full", "restock"])
+    field = "qty" if data.get("kind") == CreditNoteKind.RETURN else "amount"
+    typed = [(f"{field}-{line.id}", line.id, (form.get(f"{field}-{line.id}") or "").strip()) for line in invoice.lines]
+    data["lines"] = [{"invoice_line_id": line_id, field: raw} for _key, line_id, raw in typed if raw]
+    return data, [key for key, _line_id, raw in typed if raw]
 
 
 @bp.route("/invoices/<int:invoice_id>/credit-notes/new", methods=["GET", "POST"])
@@ -130,32 +91,30 @@ def credit_note_new(invoice_id: int):
     left = credit_notes.left_to_credit(get_session(), invoice)
     form = request.form.to_dict() if request.method == "POST" else {"kind": request.args.get("kind", "return"),
                                                                      "restock": "1"}
+    errors: dict = {}
     if request.method == "POST":
-        kind = form.get("kind") or ""
-        lines, unreadable = _form_lines(invoice, kind, request.form)
-        if unreadable:
-            flash(_("Give numbers only; nothing was credited."), "error")
+        data, keys = _credit_note_input(invoice, request.form)
+        try:
+            data = load_input(CreateCreditNoteSchema, data, row_keys={"lines": keys},
+                              message="The credit note was not made.")
+            with get_uow() as uow:
+                note = credit_notes.create_credit_note(uow, invoice.id, data)
+        except NotFound:
+            abort(404)
+        except DomainError as exc:
+            errors = errors_by_row_key(exc.fields, {"lines": keys})
+            flash(refusal(exc), "error")
         else:
-            data = {"kind": kind, "lines": lines, "full": bool(form.get("full")), "reason": form.get("reason"),
-                    "credit_date": request_day("credit_date"), "restock": bool(form.get("restock"))}
-            try:
-                note = credit_notes.create_credit_note(get_uow(), invoice.id, data)
-            except NotFound:
-                abort(404)
-            except DomainError as exc:
-                get_session().rollback()
-                flash(refusal(exc), "error")
-            else:
-                flash(_("Credit note %(number)s posted for %(total)s.", number=note.number, total=money(note.total)),
-                      "success")
-                return redirect(url_for("finance_credit_web.credit_note_detail", credit_note_id=note.id), 303)
+            flash(_("Credit note %(number)s posted for %(total)s.", number=note.number, total=money(note.total)),
+                  "success")
+            return redirect(url_for("finance_credit_web.credit_note_detail", credit_note_id=note.id), 303)
         invoice = load_or_abort(invoicing.get_invoice, invoice_id)
         left = credit_notes.left_to_credit(get_session(), invoice)
         status = 422
     else:
         status = 200
-    return render_template("finance/credit_note_form.html", invoice=invoice, left=left, form=form,
-                           kinds=KIND_LABELS, today=date.today()), status
+    return render_template("finance/credit_note_form.html", invoice=invoice, left=left, form=form, errors=errors,
+                           kinds=KIND_LABELS, today=clock.today()), status
 
 
 @bp.route("/credit-notes/<int:credit_note_id>")
@@ -191,12 +150,11 @@ def customer_refunds(customer_id: int):
     if request.method == "POST":
         guard("create", "refund")
         form = request.form.to_dict()
-        data = {"amount": (form.get("amount") or "").strip().replace(",", "") or None, "date": request_day("date"),
-                "method": form.get("method") or None, "reference": form.get("reference")}
         try:
-            refund = refunds.record_refund(get_uow(), customer.id, data)
+            data = load_form(CreateRefundSchema, request.form, message="The refund was not recorded.")
+            with get_uow() as uow:
+                refund = refunds.record_refund(uow, customer.id, data)
         except DomainError as exc:
-            get_session().rollback()
             errors = exc.fields
             flash(refusal(exc), "error")
         else:
@@ -209,7 +167,7 @@ def customer_refunds(customer_id: int):
     undone = {row.reverses_id for row in history if row.reverses_id}
     return render_template("finance/refunds.html", customer=customer, payments=payments, available=available,
                            history=history, undone=undone, form=form, errors=errors, methods=[m.value for m in PaymentMethod],
-                           today=date.today()), 422 if errors else 200
+                           today=clock.today()), 422 if errors else 200
 
 
 @bp.route("/refunds/<int:refund_id>/undo", methods=["POST"])

@@ -29,16 +29,18 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from core import clock
 from core.errors import DomainError, InvalidInput, NotFound
+from core.forms import load_input
 from core.models import ProductKind, Warehouse
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO, round_money
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
 from crm.orders.models import SalesOrder
 from crm.totals import line_amounts
 from finance.events import CreditedLine, CreditNotePosted
+from finance.invoicing.credit_note_schemas import CreateCreditNoteSchema
 from finance.models import (
     OPEN_INVOICE_STATES,
     CreditNote,
@@ -61,7 +63,7 @@ CREDITABLE_STATES = (*OPEN_INVOICE_STATES, InvoiceState.PAID.value)
 
 
 def get_credit_note(uow: UnitOfWork, credit_note_id: int) -> CreditNote:
-    authorize(uow.actor, "read", RESOURCE)
+    uow.authorize("read", RESOURCE)
     return uow.get(CreditNote, credit_note_id, "credit note")
 
 
@@ -118,16 +120,6 @@ def _correction_amounts(left: Left, amount: Decimal) -> tuple[Decimal, Decimal]:
     return amount, min(round_money(amount * left.line.tax_rate), left.tax)
 
 
-def _number(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = value if isinstance(value, Decimal) else to_decimal(value)
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-    return number if number.is_finite() else None
-
-
 def _plan(session, invoice: Invoice, kind: str, data: dict) -> list[tuple[Left, Decimal, Decimal, Decimal]]:
     """(line left, qty, untaxed, tax) per credited invoice line; refusals raise before anything changes."""
     left = left_to_credit(session, invoice)
@@ -159,10 +151,7 @@ def _plan(session, invoice: Invoice, kind: str, data: dict) -> list[tuple[Left, 
             invalid[key] = {"invoice_line_id": [f"Invoice {invoice.number} has no line {item.get('invoice_line_id')}."]}
             continue
         if kind == CreditNoteKind.RETURN:
-            qty = _number(item.get("qty"))
-            if qty is None or qty <= 0:
-                invalid[key] = {"qty": ["Give the quantity returned, more than zero."]}
-                continue
+            qty = item["qty"]
             product = found.line.product
             if product is None or product.kind == ProductKind.SERVICE:
                 what = product.sku if product is not None else f"Line {found.line.position}"
@@ -176,11 +165,7 @@ def _plan(session, invoice: Invoice, kind: str, data: dict) -> list[tuple[Left, 
                 continue
             wanted.append((found, qty, ZERO))
         else:
-            amount = _number(item.get("amount"))
-            if amount is None or amount <= 0 or round_money(amount) != amount:
-                invalid[key] = {"amount": ["Give the untaxed amount to credit, more than zero, with at most "
-                                           "two decimals."]}
-                continue
+            amount = item["amount"]
             asked_amount[found.line.id] += amount
             if asked_amount[found.line.id] > found.untaxed:
                 over[key] = {"amount": [f"Only {found.untaxed} (untaxed) of line {found.line.position} is left "
@@ -243,20 +228,17 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
     """Credit a posted invoice. `data`: `kind` (`return` or `price_correction`), `lines`
     ([{invoice_line_id, qty}] for a return, [{invoice_line_id, amount}] untaxed for a correction) or
     `full: true` (everything left), `credit_date`, `reason`, `restock` (returns; default true) and
-    `warehouse_id` (default: the order's warehouse)."""
-    authorize(uow.actor, "create", RESOURCE)
-    kind = data.get("kind") or CreditNoteKind.RETURN.value
-    errors: dict[str, list[str]] = {}
-    if kind not in {k.value for k in CreditNoteKind}:
-        errors["kind"] = [f"The kind is one of {', '.join(k.value for k in CreditNoteKind)}."]
+    `warehouse_id` (default: the order's warehouse). `data` goes through `CreateCreditNoteSchema`
+    here as in the page and the API (see `finance.invoicing.credit_note_schemas`); what needs the
+    invoice (its lines, what is left of them, goods or not) is checked against it."""
+    uow.authorize("create", RESOURCE)
+    data = load_input(CreateCreditNoteSchema, data, message="The credit note was not made.")
+    kind = data["kind"]
     reason = (data.get("reason") or "").strip() or None
-    if reason and len(reason) > 2000:
-        errors["reason"] = ["The reason has at most 2000 characters."]
     warehouse_id = data.get("warehouse_id")
     if warehouse_id is not None and uow.session.get(Warehouse, warehouse_id) is None:
-        errors["warehouse_id"] = [f"No warehouse with id {warehouse_id}."]
-    if errors:
-        raise InvalidInput(errors, message="The credit note was not made.")
+        raise InvalidInput({"warehouse_id": [f"No warehouse with id {warehouse_id}."]},
+                           message="The credit note was not made.")
     if uow.session.get(Invoice, invoice_id) is None:
         raise NotFound("invoice", invoice_id)
     _lock_payments_of(uow, invoice_id)
@@ -270,7 +252,7 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
     if untaxed + tax <= 0:
         raise DomainError(f"Nothing of invoice {invoice.number} is left to credit on those lines.",
                           code="nothing_to_credit")
-    credit_date = data.get("credit_date") or on or date.today()
+    credit_date = data.get("credit_date") or on or clock.today()
     restock = kind == CreditNoteKind.RETURN and data.get("restock", True) is not False
     order = uow.session.get(SalesOrder, invoice.sales_order_id) if invoice.sales_order_id else None
     if restock and warehouse_id is None:

@@ -15,12 +15,12 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from core import clock
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput, check_transition
 from core.models import Customer, Product
 from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
 from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
@@ -36,7 +36,7 @@ BILLABLE_ORDER_STATES = (OrderState.CONFIRMED.value, OrderState.PARTIALLY_SHIPPE
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    authorize(uow.actor, action, RESOURCE)
+    uow.authorize(action, RESOURCE)
 
 
 def get_invoice(uow: UnitOfWork, invoice_id: int, *, for_update: bool = False) -> Invoice:
@@ -225,7 +225,7 @@ def create_invoice_from_lines(uow: UnitOfWork, data: dict, *, on: date | None = 
                               f"yet.", code="exceeds_order_amount",
                               details={"total": str(total), "not_invoiced": str(left)})
     invoice = issue_invoice(uow, customer=customer, order=order, lines=lines,
-                            invoice_date=data.get("invoice_date") or on or date.today(), post=bool(data.get("post")))
+                            invoice_date=data.get("invoice_date") or on or clock.today(), post=bool(data.get("post")))
     uow.commit()
     return invoice
 
@@ -259,7 +259,7 @@ def create_invoice(uow: UnitOfWork, data: dict, *, on: date | None = None) -> In
                     tax_rate=b.line.tax_rate, untaxed=b.untaxed, tax=b.tax, total=b.total)
         for b in billable]
     invoice = issue_invoice(uow, customer=order.customer, order=order, lines=lines,
-                            invoice_date=data.get("invoice_date") or on or date.today(), post=bool(data.get("post")))
+                            invoice_date=data.get("invoice_date") or on or clock.today(), post=bool(data.get("post")))
     uow.commit()
     return invoice
 

@@ -15,21 +15,23 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core.errors import DomainError, InvalidInput
+from core import clock
+from core.errors import DomainError
+from core.forms import load_input
 from core.models import Customer
 from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from finance.events import RefundRecorded, RefundUndone
+from finance.invoicing.credit_note_schemas import CreateRefundSchema
 from finance.models import Payment, Refund, RefundPart
-from finance.payments.services import read_money_movement
+from finance.payments.services import movement_method, movement_reference
 
 RESOURCE = "refund"
 
 
 def get_refund(uow: UnitOfWork, refund_id: int) -> Refund:
-    authorize(uow.actor, "read", RESOURCE)
+    uow.authorize("read", RESOURCE)
     return uow.get(Refund, refund_id, "refund")
 
 
@@ -39,13 +41,12 @@ def _lock_payments(uow: UnitOfWork, ids) -> list[Payment]:
 
 
 def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | None = None) -> Refund:
-    """Pay back `amount` of the customer's unapplied credit: `date`, `method`, `reference`."""
-    authorize(uow.actor, "create", RESOURCE)
+    """Pay back `amount` of the customer's unapplied credit: `date`, `method`, `reference`. `data`
+    goes through `CreateRefundSchema` here as in the page and the API (see `finance.schemas`)."""
+    uow.authorize("create", RESOURCE)
     customer = uow.get(Customer, customer_id, "customer")
-    errors: dict[str, list[str]] = {}
-    amount, method, reference = read_money_movement(data, errors, verb="refunded")
-    if errors:
-        raise InvalidInput(errors, message="The refund was not recorded.")
+    data = load_input(CreateRefundSchema, data, message="The refund was not recorded.")
+    amount, method, reference = data["amount"], movement_method(data), movement_reference(data)
     candidates = uow.session.scalars(select(Payment.id).where(Payment.customer_id == customer.id)).all()
     locked = _lock_payments(uow, candidates)
     with_credit = sorted((p for p in locked if p.unapplied > 0), key=lambda p: (p.payment_date, p.id))
@@ -55,7 +56,7 @@ def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | N
                           f"nothing was refunded.", code="over_refund",
                           fields={"amount": [f"At most {available} can be refunded."]},
                           details={"unapplied_credit": str(available), "asked": str(amount)})
-    refund_date = data.get("date") or data.get("refund_date") or on or date.today()
+    refund_date = data.get("date") or on or clock.today()
     refund = Refund(number=next_number(uow.session, "RF", on=refund_date), customer_id=customer.id, amount=amount,
                     refund_date=refund_date, method=method, reference=reference,
                     created_by_id=uow.actor_id)
@@ -78,14 +79,14 @@ def record_refund(uow: UnitOfWork, customer_id: int, data: dict, *, on: date | N
 
 def undo_refund(uow: UnitOfWork, refund_id: int, *, on: date | None = None) -> Refund:
     """Reverse a refund recorded by mistake: the credit is unapplied again on the same payments."""
-    authorize(uow.actor, "update", RESOURCE)
+    uow.authorize("update", RESOURCE)
     original = get_refund(uow, refund_id)
     if original.reverses_id is not None:
         raise DomainError("This row reverses another refund and cannot be undone itself.", code="is_reversal")
     payments = {p.id: p for p in _lock_payments(uow, [part.payment_id for part in original.parts])}
     if uow.session.scalar(select(Refund.id).where(Refund.reverses_id == original.id)):
         raise DomainError(f"Refund {original.number} was already undone.", code="already_undone")
-    undone_on = on or date.today()
+    undone_on = on or clock.today()
     reversal = Refund(number=next_number(uow.session, "RF", on=undone_on), customer_id=original.customer_id,
                       amount=-original.amount, refund_date=undone_on, method=original.method,
                       reference=f"Undo {original.number}", reverses_id=original.id,
@@ -104,7 +105,7 @@ def undo_refund(uow: UnitOfWork, refund_id: int, *, on: date | None = None) -> R
 
 def check_customer(uow: UnitOfWork, customer_id: int) -> Customer:
     """The customer whose refunds the actor may read (finance, management, admin)."""
-    authorize(uow.actor, "read", RESOURCE)
+    uow.authorize("read", RESOURCE)
     return uow.get(Customer, customer_id, "customer")
 
 

@@ -16,22 +16,24 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from core.errors import DomainError, InvalidInput, NotFound
+from core.forms import load_input
 from core.models import Customer
-from core.money import ZERO, round_money, to_decimal
+from core.money import ZERO
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
 from finance.events import AllocationUndone, PaymentAllocated, PaymentRecorded
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentAllocation, PaymentMethod
+from finance.schemas import AllocateSchema, CreatePaymentSchema
 
 RESOURCE = "payment"
 INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{5}", re.IGNORECASE)
 
 
 def _authorize(uow: UnitOfWork, action: str) -> None:
-    authorize(uow.actor, action, RESOURCE)
+    uow.authorize(action, RESOURCE)
 
 
 def get_payment(uow: UnitOfWork, payment_id: int, *, for_update: bool = False) -> Payment:
@@ -39,41 +41,29 @@ def get_payment(uow: UnitOfWork, payment_id: int, *, for_update: bool = False) -
     return uow.get(Payment, payment_id, "payment", for_update=for_update)
 
 
-def read_money_movement(data: dict, errors: dict[str, list[str]], *,
-                        verb: str) -> tuple[Decimal | None, str, str | None]:
-    """The amount (more than zero, two decimals), method (bank transfer unless given) and reference
-    (200 characters at most) of money received or refunded; what is wrong goes into `errors` by field."""
-    amount = None
-    try:
-        amount = to_decimal(data.get("amount")) if data.get("amount") not in (None, "") else None
-    except (TypeError, ValueError, ArithmeticError):
-        pass
-    if amount is None or not amount.is_finite():
-        errors["amount"] = [f"Give the amount {verb} as a number."]
-    elif amount <= 0:
-        errors["amount"] = [f"The amount {verb} must be more than zero."]
-    elif round_money(amount) != amount:
-        errors["amount"] = ["The amount has at most two decimals."]
-    method = data.get("method") or PaymentMethod.BANK_TRANSFER.value
-    if method not in {m.value for m in PaymentMethod}:
-        errors["method"] = [f"The method is one of {', '.join(m.value for m in PaymentMethod)}."]
-    reference = (data.get("reference") or "").strip() or None
-    if reference and len(reference) > 200:
-        errors["reference"] = ["The reference has at most 200 characters."]
-    return amount, method, reference
+NOT_RECORDED = "The payment was not recorded."
+
+
+def movement_method(data: dict) -> str:
+    """The method of money received or refunded, as loaded by its schema: a bank transfer unless given."""
+    return data.get("method") or PaymentMethod.BANK_TRANSFER.value
+
+
+def movement_reference(data: dict) -> str | None:
+    return (data.get("reference") or "").strip() or None
 
 
 def record_payment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Payment:
-    """A customer receipt: customer, amount (> 0), date, method and reference."""
+    """A customer receipt: customer, amount (> 0), date, method (a bank transfer unless given) and
+    reference. `data` goes through `CreatePaymentSchema` here as in the page and the API (see
+    `finance.schemas`); only the customer needs the database."""
     _authorize(uow, "create")
-    errors: dict[str, list[str]] = {}
-    customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") is not None else None
+    data = load_input(CreatePaymentSchema, data, message=NOT_RECORDED)
+    customer = uow.session.get(Customer, data["customer_id"])
     if customer is None:
-        errors["customer_id"] = [f"No customer with id {data.get('customer_id')}."]
-    amount, method, reference = read_money_movement(data, errors, verb="received")
-    if errors:
-        raise InvalidInput(errors, message="The payment was not recorded.")
-    payment_date = data.get("date") or data.get("payment_date") or on or date.today()
+        raise InvalidInput({"customer_id": [f"No customer with id {data['customer_id']}."]}, message=NOT_RECORDED)
+    amount, method, reference = data["amount"], movement_method(data), movement_reference(data)
+    payment_date = data.get("date") or on or clock.today()
     payment = Payment(number=next_number(uow.session, "PAY", on=payment_date), customer_id=customer.id,
                       amount=amount, allocated_amount=ZERO, payment_date=payment_date, method=method,
                       reference=reference, created_by_id=uow.actor_id)
@@ -119,8 +109,12 @@ def _auto_plan(uow: UnitOfWork, payment: Payment) -> list[tuple[Invoice, Decimal
 
 
 def _manual_plan(uow: UnitOfWork, payment: Payment, allocations: list[dict]) -> list[tuple[Invoice, Decimal]]:
+    """The allocations asked for, loaded through `AllocateSchema` (an amount more than zero with two
+    decimals; the bank's split and tests allocate with plain dicts), checked against the invoices."""
     if not allocations:
         raise InvalidInput({"allocations": ["Name at least one invoice and amount, or ask for auto."]})
+    allocations = load_input(AllocateSchema, {"allocations": allocations},
+                             message="The allocation was not made.")["allocations"]
     invoices = lock_invoices(uow, [a.get("invoice_id") for a in allocations if isinstance(a.get("invoice_id"), int)])
     invalid: dict[str, dict[str, list[str]]] = {}
     over: dict[str, dict[str, list[str]]] = {}
@@ -134,9 +128,6 @@ def _manual_plan(uow: UnitOfWork, payment: Payment, allocations: list[dict]) -> 
             continue
         if invoice.customer_id != payment.customer_id:
             invalid[str(index)] = {"invoice_id": [f"Invoice {invoice.number} belongs to another customer."]}
-            continue
-        if not isinstance(amount, Decimal) or amount <= 0 or round_money(amount) != amount:
-            invalid[str(index)] = {"amount": ["The amount must be more than zero, with at most two decimals."]}
             continue
         if invoice.state not in OPEN_INVOICE_STATES:
             over[str(index)] = {"invoice_id": [f"Invoice {invoice.number} is {invoice.state}; only a posted, "

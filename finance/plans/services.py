@@ -42,10 +42,11 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core import clock
 from core.errors import DomainError, InvalidInput, NotFound
 from core.money import ZERO, round_money
-from core.permissions import authorize, require
 from core.queries import Page, paginate
+from core.registry import permissions_of
 from core.uow import UnitOfWork
 from crm.orders.models import OrderState, SalesOrder
 from finance.invoicing import services as invoicing
@@ -58,7 +59,6 @@ from finance.plans.models import (
 )
 
 RESOURCE = "payment_plan"
-T = InstallmentTrigger
 HUNDRED = Decimal(100)
 MAX_INSTALLMENTS = 12
 #: Orders whose triggers can fire (an order that is confirmed and not cancelled).
@@ -80,14 +80,14 @@ class Template:
 
 #: Plans a user picks by name; each installment's days after its trigger can be changed afterwards.
 TEMPLATES: dict[str, Template] = {t.name: t for t in (
-    Template("30/60/10", (("Deposit", Decimal(30), T.ON_CONFIRMATION, 7),
-                          ("On delivery", Decimal(60), T.ON_DELIVERY, 30),
-                          ("After acceptance", Decimal(10), T.AFTER_ACCEPTANCE, 30))),
-    Template("30/70", (("Deposit", Decimal(30), T.ON_CONFIRMATION, 7),
-                       ("On delivery", Decimal(70), T.ON_DELIVERY, 30))),
-    Template("50/50", (("Deposit", Decimal(50), T.ON_CONFIRMATION, 7),
-                       ("On delivery", Decimal(50), T.ON_DELIVERY, 30))),
-    Template("100/delivery", (("On delivery", Decimal(100), T.ON_DELIVERY, 30),)),
+    Template("30/60/10", (("Deposit", Decimal(30), InstallmentTrigger.ON_CONFIRMATION, 7),
+                          ("On delivery", Decimal(60), InstallmentTrigger.ON_DELIVERY, 30),
+                          ("After acceptance", Decimal(10), InstallmentTrigger.AFTER_ACCEPTANCE, 30))),
+    Template("30/70", (("Deposit", Decimal(30), InstallmentTrigger.ON_CONFIRMATION, 7),
+                       ("On delivery", Decimal(70), InstallmentTrigger.ON_DELIVERY, 30))),
+    Template("50/50", (("Deposit", Decimal(50), InstallmentTrigger.ON_CONFIRMATION, 7),
+                       ("On delivery", Decimal(50), InstallmentTrigger.ON_DELIVERY, 30))),
+    Template("100/delivery", (("On delivery", Decimal(100), InstallmentTrigger.ON_DELIVERY, 30),)),
 )}
 
 
@@ -104,7 +104,7 @@ def template_installments(name: str) -> list[dict]:
 
 def _order(uow: UnitOfWork, order_id: int, action: str, *, lock: bool = False) -> SalesOrder:
     order = uow.get(SalesOrder, order_id, "sales order", for_update=lock)
-    authorize(uow.actor, action, RESOURCE, order)
+    uow.authorize(action, RESOURCE, order)
     return order
 
 
@@ -147,9 +147,9 @@ def installment_amounts(total: Decimal, specs: list[dict]) -> list[Decimal]:
         elif amount is not None and amount <= 0:
             bad["amount"] = ["An amount must be more than 0."]
         trigger = spec.get("trigger")
-        if trigger not in {t.value for t in T}:
-            bad["trigger"] = [f"Choose one of {', '.join(t.value for t in T)}."]
-        elif trigger == T.ON_DATE and spec.get("due_date") is None:
+        if trigger not in {t.value for t in InstallmentTrigger}:
+            bad["trigger"] = [f"Choose one of {', '.join(t.value for t in InstallmentTrigger)}."]
+        elif trigger == InstallmentTrigger.ON_DATE and spec.get("due_date") is None:
             bad["due_date"] = ["An installment on a fixed date needs that date."]
         days = spec.get("days_after", 0)
         if days is None or days < 0 or days > 365:
@@ -229,13 +229,13 @@ def set_payment_plan(uow: UnitOfWork, order_id: int, data: dict, *, on: date | N
     plan.installments.clear()
     uow.session.flush()  # the old installments go before the new ones take their positions
     for index, (spec, amount) in enumerate(zip(specs, amounts, strict=True)):
-        trigger = T(spec["trigger"])
+        trigger = InstallmentTrigger(spec["trigger"])
         plan.installments.append(PaymentInstallment(
             position=index + 1, label=(spec.get("label") or "").strip() or f"Installment {index + 1}",
             percent=spec.get("percent"), fixed_amount=spec.get("amount"), amount=amount, trigger=trigger.value,
             days_after=spec.get("days_after") or 0,
-            fixed_date=spec.get("due_date") if trigger == T.ON_DATE else None))
-    _fire(uow, plan, order, on=on or date.today())
+            fixed_date=spec.get("due_date") if trigger == InstallmentTrigger.ON_DATE else None))
+    _fire(uow, plan, order, on=on or clock.today())
     uow.commit()
     return plan
 
@@ -264,7 +264,7 @@ def accept_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> P
                           code="not_delivered", details={"state": str(order.state)})
     if plan.accepted_on is not None:
         raise DomainError(f"Order {order.number} was accepted on {plan.accepted_on}.", code="already_accepted")
-    on = on or date.today()
+    on = on or clock.today()
     plan.accepted_on = on
     plan.accepted_by_id = uow.actor_id
     _fire(uow, plan, order, on=on)
@@ -281,13 +281,13 @@ def _trigger_date(installment: PaymentInstallment, plan: PaymentPlan, order: Sal
     if order.state not in LIVE_ORDER_STATES:
         return None
     trigger = installment.trigger
-    if trigger == T.ON_CONFIRMATION:
+    if trigger == InstallmentTrigger.ON_CONFIRMATION:
         return order.confirmed_on or on
-    if trigger == T.ON_DELIVERY:
+    if trigger == InstallmentTrigger.ON_DELIVERY:
         return (delivered_on or on) if order.state in (OrderState.SHIPPED.value, OrderState.DONE.value) else None
-    if trigger == T.AFTER_ACCEPTANCE:
+    if trigger == InstallmentTrigger.AFTER_ACCEPTANCE:
         return plan.accepted_on
-    if trigger == T.ON_DATE:
+    if trigger == InstallmentTrigger.ON_DATE:
         return installment.fixed_date if installment.fixed_date is not None and installment.fixed_date <= on else None
     return None
 
@@ -313,7 +313,7 @@ def _invoice(uow: UnitOfWork, installment: PaymentInstallment, plan: PaymentPlan
                        unit_price=untaxed, discount=ZERO, tax_rate=_vat_rate(order), untaxed=untaxed, tax=tax,
                        total=installment.amount)
     installment.triggered_on = triggered_on
-    base = installment.fixed_date if installment.trigger == T.ON_DATE else triggered_on
+    base = installment.fixed_date if installment.trigger == InstallmentTrigger.ON_DATE else triggered_on
     installment.due_date = base + timedelta(days=installment.days_after or 0)
     invoice = invoicing.issue_invoice(uow, customer=order.customer, order=order, lines=[line],
                                       invoice_date=max(on, triggered_on), due_date=installment.due_date, post=True)
@@ -341,7 +341,7 @@ def on_order_confirmed(uow: UnitOfWork, order_id: int) -> None:
         return
     order = uow.session.get(SalesOrder, order_id)
     _recompute(plan, order)
-    _fire(uow, plan, order, on=order.confirmed_on or date.today())
+    _fire(uow, plan, order, on=order.confirmed_on or clock.today())
 
 
 def on_order_shipped(uow: UnitOfWork, order_id: int, *, on: date) -> None:
@@ -357,7 +357,7 @@ def invoice_dated_installments(uow: UnitOfWork, *, today: date) -> list[Invoice]
     plan_ids = list(uow.session.scalars(
         select(PaymentPlan.id).join(PaymentInstallment, PaymentInstallment.plan_id == PaymentPlan.id)
         .join(SalesOrder, SalesOrder.id == PaymentPlan.sales_order_id)
-        .where(PaymentInstallment.trigger == T.ON_DATE.value, PaymentInstallment.invoice_id.is_(None),
+        .where(PaymentInstallment.trigger == InstallmentTrigger.ON_DATE.value, PaymentInstallment.invoice_id.is_(None),
                PaymentInstallment.fixed_date <= today, SalesOrder.state.in_(LIVE_ORDER_STATES))
         .distinct().order_by(PaymentPlan.id)))
     made = []
@@ -451,8 +451,8 @@ def installments_page(session: Session, actor, *, status: str | None = None, ove
                       today: date | None = None, page: int = 1, per_page: int = 25) -> Page:
     """Installments of every plan for finance, soonest due first (planned ones last); items are
     `installment_view` dicts with the order's number and customer."""
-    require(actor, "read", "invoice")
-    today = today or date.today()
+    permissions_of(session).require(actor, "read", "invoice")
+    today = today or clock.today()
     stmt = (select(PaymentInstallment)
             .join(PaymentPlan, PaymentPlan.id == PaymentInstallment.plan_id)
             .join(SalesOrder, SalesOrder.id == PaymentPlan.sales_order_id)

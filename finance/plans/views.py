@@ -10,10 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from core import clock
 from core.money import to_decimal
-from core.permissions import SCOPES, can
-from core.views import NAV_EXTRA, act, add_detail_panel, guard, load_or_abort
-from core.web import get_session, get_uow
+from core.views import act, guard, load_or_abort
+from core.web import can, get_session, get_uow, in_scope
 from crm.orders.models import SalesOrder
 from finance.plans import services as plans
 from finance.plans.models import InstallmentStatus, InstallmentTrigger
@@ -38,12 +38,6 @@ TEMPLATE_LABELS = {
 #: Rows of the hand-made plan form.
 FORM_ROWS = 4
 
-add_detail_panel("sales_order", "finance_plans_web.fragment", _l("Payment plan"), ("read", "payment_plan"),
-                 "sales_order_id")
-if not any(entry[0] == "finance_plans_web.installments" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("finance_plans_web.installments", _l("Installments"), ("read", "invoice")))
-
-
 @bp.app_context_processor
 def _plan_labels():
     return {"trigger_label": lambda value: TRIGGER_LABELS.get(value, value),
@@ -51,7 +45,7 @@ def _plan_labels():
 
 
 def _may_change(order: SalesOrder) -> bool:
-    return can(current_user, "update", "payment_plan") and SCOPES["sales_order"][1](current_user, "update", order)
+    return can(current_user, "update", "payment_plan") and in_scope(current_user, "update", "sales_order", order)
 
 
 @bp.route("/fragment")
@@ -63,7 +57,7 @@ def fragment():
     if order_id is None:
         abort(404)
     order, plan = load_or_abort(plans.find_plan, order_id)
-    view = plans.plan_view(order, plan, today=date.today()) if plan is not None else None
+    view = plans.plan_view(order, plan, today=clock.today()) if plan is not None else None
     changeable = _may_change(order)
     return render_template(
         "finance/_payment_plan.html", order=order, plan=plan, view=view, changeable=changeable,
