@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from core.models import AppendOnly, Audited, AuditEntry
 
-_SKIPPED = {"password_hash", "created_at"}
+_SKIPPED = {"password_hash", "created_at", "session_generation"}  # secrets and sign-outs are not edits
 
 
 def _plain(value):

@@ -57,7 +57,7 @@ def db_check() -> None:
 @users_cli.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--password", required=True, help="At least 10 characters, and not a common password.")
 @click.option("--full-name", default="")
 @click.option("--team", default=None)
 def users_create(username: str, role: str, password: str, full_name: str, team: str | None) -> None:

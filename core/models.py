@@ -50,6 +50,9 @@ class User(Audited, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Timestamp]
+    # Signing out (or a new password) moves it on: a session cookie carries the value it was signed in
+    # with, so a copied cookie of an ended session is refused by the server, not only forgotten by the browser.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # Flask-Login protocol
     @property
@@ -65,7 +68,8 @@ class User(Audited, Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session cookie holds: the id and the session generation it was signed in under."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def display_name(self) -> str:
@@ -94,6 +98,18 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[Timestamp]
     success: Mapped[bool] = mapped_column(Boolean)
+
+
+class LoginThrottle(Base):
+    """A counter of login attempts in a fixed window, one row per throttled key (a username at an
+    address, a username from anywhere, all logins). It is checked and incremented in one conditional
+    upsert, so parallel guesses cannot all pass a check made before any of them was counted."""
+
+    __tablename__ = "core_login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer)
 
 
 # --------------------------------------------------------------------------- master data

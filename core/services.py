@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.auth import hash_password
+from core.auth import hash_password, password_problems
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product, ProductKind, Role, Supplier, UoM, User, Warehouse
 from core.permissions import allowed_owner, authorize, require, require_record
@@ -184,22 +184,43 @@ def ensure_uoms(uow: UnitOfWork, units: dict[str, str]) -> None:
             uow.session.add(UoM(code=code, name=name))
 
 
-def create_user(uow: UnitOfWork, data: dict) -> User:
+def _check_password(password: str, *user_inputs: str | None) -> None:
+    problems = password_problems(password, user_inputs=user_inputs)
+    if problems:
+        raise InvalidInput({"password": problems})
+
+
+def create_user(uow: UnitOfWork, data: dict, *, password_policy: bool = True) -> User:
+    """A new user. Their password must pass the policy (`core.auth.password_problems`); only the demo
+    loader turns that off, for the demo company's one published password (never for typed input)."""
     _authorize(uow, "create", "user")
     _require_unique(uow, User, "username", data.get("username"), None, "user")
     data = dict(data)
     password = data.pop("password")
+    if password_policy:
+        _check_password(password, data.get("username"), data.get("full_name"), data.get("email"))
     return _insert(uow, User(password_hash=hash_password(password), **data))
 
 
 def set_password(uow: UnitOfWork, user_id: int, password: str) -> User:
+    """A new password (within the policy) also ends every session signed in with the old one."""
     user = get_record(uow, User, user_id, "user")
     _authorize(uow, "update", "user")
-    if len(password) < 8:
-        raise InvalidInput({"password": ["Use 8 to 200 characters."]})
+    _check_password(password, user.username, user.full_name, user.email)
     user.password_hash = hash_password(password)
+    user.session_generation += 1
     uow.commit()
     return user
+
+
+def end_sessions(uow: UnitOfWork, user_id: int) -> None:
+    """Sign a user out on the server: every session cookie signed in before now stops working, a copied
+    one too. Users end their own sessions (signing out); ending someone else's needs the user admin."""
+    user = uow.get(User, user_id, "user", for_update=True)
+    if uow.actor_id != user.id:
+        _authorize(uow, "update", "user")
+    user.session_generation += 1
+    uow.commit()
 
 
 def set_locale(uow: UnitOfWork, locale: str) -> None:

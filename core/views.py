@@ -47,6 +47,7 @@ from core.models import (
 )
 from core.permissions import can
 from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
+from core.security import safe_next
 from core.web import get_session, get_uow
 
 bp = Blueprint("core_web", __name__, template_folder="templates")
@@ -317,23 +318,22 @@ def login():
             user = authenticate(get_session(), request.form.get("username", ""), request.form.get("password", ""),
                                 address=request.remote_addr or "", settings=current_app.config["SETTINGS"])
         except LoginThrottled as exc:
-            flash(_("Too many failed logins. Try again in %(minutes)s minutes.",
-                    minutes=current_app.config["SETTINGS"].login_lock_minutes), "error")
+            flash(_("Too many failed logins. Try again in %(minutes)s minutes.", minutes=exc.minutes), "error")
             return render_template("core/login.html"), exc.status
         except DomainError:
             flash(_("Unknown username or wrong password."), "error")
             return render_template("core/login.html"), 401
         login_user(user)
         g.actor = user
-        target = request.args.get("next", "")
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("core_web.home")
-        return redirect(target)
+        return redirect(safe_next(request.args.get("next"), url_for("core_web.home")))
     return render_template("core/login.html")
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Signing out ends the session on the server too: a copy of its cookie no longer signs anyone in."""
+    if current_user.is_authenticated:
+        services.end_sessions(get_uow(), current_user.id)
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("core_web.login"))
@@ -346,8 +346,7 @@ def language():
         session["locale"] = code
         if current_user.is_authenticated:
             services.set_locale(get_uow(), code)
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("core_web.home"))
+    return redirect(safe_next(request.form.get("next"), url_for("core_web.home")))
 
 
 @bp.route("/")
