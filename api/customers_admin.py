@@ -6,13 +6,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from core.schemas import CustomerSchema
+from core.schemas import CustomerSchema, Text
 from core.web import get_uow
 from crm import customers
 
 blp = Blueprint("customers_admin", __name__, description="Customer handover and merge")
 
-_reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+_reason = Text(required=True, validate=[validate.Length(min=1, error="Give a reason."), validate.Length(max=2000)],
+               error_messages={"required": "Give a reason.", "null": "Give a reason."})
 
 
 class HandoverSchema(Schema):

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
-from core.schemas import DecimalText, InputSchema, StrictInputSchema, money, text
+from core.schemas import DecimalText, InputSchema, StrictInputSchema, Text, money, text
 from crm.leads.models import BehaviourEvent
 from crm.pipeline.models import LostReason
+
+
+def email_address(value: str | None) -> None:
+    """An e-mail address that looks like one (something@domain.tld); blank means none."""
+    address = (value or "").strip()
+    if address and ("@" not in address or "." not in address.split("@")[-1]):
+        raise ValidationError("Not a valid e-mail address.")
 
 
 class CaptureLeadSchema(StrictInputSchema):
@@ -152,20 +159,26 @@ class MoveOpportunitySchema(StrictInputSchema):
     lost_note = text(2000)
 
 
+def _contact_name(*, required: bool) -> Text:
+    give = "Give the contact's name."
+    return Text(required=required, error_messages={"required": give, "null": give},
+                validate=[validate.Length(min=1, error=give), validate.Length(max=200)])
+
+
 class CreateContactSchema(StrictInputSchema):
     customer_id = fields.Integer(required=True, strict=False)
-    name = text(200, required=True)
+    name = _contact_name(required=True)
     title = text(120)
     phone = text(40)
-    email = text(200)
+    email = text(200, validate=[email_address])
     is_primary = fields.Boolean(load_default=False)
 
 
 class UpdateContactSchema(StrictInputSchema):
-    name = text(200)
+    name = _contact_name(required=False)
     title = text(120)
     phone = text(40)
-    email = text(200)
+    email = text(200, validate=[email_address], metadata={"description": "empty to clear it"})
     is_primary = fields.Boolean()
 
 
