@@ -1,15 +1,61 @@
-"""Credit control schemas: shape only. Money travels as strings."""
+"""Credit control schemas: shape only. Money travels as strings.
+
+The reason finance gives for a decision and the rules of money received or refunded (an amount more than zero with two decimals, a known method)
+are written here once, worded for the clerk who types them; the payment and refund services load
+their input through these schemas too, because the bank reconciliation, the demo, scripts and tests
+call them with plain values."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from core.schemas import DecimalText, StrictInputSchema, money, price, qty, text
+from finance.models import PaymentMethod
+
+
+def moved_amount(verb: str) -> DecimalText:
+    """The amount of money `verb` ("received", "refunded"): more than zero, at most two decimals."""
+    unreadable = f"Give the amount {verb} as a number."
+    return money(required=True, minimum=None, error_messages={
+        "invalid": unreadable, "special": unreadable, "required": unreadable, "null": unreadable,
+        "places": "The amount has at most two decimals."},
+        validate=[validate.Range(min=Decimal(0), min_inclusive=False, error=f"The amount {verb} must be more than zero.")])
+
+
+def payment_method() -> fields.String:
+    """How money moved; left out (or blank) it is a bank transfer."""
+    methods = [m.value for m in PaymentMethod]
+    return fields.String(load_default=None, allow_none=True, validate=validate.OneOf(
+        ["", *methods], error=f"The method is one of {', '.join(methods)}."))
+
+
+ALLOCATED_AMOUNT = "The amount must be more than zero, with at most two decimals."
+
+
+def allocated_amount() -> DecimalText:
+    """Money applied to one invoice: more than zero, at most two decimals."""
+    return money(required=True, minimum=None, error_messages={
+        key: ALLOCATED_AMOUNT for key in ("invalid", "special", "required", "null", "places")},
+        validate=[validate.Range(min=Decimal(0), min_inclusive=False, error=ALLOCATED_AMOUNT)])
+
+
+REASON = "Give a reason of 1 to 2000 characters."
+
+
+def _a_reason(value: str) -> None:
+    if not value.strip() or len(value) > 2000:
+        raise ValidationError(REASON)
+
+
+def reason_text() -> fields.String:
+    """Why finance decided (an approval over the limit, a lifted hold): 1 to 2000 characters, not blank."""
+    return fields.String(required=True, validate=_a_reason)
 
 
 class ApproveCreditSchema(StrictInputSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000,
-                                                                   error="Give a reason of 1 to 2000 characters."))
+    reason = reason_text()
 
 
 class CreditApprovalSchema(Schema):
@@ -24,8 +70,18 @@ class CreditApprovalSchema(Schema):
 
 
 class LiftCreditHoldSchema(StrictInputSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000,
-                                                                   error="Give a reason of 1 to 2000 characters."))
+    reason = reason_text()
+
+
+class CreditHoldSchema(Schema):
+    """A customer the overdue check put on credit hold, with the invoices that did it."""
+
+    customer_id = fields.Integer()
+    invoice_numbers = fields.List(fields.String())
+
+
+class CreditHoldCheckSchema(Schema):
+    held = fields.List(fields.Nested(CreditHoldSchema))
 
 
 class CreditStatusSchema(Schema):
@@ -110,9 +166,9 @@ class InvoiceSchema(Schema):
 
 class CreatePaymentSchema(StrictInputSchema):
     customer_id = fields.Integer(required=True)
-    amount = money(required=True, minimum=None)
+    amount = moved_amount("received")
     date = fields.Date(load_default=None)
-    method = fields.String(load_default=None)
+    method = payment_method()
     reference = text(200)
 
 
@@ -133,7 +189,7 @@ class PaymentSchema(Schema):
 
 class AllocationInputSchema(StrictInputSchema):
     invoice_id = fields.Integer(required=True)
-    amount = money(required=True, minimum=None)
+    amount = allocated_amount()
 
 
 class AllocateSchema(StrictInputSchema):

@@ -67,7 +67,9 @@ def _finance_users(session: Session) -> list[int]:
 
 
 def hold_overdue_customers(uow: UnitOfWork, *, today: date, days: int = DEFAULT_OVERDUE_DAYS) -> list[Hold]:
-    """Put customers with invoices overdue more than `days` days on credit hold (system job, no actor)."""
+    """Put customers with invoices overdue more than `days` days on credit hold: the daily system job (no
+    actor), or finance running it now from the credit holds page or the API."""
+    uow.authorize("update", "customer_credit")
     session = uow.session
     finance = _finance_users(session)
     holds = []

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from core.audit import record_note
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, NotFound
+from core.errors import DomainError, NotFound
+from core.forms import load_input
 from core.models import Customer
-from core.permissions import require, require_record
 from core.uow import UnitOfWork
 from crm.orders.models import OrderState, SalesOrder
 from finance.credit.exposure import CreditStatus, credit_status
 from finance.models import CreditApproval, Invoice, Payment
+from finance.schemas import ApproveCreditSchema
 
 
 def customer_credit(uow: UnitOfWork, customer_id: int) -> CreditStatus:
@@ -22,22 +23,19 @@ def customer_credit(uow: UnitOfWork, customer_id: int) -> CreditStatus:
     customer = uow.session.get(Customer, customer_id)
     if customer is None:
         raise NotFound("customer", customer_id)
-    if uow.actor is not None:
-        require_record(uow.actor, "read", "customer", customer)
-        require(uow.actor, "read", "credit")
+    uow.authorize("read", "customer", customer)
+    uow.authorize("read", "credit")
     return credit_status(uow.session, customer)
 
 
 def approve_credit(uow: UnitOfWork, order_id: int, *, reason: str) -> CreditApproval:
     """Finance lets one draft order through the credit limit (not through a credit hold).
     The approval covers the order's current total; if the draft grows, it must be approved again."""
-    if uow.actor is not None:
-        require(uow.actor, "create", "credit_approval")
+    uow.authorize("create", "credit_approval")
     order = uow.session.get(SalesOrder, order_id)
     if order is None:
         raise NotFound("sales order", order_id)
-    if not (reason or "").strip():
-        raise InvalidInput({"reason": ["Say why this order may go over the credit limit."]})
+    reason = load_input(ApproveCreditSchema, {"reason": reason})["reason"]  # see finance.schemas
     if order.state != OrderState.DRAFT:
         raise DomainError(f"Order {order.number} is {order.state}; only a draft can be approved.",
                           code="not_draft")

@@ -1,22 +1,37 @@
-"""Credit note and refund schemas: shape only. Money travels as strings."""
+"""Credit note and refund schemas: shape only. Money travels as strings.
+
+What a credit note line must give depends on the kind (a returned quantity, or an untaxed amount off
+the price), so that rule is the schema's too; the credit note service loads its input through
+`CreateCreditNoteSchema` as the page and the API do, since tests and scripts call it with plain dicts."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import StrictInputSchema, money, qty, text
+from finance.schemas import moved_amount, payment_method
+
+RETURNED_QTY = "Give the quantity returned, more than zero."
+CREDITED_AMOUNT = "Give the untaxed amount to credit, more than zero, with at most two decimals."
 
 
 class CreditLineInputSchema(StrictInputSchema):
     invoice_line_id = fields.Integer(required=True)
     qty = qty(load_default=None, allow_none=True, minimum=None,
+              error_messages={key: RETURNED_QTY for key in ("invalid", "special", "places", "too_large")},
+              validate=[validate.Range(min=Decimal(0), min_inclusive=False, error=RETURNED_QTY)],
               metadata={"description": "returned quantity (kind `return`)"})
     amount = money(load_default=None, allow_none=True, minimum=None,
+                   error_messages={key: CREDITED_AMOUNT for key in ("invalid", "special", "places", "too_large")},
+                   validate=[validate.Range(min=Decimal(0), min_inclusive=False, error=CREDITED_AMOUNT)],
                    metadata={"description": "untaxed amount off the line (kind `price_correction`)"})
 
 
 class CreateCreditNoteSchema(StrictInputSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(["return", "price_correction"]))
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["return", "price_correction"], error="The kind is one of return, price_correction."))
     lines = fields.List(fields.Nested(CreditLineInputSchema), load_default=list)
     full = fields.Boolean(load_default=False, metadata={"description": "credit everything left (cancels the invoice)"})
     credit_date = fields.Date(load_default=None)
@@ -24,6 +39,15 @@ class CreateCreditNoteSchema(StrictInputSchema):
     restock = fields.Boolean(load_default=True, metadata={"description": "returned goods come back into stock"})
     warehouse_id = fields.Integer(load_default=None, allow_none=True,
                                   metadata={"description": "where returned goods go (the order's warehouse)"})
+
+    @validates_schema
+    def _lines_give_what_the_kind_credits(self, data, **_kwargs):
+        """A return names the quantity returned per line; a price correction the untaxed amount."""
+        wanted, message = ("qty", RETURNED_QTY) if data.get("kind") == "return" else ("amount", CREDITED_AMOUNT)
+        missing = {str(index): {wanted: [message]} for index, line in enumerate(data.get("lines") or [])
+                   if line.get(wanted) is None}
+        if missing and not data.get("full"):
+            raise ValidationError({"lines": missing})
 
 
 class CreditNoteLineSchema(Schema):
@@ -60,9 +84,9 @@ class CreditNoteSchema(Schema):
 
 
 class CreateRefundSchema(StrictInputSchema):
-    amount = money(required=True, minimum=None)
+    amount = moved_amount("refunded")
     date = fields.Date(load_default=None)
-    method = fields.String(load_default=None)
+    method = payment_method()
     reference = text(200)
 
 
