@@ -32,9 +32,11 @@ class LoginThrottled(DomainError):
     status = 429
     code = "too_many_attempts"
 
-    def __init__(self, minutes: int) -> None:
-        super().__init__(f"Too many failed logins. Try again in {minutes} minutes.", details={"minutes": minutes})
-        self.minutes = minutes
+    def __init__(self, minutes: int, *, everyone: bool = False) -> None:
+        message = ("Too many failed logins on this site. Try again in a minute." if everyone
+                   else f"Too many failed logins. Try again in {minutes} minutes.")
+        super().__init__(message, details={"minutes": minutes})
+        self.minutes, self.everyone = minutes, everyone
 
 
 # --------------------------------------------------------------------------- the password policy
@@ -169,7 +171,7 @@ def authenticate(session: Session, username: str, password: str, *, address: str
     for limit in limits:
         if not _count_attempt(session, limit, now):
             session.rollback()
-            raise LoginThrottled(max(1, int(limit.window.total_seconds()) // 60))
+            raise LoginThrottled(max(1, int(limit.window.total_seconds()) // 60), everyone=limit is limits[-1])
     session.commit()  # counted (and the rows unlocked) before the slow password check
     user = session.scalar(select(User).where(User.username == username))
     ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")

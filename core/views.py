@@ -318,7 +318,8 @@ def login():
             user = authenticate(get_session(), request.form.get("username", ""), request.form.get("password", ""),
                                 address=request.remote_addr or "", settings=current_app.config["SETTINGS"])
         except LoginThrottled as exc:
-            flash(_("Too many failed logins. Try again in %(minutes)s minutes.", minutes=exc.minutes), "error")
+            flash(_("Too many failed logins on this site. Try again in a minute.") if exc.everyone else
+                  _("Too many failed logins. Try again in %(minutes)s minutes.", minutes=exc.minutes), "error")
             return render_template("core/login.html"), exc.status
         except DomainError:
             flash(_("Unknown username or wrong password."), "error")

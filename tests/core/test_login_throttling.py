@@ -87,20 +87,34 @@ def test_a_lock_lasts_its_window_on_the_clock_passed_in(app, db):
     assert attempt(db, config, user.username, PASSWORD, "10.2.2.2", now=NOW + timedelta(minutes=15)) == "ok"
 
 
-def test_the_throttled_page_names_the_wait_of_the_limit_that_was_reached(app, client, db):
+def sign_in_as(client, username, password):
     from tests.web.test_forms import csrf_token
 
-    user = make_user(db, "warehouse")
-    limit = app.config["SETTINGS"].login_max_failures
-    for _ in range(limit):
-        client.post("/login", data={"csrf_token": csrf_token(client), "username": user.username, "password": "x"})
+    return client.post("/login", data={"csrf_token": csrf_token(client), "username": username, "password": password})
 
-    answer = client.post("/login", data={"csrf_token": csrf_token(client), "username": user.username,
-                                         "password": PASSWORD})
+
+def test_the_throttled_page_names_the_wait_of_the_limit_that_was_reached(app, client, db, clock):
+    user = make_user(db, "warehouse")
+    settings_now = app.config["SETTINGS"]
+    with clock.frozen_at(NOW):
+        for _ in range(settings_now.login_max_failures):
+            sign_in_as(client, user.username, "x")
+        answer = sign_in_as(client, user.username, PASSWORD)
 
     assert answer.status_code == 429
-    minutes = app.config["SETTINGS"].login_lock_minutes
+    minutes = settings_now.login_lock_minutes
     assert f"Too many failed logins. Try again in {minutes} minutes." in answer.get_data(as_text=True)
+
+
+def test_the_page_says_when_the_whole_site_has_reached_its_ceiling(app, client, db, clock):
+    user = make_user(db, "warehouse")
+    with clock.frozen_at(NOW):
+        for i in range(app.config["SETTINGS"].login_max_failures_per_minute):
+            assert sign_in_as(client, f"nobody-{i}", "x").status_code == 401
+        answer = sign_in_as(client, user.username, PASSWORD)
+
+    assert answer.status_code == 429
+    assert "Too many failed logins on this site. Try again in a minute." in answer.get_data(as_text=True)
 
 
 # --------------------------------------------------------------------------- parallel guesses on PostgreSQL

@@ -148,6 +148,28 @@ def test_session_cookies_are_secure_when_the_setting_asks(app, engine, tmp_path)
     assert "; Secure" not in session_cookie(plain)
 
 
+def test_the_settings_read_secure_cookies_and_proxy_hops_from_the_environment(tmp_path):
+    from core.config import Settings
+
+    base = {"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    assert Settings.from_env(base).secure_cookies is False and Settings.from_env(base).proxy_hops == 0
+    configured = Settings.from_env({**base, "SECURE_COOKIES": "1", "PROXY_HOPS": "1"})
+    assert configured.secure_cookies is True and configured.proxy_hops == 1
+    assert Settings.from_env({**base, "SECURE_COOKIES": "0"}).secure_cookies is False
+
+
+@pytest.mark.parametrize(("hops", "recorded"), [(0, "127.0.0.1"), (1, "203.0.113.50")])
+def test_the_client_address_comes_from_a_trusted_proxy_only(app, engine, db, hops, recorded):
+    from core.models import LoginAttempt
+
+    behind_proxy = create_app(replace(app.config["SETTINGS"], proxy_hops=hops), engine=engine)
+    behind_proxy.extensions["db"].sessionmaker = app.extensions["db"].sessionmaker  # the test's transaction
+    behind_proxy.config.update(WTF_CSRF_ENABLED=False)
+    behind_proxy.test_client().post("/login", data={"username": "someone", "password": "wrong-password"},
+                                    headers={"X-Forwarded-For": "203.0.113.50"})
+    assert db.scalar(select(LoginAttempt.address).where(LoginAttempt.username == "someone")) == recorded
+
+
 def test_the_compose_deployment_turns_secure_cookies_on():
     text = (ROOT / "docker-compose.yml").read_text()
     assert re.search(r"SECURE_COOKIES: \$\{SECURE_COOKIES:-1\}", text)
