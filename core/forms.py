@@ -8,11 +8,14 @@ validated, typed values whichever way the request came in.
 * Strings stay as typed: the schema's strict fields (`core.schemas.DecimalText`, `Integer`, `Date`)
   parse them, with the same messages an API client gets.
 * A blank input of an optional field is missing (or `None` with `blank_as_none=True`, for an edit form
-  that clears a field); a blank required field is missing, so the schema names it.
+  that clears a field); a blank required field is missing, so the schema names it. `blank_as_none`
+  may instead name the fields a blank clears, nullable or not (the schema refuses `None` where a
+  value is needed, so an edit form cannot clear a name without being told).
 * A `List` field reads every value sent under its name (`getlist`), blanks dropped.
 * A `Nested(many=True)` field (or a `List(Nested)`) reads rows sent as `<name>-<key>-<field>` (the
   numbering every line table here uses); a row left wholly blank is skipped, and an error of a row is
   reported under the row's own key, so the template finds it beside the row that was typed.
+* A `Nested` field (one object) reads `<name>-<field>` inputs: present when any of them was sent.
 * A `Boolean` field named in `checkboxes` is false when absent (an unticked box sends nothing).
 
 A refusal raises `core.errors.InvalidInput(fields=...)`, the error a service raises for input it
@@ -46,7 +49,7 @@ def _rows_field(f: fields.Field) -> Schema | None:
     return None
 
 
-def form_input(schema: Schema | type[Schema], formdata: Mapping, *, blank_as_none: bool = False,
+def form_input(schema: Schema | type[Schema], formdata: Mapping, *, blank_as_none: bool | Iterable[str] = False,
                checkboxes: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The schema's input read from `formdata`, and for each row field the form keys of its rows
     (in the order they were loaded, so row errors can be put back beside their rows)."""
@@ -62,6 +65,12 @@ def form_input(schema: Schema | type[Schema], formdata: Mapping, *, blank_as_non
             if rows or name in formdata:
                 data[name], row_keys[name] = rows, keys
             continue
+        if isinstance(f, fields.Nested):
+            prefix = f"{name}-"
+            sent = {key.removeprefix(prefix): formdata.get(key, "") for key in formdata if key.startswith(prefix)}
+            if sent:
+                data[name], _keys = form_input(f.schema, sent)
+            continue
         if isinstance(f, fields.Boolean) and name in boxes:
             data[name] = name in formdata and str(formdata.get(name, "")).strip() not in ("", "0", "false", "off")
             continue
@@ -73,7 +82,8 @@ def form_input(schema: Schema | type[Schema], formdata: Mapping, *, blank_as_non
         value = str(formdata.get(name, "")).strip()
         if value:
             data[name] = value
-        elif blank_as_none and f.allow_none and not f.required:
+        elif (blank_as_none is True and f.allow_none and not f.required) or (
+                not isinstance(blank_as_none, bool) and name in blank_as_none):
             data[name] = None
     return data, row_keys
 
@@ -120,7 +130,7 @@ def _row_key(position: int | str, keys: list[str]) -> str:
 
 
 def load_form(schema: Schema | type[Schema], formdata: Mapping, *, partial: bool = False,
-              blank_as_none: bool = False, checkboxes: Iterable[str] = (),
+              blank_as_none: bool | Iterable[str] = False, checkboxes: Iterable[str] = (),
               extra: Mapping[str, Any] | None = None, message: str | None = None) -> dict[str, Any]:
     """Load a submitted form through `schema` (the API's input schema) into typed values.
 

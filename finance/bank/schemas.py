@@ -1,11 +1,18 @@
-"""Bank reconciliation schemas: shape only. Money travels as strings."""
+"""Bank reconciliation schemas: shape only. Money travels as strings.
+
+A bank account's rules (a CNY account, a mapping that names the date and the amount columns, a date
+format that reads day, month and year) are written here once; the bank account service loads its
+input through these schemas too (`CreateBankAccountSchema` for a new account, which must name
+everything), since tests and the demo create accounts with plain dicts."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import date, datetime
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import StrictInputSchema, money, text
-from finance.bank.models import MAPPING_FIELDS, LineState
+from finance.bank.models import DEFAULT_CURRENCY, MAPPING_FIELDS, LineState
 
 
 class MappingSchema(StrictInputSchema):
@@ -24,14 +31,79 @@ class MappingSchema(StrictInputSchema):
 assert set(MappingSchema._declared_fields) == set(MAPPING_FIELDS)
 
 
+def mapping_problems(mapping: dict) -> list[str]:
+    """What is wrong with a column mapping (its blank columns left out): the date column is named, and
+    either one amount column or the credit/debit columns, each field in a column of its own."""
+    columns = {k: v.strip() for k, v in mapping.items() if v and v.strip()}
+    problems = []
+    if "date" not in columns:
+        problems.append("Name the column of the date.")
+    if "amount" not in columns and not ("credit" in columns or "debit" in columns):
+        problems.append("Name the column of the amount, or the columns of money in (credit) and out (debit).")
+    if "amount" in columns and ("credit" in columns or "debit" in columns):
+        problems.append("Name either one amount column or credit and debit columns, not both.")
+    if len(set(columns.values())) != len(columns):
+        problems.append("Each field needs a column of its own.")
+    return problems
+
+
+def _filled(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Required.")
+
+
+def _account_text(limit: int, *, required: bool = False) -> fields.String:
+    """A name or number of the account: not blank, at most `limit` characters."""
+    return fields.String(required=required, validate=[_filled, validate.Length(
+        max=limit, error="Use at most {max} characters.")], error_messages={"null": "Required.", "required": "Required."})
+
+
+def _cny(value: str) -> None:
+    if value.strip() and value.strip().upper() != DEFAULT_CURRENCY:
+        raise ValidationError(f"Only {DEFAULT_CURRENCY} accounts are kept: invoices and payments are in "
+                              f"{DEFAULT_CURRENCY}.")
+
+
+def _reads_dates(fmt: str) -> None:
+    """A blank format is the default; any other must write and read back a day, month and year."""
+    fmt = fmt.strip()
+    if not fmt:
+        return
+    try:
+        parsed = datetime.strptime(date(2026, 3, 1).strftime(fmt), fmt).date()
+    except ValueError:
+        parsed = None
+    if "%" not in fmt or parsed != date(2026, 3, 1):
+        raise ValidationError("A date format such as %Y-%m-%d, %Y/%m/%d or %Y%m%d (day, month and year).")
+
+
 class BankAccountInputSchema(StrictInputSchema):
-    name = text(120)
-    account_number = text(60)
-    currency = fields.String(metadata={"description": "CNY (the only currency kept)"})
+    """A bank account's fields; what is named is checked (a change names only what changes)."""
+
+    name = _account_text(120)
+    account_number = _account_text(60)
+    currency = fields.String(allow_none=True, validate=_cny,
+                             metadata={"description": "CNY (the only currency kept)"})
     mapping = fields.Nested(MappingSchema)
-    date_format = text(40, metadata={"description": "strptime format, e.g. %Y-%m-%d or %d/%m/%Y"})
-    decimal_separator = fields.String(validate=validate.OneOf([".", ","]))
+    date_format = text(40, validate=[_reads_dates],
+                       metadata={"description": "strptime format, e.g. %Y-%m-%d or %d/%m/%Y"})
+    decimal_separator = fields.String(validate=validate.OneOf([".", ","], error="The decimal separator is . or ,"))
     active = fields.Boolean()
+
+    @validates_schema(skip_on_field_errors=False)
+    def _mapping_names_its_columns(self, data, **_kwargs):
+        if "mapping" in data:
+            problems = mapping_problems(data["mapping"] or {})
+            if problems:
+                raise ValidationError(problems, field_name="mapping")
+
+
+class CreateBankAccountSchema(BankAccountInputSchema):
+    """A new bank account: its name, number and column mapping must be given."""
+
+    name = _account_text(120, required=True)
+    account_number = _account_text(60, required=True)
+    mapping = fields.Nested(MappingSchema, load_default=dict)
 
 
 class BankAccountSchema(Schema):

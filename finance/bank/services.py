@@ -28,10 +28,10 @@ from sqlalchemy import func, insert, select
 from core.audit import record_note
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput
+from core.forms import load_input
 from core.imports import decode_text
 from core.models import AuditEntry, Customer
 from core.money import round_money
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from finance.bank.matching import Matcher
 from finance.bank.models import (
@@ -42,6 +42,7 @@ from finance.bank.models import (
     LineState,
     StatementLine,
 )
+from finance.bank.schemas import BankAccountInputSchema, CreateBankAccountSchema
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentMethod
 from finance.payments import services as payments
 
@@ -57,72 +58,40 @@ class StatementUnreadable(InvalidInput):
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str = RESOURCE) -> None:
-    authorize(uow.actor, action, resource)
+    uow.authorize(action, resource)
 
 
 # --------------------------------------------------------------------------- bank accounts
 
 
-def _account_data(data: dict, *, existing: BankAccount | None = None) -> dict:
-    errors: dict[str, list[str]] = {}
+NOT_SAVED = "The bank account was not saved."
+
+
+def _account_values(data: dict, *, existing: BankAccount | None = None) -> dict:
+    """The columns to write from `data` loaded through its schema (see `finance.bank.schemas`): text
+    trimmed, blank mapping columns left out, and on a new account the defaults of what was not named."""
     out: dict = {}
-    for name, limit in (("name", 120), ("account_number", 60)):
-        if name in data or existing is None:
-            value = (data.get(name) or "").strip()
-            if not value:
-                errors[name] = ["Required."]
-            elif len(value) > limit:
-                errors[name] = [f"At most {limit} characters."]
-            out[name] = value
-    currency = (data.get("currency") or (existing.currency if existing else DEFAULT_CURRENCY)).strip().upper()
-    if currency != DEFAULT_CURRENCY:
-        errors["currency"] = [f"Only {DEFAULT_CURRENCY} accounts are kept: invoices and payments are in "
-                              f"{DEFAULT_CURRENCY}."]
-    out["currency"] = currency
+    for name in ("name", "account_number"):
+        if name in data:
+            out[name] = data[name].strip()
+    if "currency" in data or existing is None:
+        out["currency"] = (data.get("currency") or DEFAULT_CURRENCY).strip().upper()
     if "mapping" in data or existing is None:
-        mapping = {k: (v or "").strip() for k, v in (data.get("mapping") or {}).items() if (v or "").strip()}
-        unknown = sorted(set(mapping) - set(MAPPING_FIELDS))
-        problems = []
-        if unknown:
-            problems.append(f"Unknown fields: {', '.join(unknown)}; the fields are {', '.join(MAPPING_FIELDS)}.")
-        if "date" not in mapping:
-            problems.append("Name the column of the date.")
-        if "amount" not in mapping and not ("credit" in mapping or "debit" in mapping):
-            problems.append("Name the column of the amount, or the columns of money in (credit) and out (debit).")
-        if "amount" in mapping and ("credit" in mapping or "debit" in mapping):
-            problems.append("Name either one amount column or credit and debit columns, not both.")
-        if len(set(mapping.values())) != len(mapping):
-            problems.append("Each field needs a column of its own.")
-        if problems:
-            errors["mapping"] = problems
-        out["mapping"] = mapping
+        out["mapping"] = {k: v.strip() for k, v in (data.get("mapping") or {}).items() if v and v.strip()}
     if "date_format" in data or existing is None:
-        fmt = (data.get("date_format") or "%Y-%m-%d").strip()
-        try:
-            parsed = datetime.strptime(date(2026, 3, 1).strftime(fmt), fmt).date()
-        except ValueError:
-            parsed = None
-        if "%" not in fmt or parsed != date(2026, 3, 1):
-            errors["date_format"] = ["A date format such as %Y-%m-%d, %Y/%m/%d or %Y%m%d (day, month and year)."]
-        out["date_format"] = fmt
+        out["date_format"] = (data.get("date_format") or "").strip() or "%Y-%m-%d"
     if "decimal_separator" in data or existing is None:
-        separator = data.get("decimal_separator") or "."
-        if separator not in (".", ","):
-            errors["decimal_separator"] = ["The decimal separator is . or ,"]
-        out["decimal_separator"] = separator
+        out["decimal_separator"] = data.get("decimal_separator") or "."
     if "active" in data:
         out["active"] = bool(data["active"])
-    if errors:
-        raise InvalidInput(errors, message="The bank account was not saved.")
     return out
 
 
 def create_bank_account(uow: UnitOfWork, data: dict) -> BankAccount:
     _authorize(uow, "create", "bank_account")
-    values = _account_data(data)
+    values = _account_values(load_input(CreateBankAccountSchema, data, message=NOT_SAVED))
     if uow.session.scalar(select(BankAccount.id).where(BankAccount.account_number == values["account_number"])):
-        raise InvalidInput({"account_number": ["Another bank account has this number."]},
-                           message="The bank account was not saved.")
+        raise InvalidInput({"account_number": ["Another bank account has this number."]}, message=NOT_SAVED)
     account = BankAccount(**values)
     uow.session.add(account)
     uow.commit()
@@ -132,12 +101,11 @@ def create_bank_account(uow: UnitOfWork, data: dict) -> BankAccount:
 def update_bank_account(uow: UnitOfWork, account_id: int, data: dict) -> BankAccount:
     _authorize(uow, "update", "bank_account")
     account = get_bank_account(uow, account_id)
-    values = _account_data(data, existing=account)
+    values = _account_values(load_input(BankAccountInputSchema, data, message=NOT_SAVED), existing=account)
     number = values.get("account_number")
     if number and uow.session.scalar(select(BankAccount.id).where(BankAccount.account_number == number,
                                                                   BankAccount.id != account.id)):
-        raise InvalidInput({"account_number": ["Another bank account has this number."]},
-                           message="The bank account was not saved.")
+        raise InvalidInput({"account_number": ["Another bank account has this number."]}, message=NOT_SAVED)
     for key, value in values.items():
         setattr(account, key, value)
     uow.commit()

@@ -13,17 +13,16 @@ from flask_login import login_required
 
 from core.errors import DomainError, NotFound
 from core.formatting import money
+from core.forms import form_input, load_form
 from core.queries import Page
-from core.views import NAV_EXTRA, guard, load_or_abort, refusal
+from core.views import guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from finance.bank import services as bank
-from finance.bank.models import MAPPING_FIELDS, LineState
+from finance.bank.models import LineState
+from finance.bank.schemas import BankAccountInputSchema, CreateBankAccountSchema
 from finance.models import Payment
 
 bp = Blueprint("bank_web", __name__, template_folder="../templates", url_prefix="/finance/bank")
-
-if not any(existing[0] == "bank_web.statements" for existing in NAV_EXTRA):
-    NAV_EXTRA.append(("bank_web.statements", _l("Bank reconciliation"), ("read", "bank_statement")))
 
 LINE_STATE_LABELS = {LineState.UNMATCHED: _l("Unmatched"), LineState.SUGGESTED: _l("Suggested"),
                      LineState.MATCHED: _l("Matched"), LineState.RECONCILED: _l("Reconciled"),
@@ -48,13 +47,20 @@ def _bank_labels():
 # --------------------------------------------------------------------------- bank accounts
 
 
-def _account_form() -> dict:
-    form = request.form
-    return {"name": form.get("name", ""), "account_number": form.get("account_number", ""),
-            "currency": form.get("currency") or None,
-            "mapping": {name: form.get(f"mapping-{name}", "") for name in MAPPING_FIELDS},
-            "date_format": form.get("date_format", ""), "decimal_separator": form.get("decimal_separator") or ".",
-            "active": form.get("active") == "1"}
+def _save_account(schema, save, *, editing: bool = False) -> tuple[dict, dict | None]:
+    """Load the account form through `schema` (the one the service loads) and `save(uow, data)`: the
+    values typed (to show again) and, when refused, the messages per field (None when saved). On the
+    edit form a field left blank is cleared (and refused where it is required), not left as it was."""
+    values, _rows = form_input(schema, request.form, checkboxes=["active"])
+    try:
+        data = load_form(schema, request.form, checkboxes=["active"], message=bank.NOT_SAVED,
+                         blank_as_none=("name", "account_number", "currency", "date_format") if editing else False)
+        with get_uow() as uow:
+            save(uow, data)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+        return values, exc.fields
+    return values, None
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
@@ -65,15 +71,10 @@ def accounts():
     values, errors = {}, {}
     if request.method == "POST":
         guard("create", "bank_account")
-        values = _account_form()
-        try:
-            account = bank.create_bank_account(get_uow(), values)
-            flash(_("Bank account %(name)s saved.", name=account.name), "success")
+        values, errors = _save_account(CreateBankAccountSchema, bank.create_bank_account)
+        if errors is None:
+            flash(_("Bank account %(name)s saved.", name=values["name"]), "success")
             return redirect(url_for("bank_web.accounts"), 303)
-        except DomainError as exc:
-            get_session().rollback()
-            errors = exc.fields
-            flash(refusal(exc), "error")
     return render_template("finance/bank_accounts.html", accounts=bank.list_accounts(get_uow()), values=values,
                            errors=errors, fields=MAPPING_LABELS), 422 if errors else 200
 
@@ -89,15 +90,11 @@ def account_edit(account_id: int):
               "decimal_separator": account.decimal_separator, "active": account.active}
     if request.method == "POST":
         guard("update", "bank_account")
-        values = _account_form()
-        try:
-            bank.update_bank_account(get_uow(), account_id, values)
-            flash(_("Bank account %(name)s saved.", name=values["name"]), "success")
+        values, errors = _save_account(BankAccountInputSchema,
+                                       lambda uow, data: bank.update_bank_account(uow, account_id, data), editing=True)
+        if errors is None:
+            flash(_("Bank account %(name)s saved.", name=values.get("name", account.name)), "success")
             return redirect(url_for("bank_web.accounts"), 303)
-        except DomainError as exc:
-            get_session().rollback()
-            errors = exc.fields
-            flash(refusal(exc), "error")
     return render_template("finance/bank_account.html", account=account, values=values, errors=errors,
                            fields=MAPPING_LABELS), 422 if errors else 200
 
@@ -119,11 +116,11 @@ def statements():
             flash(_("Choose the bank account and the statement file."), "error")
         else:
             try:
-                result = bank.import_statement(get_uow(), account_id, upload.read(), filename=upload.filename)
+                with get_uow() as uow:
+                    result = bank.import_statement(uow, account_id, upload.read(), filename=upload.filename)
             except NotFound:
                 abort(404)
             except DomainError as exc:
-                get_session().rollback()
                 flash(exc.message, "error")
                 report = exc.fields
             else:
@@ -163,11 +160,11 @@ def rematch(statement_id: int):
     """Match the open lines again (after invoices were posted); the page reloads with the outcome."""
     guard("update", "bank_statement")
     try:
-        result = bank.rematch_statement(get_uow(), statement_id)
+        with get_uow() as uow:
+            result = bank.rematch_statement(uow, statement_id)
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(refusal(exc), "error")
     else:
         if result.changed:
@@ -187,11 +184,11 @@ def _answer(line_id: int, call, success):
     htmx = request.headers.get("HX-Request") == "true"
     error = message = None
     try:
-        line = call()
+        with get_uow():  # the scope of the action: a refusal leaves nothing of it in the session
+            line = call()
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         error = refusal(exc)
         line = load_or_abort(bank.get_line, line_id)
     else:
