@@ -207,7 +207,7 @@ def capture_leads(uow: UnitOfWork, rows: Iterable[dict[str, Any]], *, source: st
         outcomes.append(outcome)
         if not outcome.errors:
             try:
-                services.validate_capture(data)
+                data = services.validate_capture(data)
             except services.InvalidInput as exc:
                 outcome.errors = exc.fields
         if outcome.errors:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import DecimalText, InputSchema, StrictInputSchema, Text, money, text
+from crm.leads import scoring
+from crm.leads.matching import normalize_phone
 from crm.leads.models import BehaviourEvent
 from crm.pipeline.models import LostReason
 
@@ -16,12 +18,21 @@ def email_address(value: str | None) -> None:
         raise ValidationError("Not a valid e-mail address.")
 
 
+def phone_number(value: str | None) -> None:
+    """A phone number with at least six digits once its spaces, dashes and prefix are gone."""
+    if value and len(normalize_phone(value) or "") < 6:
+        raise ValidationError("Not a valid phone number.")
+
+
 class CaptureLeadSchema(StrictInputSchema):
+    """A lead as captured (API, public form, import row): whom it is about (a company or a contact name)
+    and how to reach them (a phone number or an e-mail address)."""
+
     company = text(200)
     contact_name = text(200)
     title = text(120)
-    phone = text(40)
-    email = text(200)
+    phone = text(40, validate=[phone_number])
+    email = text(200, validate=[email_address])
     industry = text(80)
     region = text(80)
     company_size = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=0, max=10_000_000))
@@ -31,6 +42,19 @@ class CaptureLeadSchema(StrictInputSchema):
     utm_medium = text(120)
     utm_campaign = text(120)
 
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _reachable(self, _data, original, **_kwargs):
+        def given(key: str) -> bool:  # as sent: a field refused for its shape still counts as given
+            return bool(str(original.get(key) or "").strip()) if isinstance(original, dict) else False
+
+        errors: dict[str, list[str]] = {}
+        if not given("company") and not given("contact_name"):
+            errors["company"] = ["Give the company or the contact name."]
+        if not given("phone") and not given("email"):
+            errors["phone"] = ["Give a phone number or an e-mail address."]
+        if errors:
+            raise ValidationError(errors)
+
 
 class WebFormLeadSchema(CaptureLeadSchema, InputSchema):
     """The public form: unknown fields (the CSRF token, the button) are ignored; `website` is the honeypot."""
@@ -39,7 +63,8 @@ class WebFormLeadSchema(CaptureLeadSchema, InputSchema):
 
 
 class LeadEventSchema(StrictInputSchema):
-    event = fields.String(required=True, validate=validate.OneOf([e.value for e in BehaviourEvent]))
+    event = fields.String(required=True, validate=validate.OneOf(
+        [e.value for e in BehaviourEvent], error=f"One of {', '.join(e.value for e in BehaviourEvent)}."))
 
 
 class ConvertLeadSchema(InputSchema):
@@ -206,12 +231,30 @@ class ActivitySchema(Schema):
     customer_id = fields.Integer(allow_none=True)
 
 
+EVENTS = [e.value for e in BehaviourEvent]
+
+
 class CreateScoringRuleSchema(StrictInputSchema):
     label = text(200)
-    field = fields.String(required=True)
-    operator = fields.String(allow_none=True)
+    field = fields.String(required=True, validate=validate.OneOf(
+        scoring.RULE_FIELDS, error=f"One of {', '.join(scoring.RULE_FIELDS)}."))
+    operator = fields.String(allow_none=True, validate=validate.OneOf(
+        scoring.OPERATORS, error=f"One of {', '.join(scoring.OPERATORS)}."),
+        metadata={"description": "at_least for company_size, equals for the others when not given"})
     value = text(200, required=True)
     points = fields.Integer(required=True, strict=False, validate=validate.Range(min=-1000, max=1000))
+
+    @validates_schema(skip_on_field_errors=False)
+    def _value_fits(self, data, **_kwargs):
+        """An event rule names a known event; an `at_least` rule a whole number."""
+        value = data.get("value")
+        if value is None:
+            return
+        if data.get("field") == "event" and value not in EVENTS:
+            raise ValidationError(f"One of {', '.join(EVENTS)}.", "value")
+        if (data.get("operator") or scoring.default_operator(data.get("field"))) == "at_least" \
+                and not str(value).isdigit():
+            raise ValidationError("A whole number.", "value")
 
 
 class ScoringRuleSchema(Schema):
@@ -225,7 +268,8 @@ class ScoringRuleSchema(Schema):
 
 
 class CreateAssignmentRuleSchema(StrictInputSchema):
-    field = fields.String(required=True, validate=validate.OneOf(["region", "industry"]))
+    field = fields.String(required=True, validate=validate.OneOf(["region", "industry"],
+                                                                 error="One of region, industry."))
     value = text(200, required=True)
     user_id = fields.Integer(required=True, strict=False)
     priority = fields.Integer(strict=False, validate=validate.Range(min=0, max=10000))
@@ -273,7 +317,8 @@ class CreateQuoteSchema(StrictInputSchema):
     valid_until = fields.Date(allow_none=True)
     note = text(4000)
     lines = fields.List(fields.Nested(QuoteLineInputSchema), required=True,
-                        validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."))
+                        validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."),
+                        error_messages={"required": "Give 1 to 500 lines."})
 
 
 class UpdateQuoteSchema(StrictInputSchema):

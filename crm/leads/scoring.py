@@ -12,6 +12,11 @@ RULE_FIELDS = (*PROFILE_FIELDS, "event")
 OPERATORS = ("equals", "contains", "at_least")
 
 
+def default_operator(field: str | None) -> str:
+    """How a rule compares when it does not say: a company size is at least a number, the rest equal."""
+    return "at_least" if field == "company_size" else "equals"
+
+
 @dataclass(frozen=True)
 class Rule:
     id: int | None

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from core.db import utcnow
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
+from core.forms import check_input, load_input
 from core.models import Contact, Customer, Role, User
 from core.numbering import next_number
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.leads import clock, scoring
 from crm.leads.matching import company_key, normalize_email, normalize_phone
@@ -31,6 +31,14 @@ from crm.leads.models import (
     LeadStatus,
     ScoringRule,
 )
+from crm.leads.schemas import (
+    CaptureLeadSchema,
+    CreateAssignmentRuleSchema,
+    CreateScoringRuleSchema,
+    LeadEventSchema,
+    UpdateLeadPolicySchema,
+)
+from crm.people import managers_of
 
 RESOURCE = "lead"
 SETTINGS = "lead_settings"
@@ -49,7 +57,7 @@ class RateLimited(DomainError):
 
 
 def _authorize(uow: UnitOfWork, action: str, lead: Lead | None = None, resource: str = RESOURCE) -> None:
-    authorize(uow.actor, action, resource, lead)
+    uow.authorize(action, resource, lead)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -81,8 +89,14 @@ def read_settings(uow: UnitOfWork) -> tuple[LeadPolicy, list[ScoringRule], list[
     return lead_policy(uow), scoring_rules, assignment_rules
 
 
+# The settings services load their input through the API's schemas themselves: the demo loader, the
+# benchmarks and the tests call them with plain dicts, and get the same rules as an API client.
+
+
 def update_policy(uow: UnitOfWork, data: dict[str, Any]) -> LeadPolicy:
+    """Change thresholds and limits; grade A must still need more points than grade B."""
     _authorize(uow, "update", resource=SETTINGS)
+    data = load_input(UpdateLeadPolicySchema, data)
     policy = lead_policy(uow, lock=True)
     merged = {k: data.get(k, getattr(policy, k)) for k in
               ("grade_a_min", "grade_b_min", "rep_capacity", "claim_limit", "web_form_per_hour",
@@ -97,21 +111,11 @@ def update_policy(uow: UnitOfWork, data: dict[str, Any]) -> LeadPolicy:
 
 def create_scoring_rule(uow: UnitOfWork, data: dict[str, Any]) -> ScoringRule:
     _authorize(uow, "create", resource=SETTINGS)
-    errors: dict[str, list[str]] = {}
-    if data.get("field") not in scoring.RULE_FIELDS:
-        errors["field"] = [f"One of {', '.join(scoring.RULE_FIELDS)}."]
-    operator = data.get("operator") or ("at_least" if data.get("field") == "company_size" else "equals")
-    if operator not in scoring.OPERATORS:
-        errors["operator"] = [f"One of {', '.join(scoring.OPERATORS)}."]
-    if data.get("field") == "event" and data.get("value") not in {e.value for e in BehaviourEvent}:
-        errors["value"] = [f"One of {', '.join(e.value for e in BehaviourEvent)}."]
-    if operator == "at_least" and not str(data.get("value", "")).isdigit():
-        errors["value"] = ["A whole number."]
-    if errors:
-        raise InvalidInput(errors)
+    data = load_input(CreateScoringRuleSchema, data)
+    operator = data.get("operator") or scoring.default_operator(data["field"])
     rule = ScoringRule(label=data.get("label") or f"{data['field']} {operator} {data['value']}",
-                       field=data["field"], operator=operator, value=str(data["value"]),
-                       points=int(data["points"]), active=True)
+                       field=data["field"], operator=operator, value=data["value"], points=data["points"],
+                       active=True)
     uow.session.add(rule)
     uow.commit()
     return rule
@@ -119,16 +123,14 @@ def create_scoring_rule(uow: UnitOfWork, data: dict[str, Any]) -> ScoringRule:
 
 def create_assignment_rule(uow: UnitOfWork, data: dict[str, Any]) -> AssignmentRule:
     _authorize(uow, "create", resource=SETTINGS)
-    errors: dict[str, list[str]] = {}
-    if data.get("field") not in ("region", "industry"):
-        errors["field"] = ["One of region, industry."]
-    user = uow.session.get(User, data.get("user_id")) if data.get("user_id") is not None else None
-    if user is None or user.role not in (Role.SALES_REP, Role.SALES_MANAGER):
+    data, errors = check_input(CreateAssignmentRuleSchema, data)
+    user = uow.session.get(User, data["user_id"]) if data.get("user_id") is not None else None
+    if "user_id" not in errors and (user is None or user.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
         errors["user_id"] = ["A sales user."]
     if errors:
         raise InvalidInput(errors)
-    rule = AssignmentRule(field=data["field"], value=str(data["value"]), user_id=user.id,
-                          priority=int(data.get("priority") or 100), active=True)
+    rule = AssignmentRule(field=data["field"], value=data["value"], user_id=user.id,
+                          priority=data.get("priority") or 100, active=True)
     uow.session.add(rule)
     uow.commit()
     return rule
@@ -160,8 +162,7 @@ def record_event(uow: UnitOfWork, lead_id: int, event: str, *, now: datetime | N
     """A behaviour event (form submitted, replied, visited): the lead is scored again."""
     lead = get_lead(uow, lead_id, for_update=True)
     _authorize(uow, "update", lead)
-    if event not in {e.value for e in BehaviourEvent}:
-        raise InvalidInput({"event": [f"One of {', '.join(e.value for e in BehaviourEvent)}."]})
+    event = load_input(LeadEventSchema, {"event": event})["event"]
     lead.events = [*(lead.events or []), event]
     _rescore(uow, lead, lead_policy(uow))
     uow.commit()
@@ -229,19 +230,11 @@ def existing_customer_of(uow: UnitOfWork, lead: Lead) -> Customer | None:
 # --------------------------------------------------------------------------- capture and assignment
 
 
-def validate_capture(data: dict[str, Any]) -> None:
-    errors: dict[str, list[str]] = {}
-    if not (data.get("company") or "").strip() and not (data.get("contact_name") or "").strip():
-        errors["company"] = ["Give the company or the contact name."]
-    if not (data.get("phone") or "").strip() and not (data.get("email") or "").strip():
-        errors["phone"] = ["Give a phone number or an e-mail address."]
-    email = (data.get("email") or "").strip()
-    if email and ("@" not in email or "." not in email.split("@")[-1]):
-        errors["email"] = ["Not a valid e-mail address."]
-    if data.get("phone") and len(normalize_phone(data["phone"]) or "") < 6:
-        errors["phone"] = ["Not a valid phone number."]
-    if errors:
-        raise InvalidInput(errors)
+def validate_capture(data: dict[str, Any]) -> dict[str, Any]:
+    """Capture input loaded through `CaptureLeadSchema` (a company or contact name, a phone number or an
+    e-mail address, and the shape of each field), whoever captures: the API, the public form, the demo,
+    an import row (`crm.leads.bulk`, so a bulk capture refuses exactly what a single one does)."""
+    return load_input(CaptureLeadSchema, data)
 
 
 def _open_leads(uow: UnitOfWork, user_id: int) -> int:
@@ -314,7 +307,7 @@ def mark_duplicate(lead: Lead, found: tuple[str, int, str] | None) -> None:
 
 
 def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str | None, now: datetime) -> Lead:
-    validate_capture(data)
+    data = validate_capture(data)
     policy = lead_policy(uow, lock=True)
     lead = new_lead(data, source=source, address=address, now=now)
     mark_duplicate(lead, find_duplicate(uow, phone=lead.norm_phone, email=lead.norm_email,
@@ -391,13 +384,6 @@ def release_lead(uow: UnitOfWork, lead_id: int) -> Lead:
     return lead
 
 
-def _managers_of(uow: UnitOfWork, rep: User | None) -> list[User]:
-    stmt = select(User).where(User.role == Role.SALES_MANAGER, User.active.is_(True))
-    if rep is not None and rep.team:
-        stmt = stmt.where(or_(User.team == rep.team))
-    return list(uow.session.scalars(stmt.order_by(User.id)))
-
-
 def recycle_overdue_leads(uow: UnitOfWork, *, now: datetime | None = None) -> list[int]:
     """Leads assigned but not followed up by their deadline go back to the public pool; the rep and
     the rep's managers are told through the outbox. Idempotent: a recycled lead is no longer overdue."""
@@ -416,7 +402,7 @@ def recycle_overdue_leads(uow: UnitOfWork, *, now: datetime | None = None) -> li
             uow.enqueue("notify.user", {"user_id": rep.id, "link": link, "message":
                         f"Lead {lead.number} ({lead.company or lead.contact_name}) was not followed up in time "
                         "and went back to the public pool."})
-        for manager in _managers_of(uow, rep):
+        for manager in managers_of(uow, rep):
             uow.enqueue("notify.user", {"user_id": manager.id, "link": link, "message":
                         f"Lead {lead.number} of {rep.display_name if rep else 'nobody'} was not followed up "
                         "in time and went back to the public pool."})

@@ -8,16 +8,16 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from core import queries as core_queries
 from core.db import utcnow
 from core.errors import DomainError, NotFound
+from core.forms import form_input, load_form
 from core.imports import ImportError_, read_table
-from core.views import act, guard, load_or_abort
+from core.views import act, guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from crm.leads import conversion, imports, queries, services
-from crm.leads.schemas import ConvertLeadSchema, CreateQuoteSchema, WebFormLeadSchema
+from crm.leads.schemas import ConvertLeadSchema, CreateQuoteSchema, UpdateOpportunitySchema, WebFormLeadSchema
 from crm.pipeline import services as pipeline
 from crm.pipeline import settings as pipeline_settings
 from crm.pipeline.labels import FIELD_LABELS, KIND_LABELS, LOST_LABELS, stage_label
@@ -87,16 +87,30 @@ def lead_import():
     return render_template("leads/import.html", report=report)
 
 
+#: No form of the page was refused: `refused` names the form sent (`convert`, `activity`, `edit`, `quote`),
+#: what was typed in it and the messages to show beside its fields.
+NOT_REFUSED = {"form": None, "typed": {}, "errors": {}}
+
+
+def _refused(form_key: str, exc: DomainError) -> dict:
+    return {"form": form_key, "typed": request.form, "errors": exc.fields}
+
+
 @bp.route("/<int:lead_id>")
 @login_required
 def lead_detail(lead_id: int):
     guard("read", "lead")
+    return _lead_page(lead_id)
+
+
+def _lead_page(lead_id: int, refused: dict | None = None, status: int = 200):
     uow = get_uow()
     lead = load_or_abort(services.get_lead, lead_id)
     return render_template("leads/lead_detail.html", lead=lead, now=utcnow(),
                            pipelines=pipeline_settings.list_pipelines(uow),
                            explanation=services.explain_score(uow, lead.id),
-                           activities=pipeline.activities_of(uow, lead_id=lead.id), kinds=KIND_LABELS)
+                           activities=pipeline.activities_of(uow, lead_id=lead.id), kinds=KIND_LABELS,
+                           refused=refused or NOT_REFUSED), status
 
 
 @bp.route("/<int:lead_id>/claim", methods=["POST"])
@@ -131,38 +145,43 @@ def _claim_refusal(exc: DomainError) -> str:
 def lead_convert(lead_id: int):
     guard("update", "lead")
     try:
-        data = ConvertLeadSchema().load({k: v for k, v in request.form.items() if v.strip()})
+        data = load_form(ConvertLeadSchema, request.form)
         with get_uow() as uow:
             lead, opportunity = conversion.convert_lead(uow, lead_id, data)
-        flash(_("Lead %(number)s converted: customer, contact and opportunity %(opportunity)s created.",
-                number=lead.number, opportunity=opportunity.number), "success")
-        return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity.id), 303)
     except NotFound:
         abort(404)
-    except ValidationError as exc:
-        flash(_("Not converted: %(reason)s", reason=exc.messages), "error")
     except DomainError as exc:
-        flash(_("Not converted: %(reason)s", reason=exc.message), "error")
-    return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead_id), 303)
+        flash(_("Not converted: %(reason)s", reason=refusal(exc)), "error")
+        if exc.fields:
+            return _lead_page(lead_id, _refused("convert", exc), 422)
+        return redirect(url_for("crm_leads_web.lead_detail", lead_id=lead_id), 303)
+    flash(_("Lead %(number)s converted: customer, contact and opportunity %(opportunity)s created.",
+            number=lead.number, opportunity=opportunity.number), "success")
+    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity.id), 303)
 
 
 @bp.route("/activity", methods=["POST"])
 @login_required
 def activity_log():
     guard("read", "lead")
-    form = {k: v for k, v in request.form.items() if v.strip()}
-    back = (url_for("crm_leads_web.lead_detail", lead_id=form["lead_id"]) if form.get("lead_id", "").isdigit()
-            else url_for("crm_leads_web.opportunity_detail", opportunity_id=form.get("opportunity_id", 0)))
+    lead_id = request.form.get("lead_id", type=int)
+    opportunity_id = request.form.get("opportunity_id", type=int) or 0
+    back = (url_for("crm_leads_web.lead_detail", lead_id=lead_id) if lead_id
+            else url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id))
     try:
+        data = load_form(ActivityFormSchema, request.form)
         with get_uow() as uow:
-            pipeline.log_activity(uow, ActivityFormSchema().load(form))
-        flash(_("Activity logged."), "success")
-    except ValidationError as exc:
-        flash(_("Not logged: %(reason)s", reason=exc.messages), "error")
+            pipeline.log_activity(uow, data)
     except NotFound:
         abort(404)
     except DomainError as exc:
-        flash(_("Not logged: %(reason)s", reason=exc.message), "error")
+        flash(_("Not logged: %(reason)s", reason=refusal(exc)), "error")
+        if exc.fields:
+            refused = _refused("activity", exc)
+            return (_lead_page(lead_id, refused, 422) if lead_id
+                    else _opportunity_page(opportunity_id, refused, 422))
+        return redirect(back, 303)
+    flash(_("Activity logged."), "success")
     return redirect(back, 303)
 
 
@@ -173,6 +192,10 @@ def activity_log():
 @login_required
 def opportunity_detail(opportunity_id: int):
     guard("read", "opportunity")
+    return _opportunity_page(opportunity_id)
+
+
+def _opportunity_page(opportunity_id: int, refused: dict | None = None, status: int = 200):
     uow = get_uow()
     opportunity = load_or_abort(pipeline.get_opportunity, opportunity_id)
     return render_template("leads/opportunity_detail.html", opportunity=opportunity,
@@ -180,7 +203,8 @@ def opportunity_detail(opportunity_id: int):
                            lost_reasons=LOST_LABELS, kinds=KIND_LABELS,
                            activities=pipeline.activities_of(uow, opportunity_id=opportunity.id),
                            quotes=lead_queries_quotes(opportunity.id), quote_rows=range(QUOTE_ROWS),
-                           products=core_queries.products(get_session(), current_user, per_page=200).items)
+                           products=core_queries.products(get_session(), current_user, per_page=200).items,
+                           refused=refused or NOT_REFUSED), status
 
 
 def lead_queries_quotes(opportunity_id: int):
@@ -211,20 +235,18 @@ def _move_refusal(exc: DomainError) -> str:
 @login_required
 def opportunity_edit(opportunity_id: int):
     guard("update", "opportunity")
-    from crm.leads.schemas import UpdateOpportunitySchema
-
-    fields = ("amount", "budget", "decision_maker", "expected_close_date")
-    data = {k: (request.form.get(k, "").strip() or None) for k in fields if k in request.form}
-    try:
+    try:  # a field emptied on the form is cleared
+        data = load_form(UpdateOpportunitySchema, request.form, blank_as_none=True)
         with get_uow() as uow:
-            pipeline.update_opportunity(uow, opportunity_id, UpdateOpportunitySchema().load(data))
-        flash(_("Opportunity saved."), "success")
-    except ValidationError as exc:
-        flash(_("Not saved: %(reason)s", reason=exc.messages), "error")
+            pipeline.update_opportunity(uow, opportunity_id, data)
     except NotFound:
         abort(404)
     except DomainError as exc:
-        flash(_("Not saved: %(reason)s", reason=exc.message), "error")
+        flash(_("Not saved: %(reason)s", reason=refusal(exc)), "error")
+        if exc.fields:
+            return _opportunity_page(opportunity_id, _refused("edit", exc), 422)
+    else:
+        flash(_("Opportunity saved."), "success")
     return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
 
 
@@ -233,20 +255,22 @@ def opportunity_edit(opportunity_id: int):
 
 @public_bp.route("", methods=["GET", "POST"])
 def web_form():
-    """No sign-in: anyone may leave their details. A honeypot field and a per-address limit keep bots out."""
+    """No sign-in: anyone may leave their details. A honeypot field and a per-address limit keep bots out.
+
+    The form's fields are read as `WebFormLeadSchema` names them and handed to the service as typed, which
+    turns away the honeypot and the over-limit address before it loads them through the capture schema:
+    a bot learns nothing of the form's rules."""
     if request.method == "GET":
         return render_template("leads/web_form.html", values={}, errors={})
     values = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    data = {k: v for k, v in values.items() if v.strip()}
+    data, _rows = form_input(WebFormLeadSchema, request.form)
     for key in ("utm_source", "utm_medium", "utm_campaign"):
-        data.setdefault(key, request.args.get(key) or None)
-    data = {k: v for k, v in data.items() if v is not None}
+        if request.args.get(key):
+            data.setdefault(key, request.args[key])
     data.setdefault("channel", "website")
     try:
         with get_uow() as uow:
-            services.capture_web_form(uow, WebFormLeadSchema().load(data), address=request.remote_addr or "")
-    except ValidationError as exc:
-        return render_template("leads/web_form.html", values=values, errors=exc.messages), 422
+            services.capture_web_form(uow, data, address=request.remote_addr or "")
     except services.SpamRejected:  # a filled honeypot gets the answer a person gets: the bot learns nothing
         return render_template("leads/web_form_thanks.html")
     except services.RateLimited:
@@ -281,24 +305,19 @@ def _quote_labels():
 @login_required
 def quote_new(opportunity_id: int):
     guard("create", "quote")
-    lines = []
-    for key in range(QUOTE_ROWS):
-        row = {f: request.form.get(f"lines-{key}-{f}", "").strip() for f in ("product_id", "qty", "discount")}
-        if row["product_id"] or row["qty"]:
-            lines.append({k: v for k, v in row.items() if v})
-    try:
-        data = CreateQuoteSchema().load({"opportunity_id": opportunity_id, "lines": lines})
+    try:  # the line rows are sent as lines-<row>-<field>; a row left blank is no line
+        data = load_form(CreateQuoteSchema, request.form, extra={"opportunity_id": opportunity_id})
         with get_uow() as uow:
             quote = quotes.create_quote(uow, data)
-        flash(_("Quote %(label)s created as a draft.", label=quote.label), "success")
-        return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
-    except ValidationError as exc:
-        flash(_("Not created: %(reason)s", reason=exc.messages), "error")
     except NotFound:
         abort(404)
     except DomainError as exc:
-        flash(_("Not created: %(reason)s", reason=exc.fields or exc.message), "error")
-    return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+        flash(_("Not created: %(reason)s", reason=refusal(exc)), "error")
+        if exc.fields:
+            return _opportunity_page(opportunity_id, _refused("quote", exc), 422)
+        return redirect(url_for("crm_leads_web.opportunity_detail", opportunity_id=opportunity_id), 303)
+    flash(_("Quote %(label)s created as a draft.", label=quote.label), "success")
+    return redirect(url_for("crm_leads_web.quote_detail", quote_id=quote.id), 303)
 
 
 @bp.route("/quotes/<int:quote_id>")
