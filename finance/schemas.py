@@ -44,14 +44,14 @@ def allocated_amount() -> DecimalText:
 REASON = "Give a reason of 1 to 2000 characters."
 
 
-def _a_reason(value: str) -> None:
-    if not value.strip() or len(value) > 2000:
-        raise ValidationError(REASON)
+def reason_text(limit: int = 2000, message: str = REASON) -> fields.String:
+    """Why finance decided (an approval over the limit, a lifted hold, an ignored bank line): 1 to
+    `limit` characters, not blank; every way of getting it wrong answers `message`."""
+    def a_reason(value: str) -> None:
+        if not value.strip() or len(value) > limit:
+            raise ValidationError(message)
 
-
-def reason_text() -> fields.String:
-    """Why finance decided (an approval over the limit, a lifted hold): 1 to 2000 characters, not blank."""
-    return fields.String(required=True, validate=_a_reason)
+    return fields.String(required=True, validate=a_reason, error_messages={"required": message, "null": message})
 
 
 class ApproveCreditSchema(StrictInputSchema):

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core.schemas import StrictInputSchema, money, text
 from finance.bank.models import DEFAULT_CURRENCY, MAPPING_FIELDS, LineState
+from finance.schemas import allocated_amount, reason_text
 
 
 class MappingSchema(StrictInputSchema):
@@ -178,9 +179,16 @@ class ConfirmLineSchema(StrictInputSchema):
 
 
 class SplitPartSchema(StrictInputSchema):
+    """One invoice a bank line pays (by id, or by the number on it) and how much of it."""
+
     invoice_id = fields.Integer()
     invoice_number = fields.String()
-    amount = money(required=True, minimum=None)
+    amount = allocated_amount()
+
+    @validates_schema
+    def _names_an_invoice(self, data, **_kwargs):
+        if not data.get("invoice_id") and not (data.get("invoice_number") or "").strip():
+            raise ValidationError("Required.", field_name="invoice_number")
 
 
 class SplitLineSchema(StrictInputSchema):
@@ -188,9 +196,8 @@ class SplitLineSchema(StrictInputSchema):
 
 
 class PaymentFromLineSchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True, error_messages={"required": "Required.", "null": "Required."})
 
 
 class IgnoreLineSchema(StrictInputSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500,
-                                                                   error="Give a reason of 1 to 500 characters."))
+    reason = reason_text(500, "Say why the line is ignored (at most 500 characters).")

@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 from core.audit import record_note
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput
-from core.forms import load_input
+from core.forms import check_input, load_input
 from core.imports import decode_text
 from core.models import AuditEntry, Customer
 from core.money import round_money
@@ -42,7 +42,13 @@ from finance.bank.models import (
     LineState,
     StatementLine,
 )
-from finance.bank.schemas import BankAccountInputSchema, CreateBankAccountSchema
+from finance.bank.schemas import (
+    BankAccountInputSchema,
+    CreateBankAccountSchema,
+    IgnoreLineSchema,
+    PaymentFromLineSchema,
+    SplitPartSchema,
+)
 from finance.models import OPEN_INVOICE_STATES, Invoice, Payment, PaymentMethod
 from finance.payments import services as payments
 
@@ -483,31 +489,35 @@ def confirm_line(uow: UnitOfWork, line_id: int, *, invoice_ids: list[int] | None
 
 def split_line(uow: UnitOfWork, line_id: int, allocations: list[dict]) -> StatementLine:
     """The line pays several invoices of one customer, an amount each (`invoice_id` or
-    `invoice_number`); their sum is at most the line's amount, the rest stays as unapplied credit."""
+    `invoice_number`); their sum is at most the line's amount, the rest stays as unapplied credit.
+    Each part goes through `SplitPartSchema` here (tests and scripts split with plain dicts), and a
+    refusal names every bad part at once: the schema's reasons and the unknown invoices."""
     line = _take_line(uow, line_id)
     _money_in(line)
     if not allocations:
         raise InvalidInput({"allocations": ["Name at least one invoice and amount."]},
                            message="The line was not split.")
-    numbers = [a.get("invoice_number").strip().upper() for a in allocations
-               if not a.get("invoice_id") and (a.get("invoice_number") or "").strip()]
+    invalid: dict[str, dict[str, list[str]]] = {}
+    parts: list[tuple[int, dict]] = []
+    for index, item in enumerate(allocations):
+        part, errors = check_input(SplitPartSchema, item)
+        if errors:
+            invalid[str(index)] = errors
+        else:
+            parts.append((index, part))
+    numbers = [part["invoice_number"].strip().upper() for _index, part in parts if not part.get("invoice_id")]
     by_number = {number: ident for number, ident in uow.session.execute(
         select(Invoice.number, Invoice.id).where(Invoice.number.in_(numbers)))} if numbers else {}
-    invalid: dict[str, dict[str, list[str]]] = {}
     wanted: list[tuple[int, Decimal]] = []
-    for index, item in enumerate(allocations):
-        invoice_id = item.get("invoice_id")
+    for index, part in parts:
+        invoice_id = part.get("invoice_id")
         if not invoice_id:
-            number = (item.get("invoice_number") or "").strip().upper()
+            number = part["invoice_number"].strip().upper()
             invoice_id = by_number.get(number)
             if invoice_id is None:
-                invalid[str(index)] = {"invoice_number": [f"No invoice {number}." if number else "Required."]}
+                invalid[str(index)] = {"invoice_number": [f"No invoice {number}."]}
                 continue
-        amount = item.get("amount")
-        if not isinstance(amount, Decimal) or not amount.is_finite() or amount <= 0 or round_money(amount) != amount:
-            invalid[str(index)] = {"amount": ["The amount must be more than zero, with at most two decimals."]}
-            continue
-        wanted.append((invoice_id, amount))
+        wanted.append((invoice_id, part["amount"]))
     invoices = payments.lock_invoices(uow, [i for i, _ in wanted])
     for index, (invoice_id, _amount) in enumerate(wanted):
         if invoice_id not in invoices:
@@ -535,9 +545,10 @@ def create_payment_from_line(uow: UnitOfWork, line_id: int, *, customer_id: int 
     """A payment of the whole line for a chosen customer, not allocated: the customer's unapplied credit."""
     line = _take_line(uow, line_id)
     _money_in(line)
-    if customer_id is None or uow.session.get(Customer, customer_id) is None:
-        raise InvalidInput({"customer_id": [f"No customer with id {customer_id}." if customer_id else "Required."]},
-                           message="No payment was created.")
+    customer_id = load_input(PaymentFromLineSchema, {"customer_id": customer_id},
+                             message="No payment was created.")["customer_id"]
+    if uow.session.get(Customer, customer_id) is None:
+        raise InvalidInput({"customer_id": [f"No customer with id {customer_id}."]}, message="No payment was created.")
     _record(uow, line, customer_id, [])
     return line
 
@@ -545,10 +556,7 @@ def create_payment_from_line(uow: UnitOfWork, line_id: int, *, customer_id: int 
 def ignore_line(uow: UnitOfWork, line_id: int, *, reason: str) -> StatementLine:
     """The line is no customer payment (a bank fee, interest, a transfer between own accounts)."""
     line = _take_line(uow, line_id)
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 500:
-        raise InvalidInput({"reason": ["Say why the line is ignored (at most 500 characters)."]},
-                           message="The line was not ignored.")
+    reason = load_input(IgnoreLineSchema, {"reason": reason}, message="The line was not ignored.")["reason"].strip()
     line.ignore(reason=reason, by=uow.actor_id, at=utcnow())
     uow.commit()
     return line

@@ -4,8 +4,6 @@ through htmx, split, create a payment, ignore)."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,13 +11,20 @@ from flask_login import login_required
 
 from core.errors import DomainError, NotFound
 from core.formatting import money
-from core.forms import form_input, load_form
+from core.forms import form_input, load_form, load_input
 from core.queries import Page
 from core.views import guard, load_or_abort, refusal
 from core.web import get_session, get_uow
 from finance.bank import services as bank
 from finance.bank.models import LineState
-from finance.bank.schemas import BankAccountInputSchema, CreateBankAccountSchema
+from finance.bank.schemas import (
+    BankAccountInputSchema,
+    ConfirmLineSchema,
+    CreateBankAccountSchema,
+    IgnoreLineSchema,
+    PaymentFromLineSchema,
+    SplitLineSchema,
+)
 from finance.models import Payment
 
 bp = Blueprint("bank_web", __name__, template_folder="../templates", url_prefix="/finance/bank")
@@ -211,32 +216,34 @@ def _paid(line) -> str:
 @login_required
 def confirm(line_id: int):
     guard("update", "bank_statement")
-    chosen = [int(v) for v in request.form.getlist("invoice_id") if v.isdigit()]
-    return _answer(line_id, lambda: bank.confirm_line(get_uow(), line_id, invoice_ids=chosen or None), _paid)
+    def call():  # the invoices ticked on the line (`invoice_id`), or what it matched
+        chosen = load_input(ConfirmLineSchema, {"invoice_ids": request.form.getlist("invoice_id")},
+                            message="The line was not reconciled.")["invoice_ids"]
+        return bank.confirm_line(get_uow(), line_id, invoice_ids=chosen or None)
+    return _answer(line_id, call, _paid)
 
 
 @bp.route("/lines/<int:line_id>/split", methods=["POST"])
 @login_required
 def split(line_id: int):
     guard("update", "bank_statement")
-    parts = []
-    for number, amount in zip(request.form.getlist("invoice_number"), request.form.getlist("amount"), strict=False):
-        if not number.strip() and not amount.strip():
-            continue
-        try:
-            value = Decimal(amount.replace(",", "").strip())
-        except InvalidOperation:
-            value = None
-        parts.append({"invoice_number": number, "amount": value})
-    return _answer(line_id, lambda: bank.split_line(get_uow(), line_id, parts), _paid)
+    # the form's rows of invoice number and amount; a row left blank is not a part
+    parts = [{"invoice_number": number.strip(), "amount": amount.strip()} for number, amount
+             in zip(request.form.getlist("invoice_number"), request.form.getlist("amount"), strict=False)
+             if number.strip() or amount.strip()]
+
+    def call():
+        data = load_input(SplitLineSchema, {"allocations": parts}, message="The line was not split.")
+        return bank.split_line(get_uow(), line_id, data["allocations"])
+    return _answer(line_id, call, _paid)
 
 
 @bp.route("/lines/<int:line_id>/create-payment", methods=["POST"])
 @login_required
 def create_payment(line_id: int):
     guard("update", "bank_statement")
-    customer_id = request.form.get("customer_id", type=int)
-    return _answer(line_id, lambda: bank.create_payment_from_line(get_uow(), line_id, customer_id=customer_id),
+    return _answer(line_id, lambda: bank.create_payment_from_line(
+        get_uow(), line_id, **load_form(PaymentFromLineSchema, request.form, message="No payment was created.")),
                    _paid)
 
 
@@ -244,5 +251,6 @@ def create_payment(line_id: int):
 @login_required
 def ignore(line_id: int):
     guard("update", "bank_statement")
-    return _answer(line_id, lambda: bank.ignore_line(get_uow(), line_id, reason=request.form.get("reason", "")),
+    return _answer(line_id, lambda: bank.ignore_line(
+        get_uow(), line_id, **load_form(IgnoreLineSchema, request.form, message="The line was not ignored.")),
                    lambda line: _("Ignored: %(reason)s", reason=line.note))
