@@ -50,7 +50,13 @@ def _script_hashes(html: str) -> str:
                     for body in _INLINE_SCRIPT.findall(html))
 
 
+# A PDF opens in the browser's own viewer, which a document policy (object-src 'none') would block.
+DOCUMENT_POLICY = "frame-ancestors 'none'"
+
+
 def content_security_policy(response: Response) -> str:
+    if response.mimetype == "application/pdf":
+        return DOCUMENT_POLICY
     if request.endpoint in INLINE_SCRIPT_PAGES and response.mimetype == "text/html":
         hashes = _script_hashes(response.get_data(as_text=True))
         return CONTENT_SECURITY_POLICY.replace("script-src 'self'", f"script-src 'self' {hashes}".rstrip())

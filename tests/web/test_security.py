@@ -195,6 +195,17 @@ def test_every_answer_carries_the_security_headers(client, db, path):
     assert answer.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_a_pdf_gets_a_policy_that_leaves_the_browsers_viewer_alone(app):
+    from flask import Response
+
+    from core.security import add_security_headers
+
+    with app.test_request_context("/some.pdf"):
+        answer = add_security_headers(Response(b"%PDF-1.4", mimetype="application/pdf"))
+    assert answer.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_the_api_docs_page_allows_exactly_its_own_inline_script(client, db):
     answer = client.get("/api/v1/docs")
     assert answer.status_code == 200
