@@ -19,7 +19,7 @@ from core.auth import user_for_token
 from core.errors import DomainError
 from core.models import IdempotencyRecord
 from core.schemas import DecimalText
-from core.web import get_session
+from core.web import get_session, request_act
 
 PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
@@ -60,7 +60,7 @@ class Api(BaseApi):
 
 
 def handle_domain_error(exc: DomainError):
-    get_session().rollback()
+    """A refusal no resource caught; `core.web.request_act` has already rolled back what it did."""
     if not request.path.startswith(PREFIX):  # a web view that did not catch it
         return render_template("core/error.html", code=exc.status, message=exc.message), exc.status
     extra = {"details": exc.details} if exc.details else {}
@@ -68,7 +68,6 @@ def handle_domain_error(exc: DomainError):
 
 
 def handle_integrity_error(exc: IntegrityError):
-    get_session().rollback()
     message = "The change conflicts with existing data; nothing was changed."
     if not request.path.startswith(PREFIX):
         return render_template("core/error.html", code=409, message=message), 409
@@ -134,9 +133,9 @@ def idempotent(view):
             return _replay(found, digest, endpoint)
         session.add(IdempotencyRecord(user_id=g.actor.id, key=key[:200], endpoint=endpoint, request_hash=digest))
         try:
-            result = view(*args, **kwargs)  # the service's commit stores the key with the document
+            with request_act():  # a conflict rolls the act back before the key is read again
+                result = view(*args, **kwargs)  # the service's commit stores the key with the document
         except IntegrityError:
-            session.rollback()
             found = session.scalar(select(IdempotencyRecord).where(
                 IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key))
             if found is None:

@@ -154,11 +154,11 @@ def act(call: Callable[[], Any], success: Callable[[Any], str], target: str,
     service refuses, `refuse(exc)` as an error (nothing of it kept), and go back to `target` with 303.
     An unknown record is a 404. The view keeps its own permission guard."""
     try:
-        record = call()
+        with get_uow():  # the scope of the act: a refusal leaves nothing of it in the session
+            record = call()
     except NotFound:
         abort(404)
     except DomainError as exc:
-        get_session().rollback()
         flash(refuse(exc), "error")
     else:
         flash(success(record), "success")
@@ -407,8 +407,9 @@ def _form(m: MasterData, ident: int | None):
     if request.method == "POST":
         values = parse_form(m.fields, request.form, editing=record is not None)
         try:
-            data = load_input(m.form_schema, values, partial=record is not None)
-            saved = m.update(uow, record.id, data) if record else m.create(uow, data)
+            with uow:
+                data = load_input(m.form_schema, values, partial=record is not None)
+                saved = m.update(uow, record.id, data) if record else m.create(uow, data)
             flash(_("%(kind)s %(key)s saved.", kind=m.singular, key=getattr(saved, m.key)), "success")
             return redirect(url_for(f"core_web.{m.endpoint}_detail", ident=saved.id))
         except Forbidden as exc:
@@ -418,7 +419,6 @@ def _form(m: MasterData, ident: int | None):
             errors = exc.fields
             if not errors:
                 flash(exc.message, "error")
-        get_session().rollback()
         flash(_("Please correct the marked fields; nothing was saved."), "error")
     status = 422 if errors else 200
     return render_template("core/form.html", m=m, record=record, values=values, errors=errors), status

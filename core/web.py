@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.uow import UnitOfWork
+
+
+class App(Flask):
+    """The suite's Flask application: every view runs inside `request_act()`."""
+
+    def dispatch_request(self):
+        with request_act():
+            return super().dispatch_request()
 
 
 class Database:
@@ -37,7 +47,23 @@ def get_session() -> Session:
     return g.db_session
 
 
+@contextmanager
+def request_act() -> Iterator[None]:
+    """The scope of what a request does with its session: an exception that leaves it (a refusal no view
+    caught, a conflict, an abort) rolls back whatever the request did not commit before anyone answers, so
+    an error handler (the API's JSON error, the error page) and every read after it see the database as it
+    was before the act. Views that go on after a refusal scope the act themselves with `with uow:`."""
+    try:
+        yield
+    except BaseException:
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+        raise
+
+
 def close_session(_exc=None) -> None:
+    """Teardown: the request's one session is closed, which rolls back anything it left uncommitted."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
@@ -55,6 +81,16 @@ def relay_outbox_later() -> None:
 def get_uow() -> UnitOfWork:
     return UnitOfWork(get_session(), events=current_app.extensions["events"], actor=current_actor(),
                       on_outbox=relay_outbox_later)
+
+
+@contextmanager
+def task_uow(*, relay: bool = True) -> Iterator[UnitOfWork]:
+    """A Celery task's unit of work on a session of its own: what the task leaves uncommitted is rolled
+    back and the session closed on the way out; with `relay`, its outbox messages are relayed after commit."""
+    ext = current_app.extensions
+    with ext["db"].sessionmaker() as session, UnitOfWork(
+            session, events=ext["events"], on_outbox=relay_outbox_later if relay else None) as uow:
+        yield uow
 
 
 def system_uow(session: Session | None = None) -> UnitOfWork:

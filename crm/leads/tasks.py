@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
-from flask import current_app
 
 from core.db import utcnow
-from core.uow import UnitOfWork
+from core.web import task_uow
 from crm.leads import services
 
 
 @shared_task(name="crm.recycle_overdue_leads", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
 def recycle_overdue_leads() -> int:
     """Beat, every 5 minutes: overdue leads go back to the public pool (rep and manager are notified)."""
-    ext = current_app.extensions
-
-    def relay() -> None:
-        ext["celery"].tasks["core.relay_outbox"].delay()
-
-    with ext["db"].sessionmaker() as session:
-        uow = UnitOfWork(session, events=ext["events"], on_outbox=relay)
+    with task_uow() as uow:
         return len(services.recycle_overdue_leads(uow, now=utcnow()))

@@ -242,23 +242,22 @@ def _save(order):
     uow = get_uow()
     errors: dict = {}
     try:
-        if order is None:
-            saved = services.create_order(uow, schemas.CreateSalesOrderSchema().load(data))
-        else:
-            saved = services.update_order(uow, order.id, schemas.UpdateSalesOrderSchema().load(data))
+        with uow:
+            if order is None:
+                saved = services.create_order(uow, schemas.CreateSalesOrderSchema().load(data))
+            else:
+                saved = services.update_order(uow, order.id, schemas.UpdateSalesOrderSchema().load(data))
         flash(_("Sales order %(number)s saved as a draft.", number=saved.number), "success")
         return redirect(url_for("crm_web.order_detail", order_id=saved.id), 303)
     except ValidationError as exc:
         errors = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
     except Forbidden as exc:
-        get_session().rollback()
         flash(exc.message, "error")
         return redirect(url_for("crm_web.orders"), 303)
     except DomainError as exc:
         errors = exc.fields or {}
         if not errors:
             flash(exc.message, "error")
-    get_session().rollback()
     by_row, general = _line_errors(errors, kept)
     flash(_("Please correct the marked fields; nothing was saved."), "error")
     return render_template("crm/order_form.html", order=order, values=request.form,

@@ -6,7 +6,7 @@ from celery import shared_task
 from flask import current_app
 
 from core.db import utcnow
-from core.uow import UnitOfWork
+from core.web import task_uow
 from crm.pipeline import alerts
 
 
@@ -14,12 +14,6 @@ from crm.pipeline import alerts
 def alert_stalled_deals() -> int:
     """Beat, hourly: tell the sales managers about open opportunities without activity for
     `STALLED_DEAL_HOURS` (once per stall)."""
-    ext = current_app.extensions
-
-    def relay() -> None:
-        ext["celery"].tasks["core.relay_outbox"].delay()
-
-    with ext["db"].sessionmaker() as session:
-        uow = UnitOfWork(session, events=ext["events"], on_outbox=relay)
+    with task_uow() as uow:
         return len(alerts.alert_stalled_deals(uow, now=utcnow(),
                                               hours=current_app.config["SETTINGS"].stalled_deal_hours))
