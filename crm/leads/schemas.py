@@ -68,7 +68,8 @@ class LeadEventSchema(StrictInputSchema):
 
 
 class ConvertLeadSchema(InputSchema):
-    name = text(200)
+    name = Text(allow_none=True, validate=validate.Length(max=200),
+                metadata={"description": "the new opportunity's name; the customer's and the lead's number if blank"})
     pipeline_id = fields.Integer(allow_none=True, strict=False,
                                  metadata={"description": "the pipeline of the new opportunity; the default one "
                                                           "if not given"})
@@ -161,7 +162,9 @@ class CreateOpportunitySchema(StrictInputSchema):
     pipeline_id = fields.Integer(allow_none=True, strict=False,
                                  metadata={"description": "the pipeline to open it in; the default one if not given"})
     contact_id = fields.Integer(allow_none=True, strict=False)
-    name = text(200, required=True)
+    name = Text(required=True, validate=[validate.Length(min=1, error="Give the opportunity a name."),
+                                         validate.Length(max=200)],
+                error_messages={"required": "Give the opportunity a name.", "null": "Give the opportunity a name."})
     amount = money(allow_none=True)
     budget = money(allow_none=True)
     decision_maker = text(200)

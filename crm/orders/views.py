@@ -9,7 +9,6 @@ served by their own modules and pulled in with htmx."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -21,29 +20,25 @@ from marshmallow import ValidationError
 from core import queries as core_queries
 from core.errors import DomainError, Forbidden
 from core.formatting import money, plain
-from core.permissions import can
-from core.views import NAV_EXTRA, act, add_detail_panel, detail_panels, guard, load_or_abort
-from core.web import get_session, get_uow
+from core.forms import load_input
+from core.registry import current_registry
+from core.views import act, detail_panels, guard, load_or_abort
+from core.web import can, get_session, get_uow
 from crm.orders import queries, schemas, services
 from crm.orders.models import OrderState
 
 bp = Blueprint("crm_web", __name__, template_folder="templates", url_prefix="/sales-orders")
 
-if not any(entry[0] == "crm_web.orders" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("crm_web.orders", _l("Sales orders"), ("read", "sales_order")))
-# the customer page lists the customer's orders with their shipment and payment status
-add_detail_panel("customer", "crm_web.orders", _l("Sales orders"), ("read", "sales_order"), "customer_id")
-
-#: Flags other modules put on orders in the order lists and on the order page: each is called with the
-#: session and the orders shown and returns {order id: label} for the orders it flags. Finance adds
-#: "Overdue" (an open invoice past due); crm imports none of them.
-ORDER_FLAGS: list[Callable[[Any, list], dict[int, str]]] = []
+# Its menu entry and its panel on the customer page (the customer's orders with their shipment and
+# payment status) are added by `crm.init_app`.
 
 
 def order_flags(orders: list) -> dict[int, list[str]]:
+    """The flags other modules put on orders in the order lists and on the order page (the app
+    registry's `order_flags`: finance adds "Overdue", an open invoice past due; crm imports none)."""
     flags: dict[int, list[str]] = {}
     if orders:
-        for flag in ORDER_FLAGS:
+        for flag in current_registry().order_flags.values():
             for order_id, label in flag(get_session(), orders).items():
                 flags.setdefault(order_id, []).append(label)
     return flags
@@ -244,13 +239,11 @@ def _save(order):
     try:
         with uow:
             if order is None:
-                saved = services.create_order(uow, schemas.CreateSalesOrderSchema().load(data))
+                saved = services.create_order(uow, load_input(schemas.CreateSalesOrderSchema, data))
             else:
-                saved = services.update_order(uow, order.id, schemas.UpdateSalesOrderSchema().load(data))
+                saved = services.update_order(uow, order.id, load_input(schemas.UpdateSalesOrderSchema, data))
         flash(_("Sales order %(number)s saved as a draft.", number=saved.number), "success")
         return redirect(url_for("crm_web.order_detail", order_id=saved.id), 303)
-    except ValidationError as exc:
-        errors = exc.messages if isinstance(exc.messages, dict) else {"_": exc.messages}
     except Forbidden as exc:
         flash(exc.message, "error")
         return redirect(url_for("crm_web.orders"), 303)

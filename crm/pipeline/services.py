@@ -65,7 +65,8 @@ def get_opportunity(uow: UnitOfWork, opportunity_id: int, *, for_update: bool = 
 
 def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Opportunity:
     """An open opportunity in the first stage of the chosen pipeline (`pipeline_id`, else the default
-    one), owned by its customer's owner."""
+    one), owned by its customer's owner. `data` is `CreateOpportunitySchema`'s (a name) or a conversion's;
+    here the customer, contact and pipeline are checked against the database."""
     _authorize(uow, "create")
     now = now or utcnow()
     customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") else None
@@ -77,8 +78,6 @@ def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime |
         contact = uow.session.get(Contact, data["contact_id"])
         if contact is None or contact.customer_id != customer.id:
             raise InvalidInput({"contact_id": ["Not a contact of this customer."]})
-    if not (data.get("name") or "").strip():
-        raise InvalidInput({"name": ["Give the opportunity a name."]})
     if data.get("pipeline_id") is not None:
         pipeline = uow.session.get(Pipeline, data["pipeline_id"])
         if pipeline is None:

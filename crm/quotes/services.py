@@ -17,7 +17,6 @@ from core.db import utcnow
 from core.errors import Forbidden, InvalidInput
 from core.models import Contact, Customer, Product
 from core.numbering import next_number
-from core.permissions import SCOPES, authorize, require
 from core.uow import UnitOfWork
 from crm.leads.services import lead_policy
 from crm.orders import services as orders
@@ -30,7 +29,7 @@ RESOURCE = "quote"
 
 
 def _authorize(uow: UnitOfWork, action: str, quote: Quote | None = None) -> None:
-    authorize(uow.actor, action, RESOURCE, quote)
+    uow.authorize(action, RESOURCE, quote)
 
 
 def get_quote(uow: UnitOfWork, quote_id: int, *, for_update: bool = False) -> Quote:
@@ -40,8 +39,8 @@ def get_quote(uow: UnitOfWork, quote_id: int, *, for_update: bool = False) -> Qu
 
 
 def _lines(uow: UnitOfWork, lines: list[dict]) -> list[tuple[Product, Decimal, Decimal | None, Decimal]]:
-    if not lines:
-        raise InvalidInput({"lines": ["A quote needs at least one line."]})
+    """The products of the lines (`QuoteLineInputSchema`'s, one or more as the quote schemas require),
+    each an active product."""
     wanted = {line["product_id"] for line in lines}
     products = {p.id: p for p in uow.session.scalars(select(Product).where(Product.id.in_(wanted)))}
     errors: dict[str, dict[str, list[str]]] = {}
@@ -66,15 +65,15 @@ def create_quote(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
         customer = opportunity.customer
     else:
         customer = uow.session.get(Customer, data.get("customer_id")) if data.get("customer_id") else None
-        if customer is None or (uow.actor and not SCOPES["customer"][1](uow.actor, "read", customer)):
+        if customer is None or not uow.in_scope("read", "customer", customer):
             raise InvalidInput({"customer_id": ["Give an opportunity or a customer you may see."]})
-    if uow.actor is not None and not SCOPES["customer"][1](uow.actor, "update", customer):
+    if not uow.in_scope("update", "customer", customer):
         raise Forbidden("You may only quote your own customers.")
     quote = Quote(number=next_number(uow.session, "QT", on=now.date()), version=1, customer_id=customer.id,
                   customer=customer, opportunity_id=data.get("opportunity_id"), state="draft",
                   valid_until=data.get("valid_until"), currency=customer.currency, note=data.get("note"),
                   created_by_id=uow.actor_id, created_at=now)
-    quote.set_lines(_lines(uow, data.get("lines") or []))
+    quote.set_lines(_lines(uow, data["lines"]))
     uow.session.add(quote)
     uow.commit()
     return quote
@@ -105,9 +104,8 @@ def submit_quote(uow: UnitOfWork, quote_id: int) -> Quote:
 
 def approve_quote(uow: UnitOfWork, quote_id: int, *, now: datetime | None = None) -> Quote:
     quote = get_quote(uow, quote_id, for_update=True)
-    if uow.actor is not None:
-        require(uow.actor, "update", "quote_approval")
-        _authorize(uow, "read", quote)
+    uow.authorize("update", "quote_approval")
+    _authorize(uow, "read", quote)
     quote.approve(by=uow.actor_id, at=now or utcnow())
     uow.commit()
     return quote
@@ -116,8 +114,7 @@ def approve_quote(uow: UnitOfWork, quote_id: int, *, now: datetime | None = None
 def send_back_quote(uow: UnitOfWork, quote_id: int) -> Quote:
     """The manager does not approve: the quote is a draft again."""
     quote = get_quote(uow, quote_id, for_update=True)
-    if uow.actor is not None:
-        require(uow.actor, "update", "quote_approval")
+    uow.authorize("update", "quote_approval")
     quote.send_back()
     uow.commit()
     return quote
