@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import DecimalText, StrictInputSchema, money, price, qty, text
 from finance.models import PaymentMethod
+from finance.plans.models import InstallmentTrigger
 
 
 def moved_amount(verb: str) -> DecimalText:
@@ -251,15 +252,37 @@ class CustomerSummarySchema(Schema):
 # --------------------------------------------------------------------------- payment plans
 
 
+TRIGGERS = [t.value for t in InstallmentTrigger]
+
+
 class InstallmentInputSchema(StrictInputSchema):
+    """One installment as typed: a percentage of the order total or an amount, and when it is due.
+    Whether the installments make the order total needs the order: the plans service checks that."""
+
     label = text(80)
-    percent = DecimalText(4, load_default=None, allow_none=True, minimum=None, integer_digits=3,
-                          metadata={"description": "a share of the order total, in percent (`30` for 30%)"})
-    amount = money(load_default=None, allow_none=True, minimum=None)
-    trigger = fields.String(required=True, metadata={
-        "description": "on_confirmation, on_delivery (fully shipped), after_acceptance or on_date"})
-    days_after = fields.Integer(load_default=0, metadata={"description": "payment is due this many days after"})
+    percent = DecimalText(4, load_default=None, allow_none=True, minimum=None, integer_digits=3, validate=[
+        validate.Range(min=Decimal(0), max=Decimal(100), min_inclusive=False,
+                       error="A percentage is more than 0 and at most 100.")],
+        metadata={"description": "a share of the order total, in percent (`30` for 30%)"})
+    amount = money(load_default=None, allow_none=True, minimum=None, validate=[
+        validate.Range(min=Decimal(0), min_inclusive=False, error="An amount must be more than 0.")])
+    trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS, error=f"Choose one of {', '.join(TRIGGERS)}."),
+                            metadata={"description": "on_confirmation, on_delivery (fully shipped), after_acceptance "
+                                                     "or on_date"})
+    days_after = fields.Integer(load_default=0, validate=validate.Range(
+        min=0, max=365, error="Days after the trigger go from 0 to 365."),
+        metadata={"description": "payment is due this many days after"})
     due_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the date of `on_date`"})
+
+    @validates_schema
+    def _one_share_and_its_date(self, data, **_kwargs):
+        errors = {}
+        if (data.get("percent") is None) == (data.get("amount") is None):
+            errors["percent"] = ["Give either a percentage of the order total or an amount."]
+        if data.get("trigger") == InstallmentTrigger.ON_DATE and data.get("due_date") is None:
+            errors["due_date"] = ["An installment on a fixed date needs that date."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class SetPaymentPlanSchema(StrictInputSchema):

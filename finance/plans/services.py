@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core import clock
 from core.errors import DomainError, InvalidInput, NotFound
+from core.forms import load_input
 from core.money import ZERO, round_money
 from core.queries import Page, paginate
 from core.registry import permissions_of
@@ -57,6 +58,7 @@ from finance.plans.models import (
     PaymentInstallment,
     PaymentPlan,
 )
+from finance.schemas import SetPaymentPlanSchema
 
 RESOURCE = "payment_plan"
 HUNDRED = Decimal(100)
@@ -130,36 +132,14 @@ def get_plan(uow: UnitOfWork, order_id: int) -> tuple[SalesOrder, PaymentPlan]:
 
 
 def installment_amounts(total: Decimal, specs: list[dict]) -> list[Decimal]:
-    """Each installment's amount to the cent; the last takes the remainder. Refuses (field by field)
-    shares that do not make the order total. Nothing is changed here."""
-    errors: dict = {}
+    """Each installment's amount to the cent; the last takes the remainder. `specs` are installments as
+    `InstallmentInputSchema` loads them (a percentage or an amount each, a known trigger); refused here
+    are plans of no or too many installments and shares that do not make the order total. Nothing is
+    changed here."""
     if not specs:
         raise InvalidInput({"installments": ["A payment plan needs at least one installment."]})
     if len(specs) > MAX_INSTALLMENTS:
         raise InvalidInput({"installments": [f"A payment plan has at most {MAX_INSTALLMENTS} installments."]})
-    for index, spec in enumerate(specs):
-        bad: dict[str, list[str]] = {}
-        percent, amount = spec.get("percent"), spec.get("amount")
-        if (percent is None) == (amount is None):
-            bad["percent"] = ["Give either a percentage of the order total or an amount."]
-        elif percent is not None and not (ZERO < percent <= HUNDRED):
-            bad["percent"] = ["A percentage is more than 0 and at most 100."]
-        elif amount is not None and amount <= 0:
-            bad["amount"] = ["An amount must be more than 0."]
-        trigger = spec.get("trigger")
-        if trigger not in {t.value for t in InstallmentTrigger}:
-            bad["trigger"] = [f"Choose one of {', '.join(t.value for t in InstallmentTrigger)}."]
-        elif trigger == InstallmentTrigger.ON_DATE and spec.get("due_date") is None:
-            bad["due_date"] = ["An installment on a fixed date needs that date."]
-        days = spec.get("days_after", 0)
-        if days is None or days < 0 or days > 365:
-            bad["days_after"] = ["Days after the trigger go from 0 to 365."]
-        if len((spec.get("label") or "").strip()) > 80:
-            bad["label"] = ["Use at most 80 characters."]
-        if bad:
-            errors[str(index)] = bad
-    if errors:
-        raise InvalidInput({"installments": errors})
     percents = [s["percent"] for s in specs if s.get("percent") is not None]
     fixed = [s["amount"] for s in specs if s.get("amount") is not None]
     if not fixed and sum(percents, ZERO) != HUNDRED:
@@ -213,8 +193,11 @@ def _refuse_if_invoiced(uow: UnitOfWork, order: SalesOrder) -> None:
 
 def set_payment_plan(uow: UnitOfWork, order_id: int, data: dict, *, on: date | None = None) -> PaymentPlan:
     """Set (or replace) the order's plan from `installments` or a `template` name. Installments whose
-    trigger has already happened are invoiced at once (dated `on`, today by default)."""
+    trigger has already happened are invoiced at once (dated `on`, today by default). `data` goes
+    through `SetPaymentPlanSchema` here as in the page and the API: the demo and tests set plans with
+    plain dicts."""
     order = _order(uow, order_id, "update", lock=True)
+    data = load_input(SetPaymentPlanSchema, data)
     specs = data.get("installments")
     template = data.get("template")
     if not specs and template:

@@ -3,20 +3,19 @@ mark the order accepted, remove the plan), and finance's list of installments wi
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core import clock
-from core.money import to_decimal
+from core.forms import load_input
 from core.views import act, guard, load_or_abort
 from core.web import can, get_session, get_uow, in_scope
 from crm.orders.models import SalesOrder
 from finance.plans import services as plans
 from finance.plans.models import InstallmentStatus, InstallmentTrigger
+from finance.schemas import SetPaymentPlanSchema
 
 bp = Blueprint("finance_plans_web", __name__, template_folder="../templates", url_prefix="/finance/payment-plans")
 
@@ -76,23 +75,20 @@ def _back(order_id: int):
     return redirect(_plan_section(order_id), 303)
 
 
-def _rows(form) -> list[dict] | None:
-    """The hand-made installments of the form (rows left empty are skipped); None if a number is unreadable."""
-    rows = []
+#: The form's input of each `InstallmentInputSchema` field, per row: `<input>-<row>`.
+ROW_INPUTS = {"label": "label", "percent": "percent", "amount": "amount", "trigger": "trigger", "days_after": "days",
+              "due_date": "date"}
+
+
+def _rows(form) -> dict[str, dict]:
+    """The hand-made installments of the form as `InstallmentInputSchema` input, by row number: the rows
+    with a percentage or an amount typed (a percentage may end in %), blanks left out."""
+    rows = {}
     for index in range(FORM_ROWS):
-        percent, amount = (form.get(f"percent-{index}", "").strip(), form.get(f"amount-{index}", "").strip())
-        if not percent and not amount:
-            continue
-        try:
-            row = {"label": form.get(f"label-{index}", "").strip() or None,
-                   "percent": to_decimal(percent.rstrip("%")) if percent else None,
-                   "amount": to_decimal(amount.replace(",", "")) if amount else None,
-                   "trigger": form.get(f"trigger-{index}", ""),
-                   "days_after": int(form.get(f"days-{index}", "").strip() or 0),
-                   "due_date": date.fromisoformat(form[f"date-{index}"]) if form.get(f"date-{index}") else None}
-        except ValueError:
-            return None
-        rows.append(row)
+        typed = {field: form.get(f"{name}-{index}", "").strip() for field, name in ROW_INPUTS.items()}
+        typed["percent"] = typed["percent"].removesuffix("%").strip()
+        if typed["percent"] or typed["amount"]:
+            rows[str(index)] = {field: value for field, value in typed.items() if value}
     return rows
 
 
@@ -102,15 +98,13 @@ def set_plan(order_id: int):
     """Set the plan from a template, or from the rows typed in."""
     guard("update", "payment_plan")
     template = request.form.get("template") or None
-    if template:
-        data = {"template": template}
-    else:
-        rows = _rows(request.form)
-        if rows is None:
-            flash(_("A percentage, amount, number of days or date could not be read; nothing was changed."), "error")
-            return _back(order_id)
-        data = {"installments": rows}
-    return act(lambda: plans.set_payment_plan(get_uow(), order_id, data),
+    rows = {} if template else _rows(request.form)
+
+    def call():
+        data = load_input(SetPaymentPlanSchema, {"template": template} if template else
+                          {"installments": list(rows.values())}, row_keys={"installments": list(rows)})
+        return plans.set_payment_plan(get_uow(), order_id, data)
+    return act(call,
                lambda plan: _("Payment plan saved: %(count)s installments.", count=len(plan.installments)),
                _plan_section(order_id))
 
