@@ -43,9 +43,8 @@ from production import services as production
 from production.models import WorkOrder
 from purchasing.models import PurchasePlanLine
 
-D = Decimal
 REQUESTED = date(2026, 12, 31)
-CREDIT_LIMIT = D("1000000000")  # a limit, so the credit check runs in full (customer row locked), never refusing
+CREDIT_LIMIT = Decimal("1000000000")  # a limit, so the credit check runs in full (customer row locked), never refusing
 OPENING = {"PUMP": 2, "MOTOR": 3, "HOUSING": 1, "BOLT": 100, "GASKET": 10}
 ORDER_1_RESERVES = {"PUMP": 2, "MOTOR": 3, "HOUSING": 1, "BOLT": 32, "GASKET": 7}
 PRODUCTS = [("PUMP", "make", "5000", 3, None), ("HOUSING", "make", "0", 2, None),
@@ -87,7 +86,7 @@ def one_transaction(uow: UnitOfWork) -> Iterator[None]:
     try:
         with uow.batch():
             yield
-        uow.session.commit()
+        uow.commit()
     except BaseException:
         uow.rollback()
         raise
@@ -125,16 +124,19 @@ def build_lanes(uow: UnitOfWork, tag: str, count: int, *, customer_id: int, supp
             products = {}
             for sku, kind, price, lead, supplier in PRODUCTS:
                 products[sku] = core_services.create_product(uow, {
-                    "sku": f"{tag}{n}-{sku}", "name": sku.title(), "kind": kind, "list_price": D(price),
-                    "lead_time_days": lead, "tax_rate": D("0.13"),
+                    "sku": f"{tag}{n}-{sku}", "name": sku.title(), "kind": kind, "list_price": Decimal(price),
+                    "lead_time_days": lead, "tax_rate": Decimal("0.13"),
                     "default_supplier_id": supplier_ids[supplier] if supplier else None}).id
             production.create_bom(uow, {"product_id": products["HOUSING"], "lines": [
-                {"component_id": products["STEEL"], "qty": D(2)}, {"component_id": products["GASKET"], "qty": D(1)}]})
+                {"component_id": products["STEEL"], "qty": Decimal(2)},
+                {"component_id": products["GASKET"], "qty": Decimal(1)}]})
             production.create_bom(uow, {"product_id": products["PUMP"], "lines": [
-                {"component_id": products["MOTOR"], "qty": D(1)}, {"component_id": products["HOUSING"], "qty": D(1)},
-                {"component_id": products["BOLT"], "qty": D(4)}]})
+                {"component_id": products["MOTOR"], "qty": Decimal(1)},
+                {"component_id": products["HOUSING"], "qty": Decimal(1)},
+                {"component_id": products["BOLT"], "qty": Decimal(4)}]})
             for sku, qty in OPENING.items():
-                inventory.adjust_stock(uow, {"product_id": products[sku], "qty": D(qty), "reason": "opening stock"})
+                inventory.adjust_stock(uow, {"product_id": products[sku], "qty": Decimal(qty),
+                                             "reason": "opening stock"})
             lanes.append(Lane(customer_id, products))
     return lanes
 
@@ -146,7 +148,7 @@ def prepare_round(uow: UnitOfWork, lanes: list[Lane]) -> list[int]:
         for lane in lanes:
             if lane.used:  # its last order was confirmed (a round that was not run leaves it unused)
                 for sku, qty in ORDER_1_RESERVES.items():
-                    inventory.adjust_stock(uow, {"product_id": lane.products[sku], "qty": D(qty),
+                    inventory.adjust_stock(uow, {"product_id": lane.products[sku], "qty": Decimal(qty),
                                                  "reason": "benchmark: fresh stock for the next round"})
                 lane.used = False
             drafts.append(pump_order(uow, lane, 10))
@@ -156,7 +158,7 @@ def prepare_round(uow: UnitOfWork, lanes: list[Lane]) -> list[int]:
 
 def pump_order(uow: UnitOfWork, lane: Lane, qty: int) -> int:
     return crm.create_order(uow, {"customer_id": lane.customer_id, "requested_date": REQUESTED,
-                                  "lines": [{"product_id": lane.products["PUMP"], "qty": D(qty)}]}).id
+                                  "lines": [{"product_id": lane.products["PUMP"], "qty": Decimal(qty)}]}).id
 
 
 def check_like_order_1(uow: UnitOfWork, order_ids: list[int]) -> str:
@@ -170,8 +172,9 @@ def check_like_order_1(uow: UnitOfWork, order_ids: list[int]) -> str:
         WorkOrder.sales_order_id.in_(ids)).group_by(WorkOrder.sales_order_id)).all())
     plans = dict(session.execute(select(PurchasePlanLine.sales_order_id, func.sum(PurchasePlanLine.qty)).where(
         PurchasePlanLine.sales_order_id.in_(ids)).group_by(PurchasePlanLine.sales_order_id)).all())
-    expected = D(sum(ORDER_1_RESERVES.values()))
-    wrong = [i for i in ids if D(reserved.get(i) or 0) != expected or wos.get(i) != 2 or D(plans.get(i) or 0) != 19]
+    expected = Decimal(sum(ORDER_1_RESERVES.values()))
+    wrong = [i for i in ids
+             if Decimal(reserved.get(i) or 0) != expected or wos.get(i) != 2 or Decimal(plans.get(i) or 0) != 19]
     mismatches = inventory.check_ledger(session)
     session.close()
     verdict = ("each like order 1 (reserved 45 units, 2 work orders, 19 units planned)" if not wrong
