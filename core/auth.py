@@ -143,17 +143,22 @@ def _uncount_success(session: Session, limits: list[_Limit], now: datetime) -> N
     """A successful login is not a failure: it clears its username's counters (as a success always
     reset them) and gives back the place it took under the per-minute ceiling."""
     personal, ceiling = limits[:-1], limits[-1]
-    session.execute(update(LoginThrottle).where(LoginThrottle.key.in_([lim.key for lim in personal]))
-                    .values(attempts=0))
+    for limit in personal:  # one row at a time, in the order every attempt locks them
+        session.execute(update(LoginThrottle).where(LoginThrottle.key == limit.key).values(attempts=0))
     session.execute(update(LoginThrottle).where(
         LoginThrottle.key == ceiling.key, LoginThrottle.attempts > 0,
         LoginThrottle.window_start > now - ceiling.window).values(attempts=LoginThrottle.attempts - 1))
 
 
 def _forget_expired(session: Session, settings: Settings, now: datetime) -> None:
-    """Counters whose window has run out mean nothing any more (the next attempt would restart them)."""
+    """Counters whose window has run out mean nothing any more (the next attempt would restart them).
+    Run in a transaction of its own that skips the rows other logins hold, so it never waits for them
+    while holding rows they wait for."""
     longest = timedelta(minutes=max(settings.login_lock_minutes, 1))
-    session.execute(delete(LoginThrottle).where(LoginThrottle.window_start <= now - longest))
+    stale = (select(LoginThrottle.key).where(LoginThrottle.window_start <= now - longest)
+             .with_for_update(skip_locked=True))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(stale.scalar_subquery())))
+    session.commit()
 
 
 def authenticate(session: Session, username: str, password: str, *, address: str, settings: Settings,
@@ -181,8 +186,8 @@ def authenticate(session: Session, username: str, password: str, *, address: str
         _uncount_success(session, limits, now)
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
-    _forget_expired(session, settings, now)
     session.commit()
+    _forget_expired(session, settings, now)
     if not ok:
         raise Unauthorized("Unknown username or wrong password.", code="invalid_credentials")
     return user

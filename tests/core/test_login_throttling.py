@@ -163,3 +163,27 @@ def test_parallel_guesses_from_many_addresses_check_no_more_passwords_than_the_p
     assert outcomes.count("invalid_credentials") == 10
     assert outcomes.count("too_many_attempts") == CLIENTS - 10
     assert checked_count == 10
+
+
+@pytest.mark.postgres
+def test_parallel_logins_right_and_wrong_of_many_users_never_deadlock_nor_pass_the_ceiling(tmp_path):
+    with parallel_database(tmp_path, CLIENTS) as database:
+        config = replace(database.app.config["SETTINGS"], login_max_failures=3, login_max_failures_per_user=4,
+                         login_max_failures_per_minute=9)
+        with database.session() as session:
+            for n in range(4):
+                make_user(session_with_app(session, database), "sales_rep", username=f"rep{n}")
+        clients = Clients(database, expected=EXPECTED)
+
+        def client(index: int) -> None:
+            password = PASSWORD if index % 4 == 0 else f"guess-{index}"
+            clients.attempt(f"login {index}", lambda uow: authenticate(
+                uow.session, f"rep{index % 4}", password, address=f"10.9.0.{index % 3}", settings=config,
+                now=NOW), done="ok")
+
+        run_at_once(CLIENTS, client)
+        with database.session() as session:
+            failures = session.scalar(select(func.count()).select_from(LoginAttempt)
+                                      .where(LoginAttempt.success.is_(False)))
+    assert clients.unexpected == []  # no deadlock, no other error: only answers and clean refusals
+    assert clients.outcomes.count("invalid_credentials") == failures <= 9
