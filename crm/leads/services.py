@@ -321,8 +321,9 @@ def _capture(uow: UnitOfWork, data: dict[str, Any], *, source: str, address: str
 
 
 def capture_web_form(uow: UnitOfWork, data: dict[str, Any], *, address: str, now: datetime | None = None) -> Lead:
-    """The public form: a filled honeypot field is refused (400), and so is an address that has
-    sent more than the policy allows in the last hour (429); nothing is stored then."""
+    """The public form: a filled honeypot field is refused (SpamRejected, which the page answers like a
+    success so that the bot learns nothing), and so is an address that has sent more than the policy
+    allows in the last hour (429); nothing is stored then."""
     now = _now(now)
     if (data.get("website") or "").strip():
         raise SpamRejected("The form could not be accepted.")

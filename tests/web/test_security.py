@@ -246,3 +246,13 @@ def test_a_filled_honeypot_gets_the_answer_of_a_success_and_nothing_is_stored(cl
     assert "Thank you" in bot.get_data(as_text=True)
     assert db.scalar(select(func.count()).select_from(Lead)) == before
     assert db.scalar(select(Lead).where(Lead.company == "Bot Works")) is None
+
+
+def test_a_filled_honeypot_gets_the_success_page_even_with_input_a_person_would_have_to_correct(client, db):
+    before = db.scalar(select(func.count()).select_from(Lead))
+
+    bot = client.post("/contact-us", data={"csrf_token": csrf_token(client, "/contact-us"), "company": "Bot Only",
+                                           "website": "http://spam.example"})
+
+    assert bot.status_code == 200 and "Thank you" in bot.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(Lead)) == before
