@@ -8,9 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from core.permissions import scoped
 from core.queries import paginate
-from core.web import get_session, get_uow
+from core.web import get_session, get_uow, scoped
 from purchasing import queries, services
 from purchasing.models import PurchasePlanLine
 from purchasing.schemas import (

@@ -8,9 +8,8 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 from sqlalchemy import select
 
-from core.permissions import scoped
 from core.queries import paginate
-from core.web import get_session, get_uow
+from core.web import get_session, get_uow, scoped
 from crm.leads.schemas import CreateQuoteSchema, QuoteSchema, UpdateQuoteSchema
 from crm.quotes import services
 from crm.quotes.models import Quote

@@ -64,4 +64,4 @@ class Refresh(MethodView):
         """Recompute the segments now (sales managers and admin). Customers who turn dormant get the
         lifecycle stage `dormant` and their owner a follow-up task; dormant customers who ordered again
         are `won` again."""
-        return services.refresh(get_uow(), g.actor)
+        return services.refresh(get_uow())

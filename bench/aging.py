@@ -28,25 +28,24 @@ DESCRIPTION = (f"`finance.queries.aging` (what `GET /receivables/aging` and the 
                "Excel workbook (`finance.receivables.aging.aging_workbook`, pandas and openpyxl), query included. The "
                "totals are checked against a plain SUM of the open amounts.")
 DATABASES = ("sqlite", "postgresql")
-D = Decimal
 
 
 def _load(session) -> None:
     now = utcnow()
     customers = session.execute(insert(Customer.__table__).returning(Customer.id, sort_by_parameter_order=True), [
-        {"code": f"AG{n:05d}", "name": f"Aging customer {n}", "tags": [], "credit_limit": D(0),
+        {"code": f"AG{n:05d}", "name": f"Aging customer {n}", "tags": [], "credit_limit": Decimal(0),
          "payment_terms_days": 30, "tier": "B", "lifecycle_stage": "target", "currency": "CNY", "active": True,
          "credit_hold": False, "created_at": now} for n in range(CUSTOMERS)]).scalars().all()
     batch = []
     for n in range(INVOICES):
         day = AS_OF - timedelta(days=n * 7919 % DAYS)
-        total = D(100 + n * 37 % 9_900) + D(n % 100) / 100
+        total = Decimal(100 + n * 37 % 9_900) + Decimal(n % 100) / 100
         kind = n % 10
-        state, paid = ("paid", total) if kind < 2 else ("partially_paid", (total / 2).quantize(D("0.01"))) \
-            if kind == 2 else ("posted", D(0))
+        state, paid = ("paid", total) if kind < 2 else ("partially_paid", (total / 2).quantize(Decimal("0.01"))) \
+            if kind == 2 else ("posted", Decimal(0))
         batch.append({"number": f"INV-B-{n:07d}", "customer_id": customers[(n * 31 + n // CUSTOMERS) % CUSTOMERS], "state": state,
                       "invoice_date": day, "due_date": day + timedelta(days=30), "currency": "CNY",
-                      "untaxed": total, "tax": D(0), "total": total, "paid_amount": paid, "created_at": now})
+                      "untaxed": total, "tax": Decimal(0), "total": total, "paid_amount": paid, "created_at": now})
         if len(batch) == 10_000:
             session.execute(insert(Invoice.__table__), batch)
             batch = []
@@ -58,13 +57,14 @@ def _load(session) -> None:
 def run(target: Target) -> list[Figure]:
     settings = Settings.from_env({"DATABASE_URL": target.url, "SECRET_KEY": "bench-secret",
                                   "INSTANCE_PATH": str(target.workdir / "instance")})
-    app = create_app(settings)  # registers the modules' permissions, finance's `receivable` among them
+    app = create_app(settings)  # its registry holds the modules' permissions, finance's `receivable` among them
     app.extensions["db"].engine.dispose()
     engine = make_engine(target.url)
     session = make_sessionmaker(engine)()
     try:
         _load(session)
-        return _measure(session, target.label)
+        with app.app_context():  # the aging query reads the permissions of the app it runs in
+            return _measure(session, target.label)
     finally:
         session.close()
         engine.dispose()

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,11 @@ GUARD = -100  # priority of handlers that may refuse the act: they run before th
 
 
 class EventRegistry:
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry | None = None) -> None:
         self._handlers: dict[type[Event], list[tuple[int, Handler]]] = defaultdict(list)
+        # the app registry this wiring belongs to: a unit of work reaches the app's permissions and
+        # extension points through it, with or without a Flask app context
+        self.registry = registry
 
     def subscribe(self, event_type: type[Event], handler: Handler, *, priority: int = 0) -> None:
         """Handlers run by priority (lower first), then in subscription order.
@@ -46,7 +52,7 @@ class EventRegistry:
 
     def copy(self) -> EventRegistry:
         """The same wiring in a new registry (to add a handler without touching the app's)."""
-        twin = EventRegistry()
+        twin = EventRegistry(self.registry)
         for event_type, entries in self._handlers.items():
             twin._handlers[event_type] = list(entries)
         return twin

@@ -20,7 +20,6 @@ from sqlalchemy import select
 from core import services
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.models import Customer, Product, Supplier, User
-from core.permissions import require
 from core.schemas import CustomerFormSchema, ProductFormSchema
 from core.uow import UnitOfWork
 
@@ -161,9 +160,8 @@ def _import_row(uow: UnitOfWork, importer: Importer, raw: dict[str, Any], seen: 
 
 
 def run_import(uow: UnitOfWork, importer: Importer, rows: list[dict[str, Any]], *, commit: bool) -> dict:
-    if uow.actor is not None:
-        require(uow.actor, "create", importer.resource)
-        require(uow.actor, "update", importer.resource)
+    uow.authorize("create", importer.resource)
+    uow.authorize("update", importer.resource)
     report: list[dict] = []
     seen: set = set()
     with uow.batch():

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.models import AuditEntry, Customer, Product, Supplier, User, Warehouse
-from core.permissions import scoped
+from core.registry import permissions_of
 
 MAX_PER_PAGE = 200
 
@@ -64,30 +64,31 @@ def _filters(stmt: Select, model, filters: dict[str, Any]) -> Select:
 
 
 def customers(session: Session, actor: User, *, q=None, page=1, per_page=25, **filters) -> Page:
-    stmt = scoped(actor, "customer", select(Customer))
+    stmt = permissions_of(session).scoped(actor, "customer", select(Customer))
     stmt = _filters(_search(stmt, q, Customer.code, Customer.name, Customer.region), Customer, filters)
     return paginate(session, stmt.order_by(Customer.code), page, per_page)
 
 
 def products(session: Session, actor: User, *, q=None, page=1, per_page=25, **filters) -> Page:
-    stmt = scoped(actor, "product", select(Product))
+    stmt = permissions_of(session).scoped(actor, "product", select(Product))
     stmt = _filters(_search(stmt, q, Product.sku, Product.name), Product, filters)
     return paginate(session, stmt.order_by(Product.sku), page, per_page)
 
 
 def suppliers(session: Session, actor: User, *, q=None, page=1, per_page=25, **filters) -> Page:
-    stmt = scoped(actor, "supplier", select(Supplier))
+    stmt = permissions_of(session).scoped(actor, "supplier", select(Supplier))
     stmt = _filters(_search(stmt, q, Supplier.code, Supplier.name), Supplier, filters)
     return paginate(session, stmt.order_by(Supplier.code), page, per_page)
 
 
 def warehouses(session: Session, actor: User, *, page=1, per_page=25) -> Page:
-    return paginate(session, scoped(actor, "warehouse", select(Warehouse)).order_by(Warehouse.code), page, per_page)
+    stmt = permissions_of(session).scoped(actor, "warehouse", select(Warehouse))
+    return paginate(session, stmt.order_by(Warehouse.code), page, per_page)
 
 
 def audit_entries(session: Session, actor: User, *, entity=None, entity_id=None, user_id=None,
                   page=1, per_page=50) -> Page:
-    stmt = scoped(actor, "audit", select(AuditEntry))
+    stmt = permissions_of(session).scoped(actor, "audit", select(AuditEntry))
     stmt = _filters(stmt, AuditEntry, {"entity": entity, "entity_id": entity_id, "user_id": user_id})
     return paginate(session, stmt.order_by(AuditEntry.id.desc()), page, per_page)
 

@@ -12,14 +12,10 @@ from sqlalchemy import select
 from core.auth import hash_password, password_problems
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Customer, Product, ProductKind, Role, Supplier, UoM, User, Warehouse
-from core.permissions import allowed_owner, authorize, require, require_record
+from core.permissions import allowed_owner
 from core.uow import UnitOfWork
 
 CREDIT_FIELDS = ("credit_limit", "credit_hold")
-
-
-def _authorize(uow: UnitOfWork, action: str, resource: str, record=None) -> None:
-    authorize(uow.actor, action, resource, record)
 
 
 def _unique(uow: UnitOfWork, model, column: str, value: Any, current_id: int | None, label: str) -> dict:
@@ -58,7 +54,7 @@ def _change(uow: UnitOfWork, record, data: dict):
 
 def get_record(uow: UnitOfWork, model, ident: int, resource: str):
     record = uow.get(model, ident, resource)
-    _authorize(uow, "read", resource, record)
+    uow.authorize("read", resource, record)
     return record
 
 
@@ -85,16 +81,16 @@ def _authorize_customer_change(uow: UnitOfWork, data: dict, current: Customer | 
         return
     credit = {f for f in CREDIT_FIELDS if f in data and (current is None or getattr(current, f) != data[f])}
     if current is None:
-        _authorize(uow, "create", "customer")
+        uow.authorize("create", "customer")
         if data.get("credit_hold") or data.get("credit_limit"):
-            require(uow.actor, "update", "customer_credit")
+            uow.authorize("update", "customer_credit")
         return
     if credit:
-        require_record(uow.actor, "read", "customer", current)
-        require(uow.actor, "update", "customer_credit")
+        uow.authorize("read", "customer", current)
+        uow.authorize("update", "customer_credit")
     other = {k for k in data if k not in CREDIT_FIELDS and getattr(current, k, None) != data[k]}
     if other:
-        _authorize(uow, "update", "customer", current)
+        uow.authorize("update", "customer", current)
 
 
 def create_customer(uow: UnitOfWork, data: dict) -> Customer:
@@ -117,14 +113,14 @@ def update_customer(uow: UnitOfWork, customer_id: int, data: dict) -> Customer:
 
 
 def create_supplier(uow: UnitOfWork, data: dict) -> Supplier:
-    _authorize(uow, "create", "supplier")
+    uow.authorize("create", "supplier")
     _require_unique(uow, Supplier, "code", data.get("code"), None, "supplier")
     return _insert(uow, Supplier(**data))
 
 
 def update_supplier(uow: UnitOfWork, supplier_id: int, data: dict) -> Supplier:
     supplier = get_record(uow, Supplier, supplier_id, "supplier")
-    _authorize(uow, "update", "supplier")
+    uow.authorize("update", "supplier")
     _require_unique(uow, Supplier, "code", data.get("code"), supplier.id, "supplier")
     return _change(uow, supplier, data)
 
@@ -142,7 +138,7 @@ def _check_product(uow: UnitOfWork, data: dict, current: Product | None) -> None
 
 
 def create_product(uow: UnitOfWork, data: dict) -> Product:
-    _authorize(uow, "create", "product")
+    uow.authorize("create", "product")
     data = dict(data)
     data.setdefault("uom", "pcs")
     if data.get("kind") == ProductKind.SERVICE:
@@ -153,7 +149,7 @@ def create_product(uow: UnitOfWork, data: dict) -> Product:
 
 def update_product(uow: UnitOfWork, product_id: int, data: dict) -> Product:
     product = get_record(uow, Product, product_id, "product")
-    _authorize(uow, "update", "product")
+    uow.authorize("update", "product")
     _check_product(uow, data, product)
     return _change(uow, product, data)
 
@@ -162,7 +158,7 @@ def update_product(uow: UnitOfWork, product_id: int, data: dict) -> Product:
 
 
 def create_warehouse(uow: UnitOfWork, data: dict) -> Warehouse:
-    _authorize(uow, "create", "warehouse")
+    uow.authorize("create", "warehouse")
     _require_unique(uow, Warehouse, "code", data.get("code"), None, "warehouse")
     if data.get("is_default"):
         for other in uow.session.scalars(select(Warehouse).where(Warehouse.is_default.is_(True))):
@@ -193,7 +189,7 @@ def _check_password(password: str, *user_inputs: str | None) -> None:
 def create_user(uow: UnitOfWork, data: dict, *, password_policy: bool = True) -> User:
     """A new user. Their password must pass the policy (`core.auth.password_problems`); only the demo
     loader turns that off, for the demo company's one published password (never for typed input)."""
-    _authorize(uow, "create", "user")
+    uow.authorize("create", "user")
     _require_unique(uow, User, "username", data.get("username"), None, "user")
     data = dict(data)
     password = data.pop("password")
@@ -205,7 +201,7 @@ def create_user(uow: UnitOfWork, data: dict, *, password_policy: bool = True) ->
 def set_password(uow: UnitOfWork, user_id: int, password: str) -> User:
     """A new password (within the policy) also ends every session signed in with the old one."""
     user = get_record(uow, User, user_id, "user")
-    _authorize(uow, "update", "user")
+    uow.authorize("update", "user")
     _check_password(password, user.username, user.full_name, user.email)
     user.password_hash = hash_password(password)
     user.session_generation += 1
@@ -218,7 +214,7 @@ def end_sessions(uow: UnitOfWork, user_id: int) -> None:
     one too. Users end their own sessions (signing out); ending someone else's needs the user admin."""
     user = uow.get(User, user_id, "user", for_update=True)
     if uow.actor_id != user.id:
-        _authorize(uow, "update", "user")
+        uow.authorize("update", "user")
     user.session_generation += 1
     uow.commit()
 

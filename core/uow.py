@@ -3,6 +3,10 @@
 `commit()` runs the in-transaction event handlers (looping until no handler
 records anything new), then the handlers of `ActSettled` (the journal books the
 act), commits, then runs the after-commit hooks (relaying the outbox to Celery).
+A hook that fails after the commit is logged and the other hooks still run: the act
+is committed, so its caller gets its success, never an error for it. Handing the
+outbox to the relay is best effort for the same reason: the messages are committed
+rows, and the beat sweep (`core.relay_outbox`) delivers whatever was not handed off.
 The audit log is written by the session's flush hooks in `core.audit`, so it
 commits or rolls back with the act it records.
 
@@ -13,7 +17,8 @@ view, API handler or task calls `rollback()` itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,21 +29,28 @@ from core.events import ActSettled, Event, EventRegistry, RecordsEvents
 from core.models import OutboxMessage
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from core.models import User
+    from core.registry import Registry
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 class UnitOfWork:
     def __init__(self, session: Session, *, events: EventRegistry, actor: User | None = None,
-                 on_outbox: Callable[[], None] | None = None) -> None:
+                 on_outbox: Callable[[Sequence[int]], None] | None = None) -> None:
         self.session = session
         self.events = events
         self.actor = actor
         self._published: list[Event] = []
         self._after_commit: list[Callable[[], None]] = []
-        self._on_outbox = on_outbox
+        self._on_outbox = on_outbox  # after commit, with the ids of the outbox messages the act wrote
+        self._outbox: list[OutboxMessage] = []
         self._batch_depth = 0
         session.info["actor_id"] = self.actor_id
+        if events.registry is not None:  # the session's list queries read the same app's rules
+            session.info["registry"] = events.registry
 
     @property
     def actor_id(self) -> int | None:
@@ -65,6 +77,34 @@ class UnitOfWork:
             raise NotFound(entity, ident)
         return found
 
+    # -- the app's rules: permissions, data scope and what modules contribute (core.registry)
+    @property
+    def registry(self) -> Registry:
+        if self.events.registry is None:
+            raise RuntimeError("This unit of work's event registry belongs to no app registry.")
+        return self.events.registry
+
+    def authorize(self, action: str, resource: str, record: Any = None) -> None:
+        """Refuse the act unless the actor may: the role's right and, for one record, the record in the
+        actor's data scope (hidden: NotFound; visible but not theirs to change: Forbidden). A system
+        act (no actor) may do anything."""
+        self.registry.permissions.authorize(self.actor, action, resource, record)
+
+    def can(self, action: str, resource: str) -> bool:
+        """Whether the actor's role may (the system may do anything)."""
+        return self.actor is None or self.registry.permissions.can(self.actor, action, resource)
+
+    def in_scope(self, action: str, resource: str, record: Any) -> bool:
+        """Whether one record is in the actor's data scope for `action` (the system sees everything)."""
+        return self.actor is None or self.registry.permissions.in_scope(self.actor, action, resource, record)
+
+    def scoped(self, resource: str, stmt: Select, action: str = "read") -> Select:
+        """`stmt` narrowed to the records the actor may see (or change); Forbidden without the role's
+        right. The system's acts read everything."""
+        if self.actor is None:
+            return stmt
+        return self.registry.permissions.scoped(self.actor, resource, stmt, action)
+
     # -- events and messages
     def publish(self, event: Event) -> None:
         self._published.append(event)
@@ -73,9 +113,17 @@ class UnitOfWork:
         """Write an outbox message in this transaction; it is relayed after commit."""
         message = OutboxMessage(topic=topic, payload=payload)
         self.session.add(message)
-        if self._on_outbox is not None and self._on_outbox not in self._after_commit:
-            self._after_commit.append(self._on_outbox)
+        if self._on_outbox is not None:
+            self._outbox.append(message)
+            if self._hand_off_outbox not in self._after_commit:
+                self._after_commit.append(self._hand_off_outbox)
         return message
+
+    def _hand_off_outbox(self) -> None:
+        """After commit: `on_outbox` gets the ids of the messages this act wrote (to relay them now)."""
+        messages, self._outbox = self._outbox, []
+        if self._on_outbox is not None:
+            self._on_outbox([message.id for message in messages])
 
     def after_commit(self, hook: Callable[[], None]) -> None:
         self._after_commit.append(hook)
@@ -125,9 +173,13 @@ class UnitOfWork:
             raise
         hooks, self._after_commit = self._after_commit, []
         for hook in hooks:
-            hook()
+            try:
+                hook()
+            except Exception:  # the act is committed: a failed follow-up is logged, never its caller's error
+                log.exception("after-commit hook %r failed; the act stays committed", hook)
 
     def rollback(self) -> None:
         self.session.rollback()
         self._published.clear()
         self._after_commit.clear()
+        self._outbox.clear()

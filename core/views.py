@@ -45,10 +45,10 @@ from core.models import (
     Tier,
     UoM,
 )
-from core.permissions import can
+from core.registry import current_registry
 from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
 from core.security import safe_next
-from core.web import get_session, get_uow
+from core.web import DATABASE_RETRY_AFTER, can, get_session, get_uow
 
 bp = Blueprint("core_web", __name__, template_folder="templates")
 
@@ -266,28 +266,15 @@ SUPPLIERS = MasterData(
 
 MASTER = {m.endpoint: m for m in (CUSTOMERS, PRODUCTS, SUPPLIERS)}
 
-#: Menu entries of the domain modules' blueprints: (endpoint, label, (action, resource) needed to see it).
-#: Each module's `views.py` adds its own; core imports none of them.
-NAV_EXTRA: list[tuple[str, Any, tuple[str, str]]] = []
-
-#: Alerts other modules show on the home page: each is called with the signed-in user and returns
-#: (message, url) or None. Finance adds its overdue invoices; core imports none of them.
-HOME_ALERTS: list[Callable[[Any], tuple[str, str] | None]] = []
-
-# Panels other modules add to a master-data detail page, loaded with htmx from their own blueprint:
-# resource -> [(endpoint, title, (action, resource) needed, name of the id parameter)].
-DETAIL_PANELS: dict[str, list[tuple[str, Any, tuple[str, str], str]]] = {}
-
-
-def add_detail_panel(resource: str, endpoint: str, title: Any, permission: tuple[str, str], param: str) -> None:
-    panels = DETAIL_PANELS.setdefault(resource, [])
-    if all(existing[0] != endpoint for existing in panels):
-        panels.append((endpoint, title, permission, param))
+# The domain modules' menu entries, home page alerts and detail page panels are in the app's registry
+# (`core.registry`), added by each module's `init_app`: core imports none of them.
 
 
 def detail_panels(resource: str) -> list[tuple[str, Any, str]]:
-    return [(endpoint, title, param) for endpoint, title, permission, param in DETAIL_PANELS.get(resource, [])
-            if can(current_user, *permission)]
+    """The panels other modules add to a detail page of `resource` that the signed-in role may read:
+    (endpoint, title, name of the id parameter)."""
+    return [(panel.endpoint, panel.title, panel.param) for panel in current_registry().panels_of(resource)
+            if can(current_user, *panel.permission)]
 
 
 def nav_items() -> list[tuple[str, Any]]:
@@ -296,9 +283,9 @@ def nav_items() -> list[tuple[str, Any]]:
     for m in MASTER.values():
         if can(current_user, "read", m.resource):
             items.append((f"core_web.{m.endpoint}_list", m.title))
-    for endpoint, label, (action, resource) in NAV_EXTRA:
-        if can(current_user, action, resource):
-            items.append((endpoint, label))
+    for entry in current_registry().nav.values():
+        if can(current_user, *entry.permission):
+            items.append((entry.endpoint, entry.label))
     if can(current_user, "create", "customer") or can(current_user, "create", "product"):
         items.append(("core_web.imports", _("Import")))
     if can(current_user, "read", "audit"):
@@ -364,7 +351,7 @@ def home():
     on_hold = None
     if can(current_user, "update", "customer_credit"):
         on_hold = s.scalar(select(func.count()).select_from(Customer).where(Customer.credit_hold.is_(True)))
-    alerts = [alert for alert in (make(current_user) for make in HOME_ALERTS) if alert]
+    alerts = [alert for alert in (make(current_user) for make in current_registry().home_alerts.values()) if alert]
     return render_template("core/home.html", tiles=tiles, notes=notes, on_hold=on_hold, alerts=alerts,
                            role_label=ROLE_LABELS.get(current_user.role, current_user.role))
 
@@ -495,6 +482,16 @@ def not_found(_exc):
     if request.path.startswith("/api/"):
         return {"error": {"code": "not_found", "message": "No such resource.", "fields": {}}}, 404
     return render_template("core/error.html", code=404, message=_("This page or record does not exist.")), 404
+
+
+def database_unavailable_page() -> tuple[str, int, dict[str, str]]:
+    """The web's answer when the database cannot be reached: 503 with `Retry-After`, on a plain page that
+    reads nothing from the database (not the signed-in user, no menu), so the answer itself cannot fail
+    the same way. `api.handle_database_unavailable` answers with it for every path outside the API."""
+    html = current_app.jinja_env.get_template("core/unavailable.html").render(
+        locale=_current_locale(), title=_("Service unavailable"),
+        message=_("The database cannot be reached right now. Please try again in a moment."))
+    return html, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
 def init_app(app: Flask) -> None:

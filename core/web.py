@@ -1,16 +1,25 @@
-"""Request-scoped database session and unit of work, shared by web views and the API."""
+"""Request-scoped database session, unit of work and permission checks, shared by web views and the API."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 
 from flask import Flask, current_app, g
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import Select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.registry import current_registry
 from core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached.
+DATABASE_RETRY_AFTER = 30
 
 
 class App(Flask):
@@ -73,9 +82,40 @@ def current_actor():
     return g.get("actor")
 
 
-def relay_outbox_later() -> None:
-    """After commit: ask the app's own Celery (eager or Redis) to relay the outbox."""
-    current_app.extensions["celery"].tasks["core.relay_outbox"].delay()
+# -- the app's permissions, for pages, templates and the API (services ask their unit of work)
+def can(actor, action: str, resource: str) -> bool:
+    return current_registry().permissions.can(actor, action, resource)
+
+
+def in_scope(actor, action: str, resource: str, record) -> bool:
+    return current_registry().permissions.in_scope(actor, action, resource, record)
+
+
+def scoped(actor, resource: str, stmt: Select, action: str = "read") -> Select:
+    return current_registry().permissions.scoped(actor, resource, stmt, action)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database cannot be used right now, not that the statement was
+    wrong: SQLAlchemy's OperationalError (connection refused or lost, a file that cannot be opened, a lock
+    that timed out) or any DBAPI error on a connection SQLAlchemy found disconnected. The web and the API
+    answer it 503 with `Retry-After` (see `api.handle_database_unavailable`)."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def relay_outbox_later(message_ids: Sequence[int] = ()) -> None:
+    """After commit: ask the app's own Celery (eager or Redis) to relay the outbox now.
+
+    Best effort, and the one place that hands off to the relay (web views, the API, tasks, the CLI): the
+    act and its messages are committed, so a broker that cannot be reached (kombu/redis connection
+    errors) or any other error from `.delay()` (an eager relay that fails) is logged with the message ids
+    and swallowed, and the act answers its success. The beat sweep `core.relay_outbox` delivers those
+    messages later (see `core.outbox`)."""
+    try:
+        current_app.extensions["celery"].tasks["core.relay_outbox"].delay()
+    except Exception as exc:  # noqa: BLE001 - committed: the sweep delivers what was not handed off
+        log.warning("Relay not queued (%s: %s); %d outbox message(s) %s stay pending for the beat sweep",
+                    type(exc).__name__, exc, len(message_ids), list(message_ids))
 
 
 def get_uow() -> UnitOfWork:

@@ -1,40 +1,32 @@
 """The `crm` module: sales orders (leads, quotes and the rest arrive with their issues)."""
 
 from flask import Flask
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
 
 from core.events import EventRegistry
-from core.models import Customer, Role
-from core.permissions import SALES, SCOPES, register
-
-R = Role
-
-
-def _order_scope(actor, action):
-    """Sales users see and change the orders of the customers in their data scope."""
-    clause = SCOPES["customer"][0](actor, action)
-    if clause is None:
-        return None
-    from crm.orders.models import SalesOrder
-
-    return SalesOrder.customer_id.in_(select(Customer.id).where(clause))
-
-
-def _order_in_scope(actor, action, order) -> bool:
-    return SCOPES["customer"][1](actor, action, order.customer)
+from core.models import Role
+from core.permissions import SALES, follows_customer
+from core.registry import Registry
 
 
 def init_app(app: Flask, events: EventRegistry) -> None:
-    """Register this module's permissions and event subscriptions."""
-    register("sales_order", {
-        "read": SALES | {R.FINANCE, R.WAREHOUSE, R.PRODUCTION, R.PURCHASING, R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_order_scope, _order_in_scope))
-
+    """Register this module's permissions, pages and event subscriptions."""
     from crm.orders import views
+    from crm.orders.models import SalesOrder
+
+    registry: Registry = app.extensions["registry"]
+    # sales users see and change the orders of the customers in their data scope
+    registry.permissions.register("sales_order", {
+        "read": SALES | {Role.FINANCE, Role.WAREHOUSE, Role.PRODUCTION, Role.PURCHASING, Role.MANAGEMENT,
+                         Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=follows_customer(SalesOrder.customer_id))
 
     app.register_blueprint(views.bp)
+    registry.add_nav("crm_web.orders", _l("Sales orders"), ("read", "sales_order"))
+    registry.add_detail_panel("customer", "crm_web.orders", _l("Sales orders"), ("read", "sales_order"),
+                              "customer_id")
 
     from crm.leads import wiring
 

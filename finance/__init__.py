@@ -1,63 +1,77 @@
 """The `finance` module: credit control, invoices, payments and their allocation, receivable aging."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from core.events import GUARD, EventRegistry
 from core.models import Role
-from core.permissions import SALES, register
+from core.permissions import SALES, follows_customer
+from core.registry import Registry
 from finance.bank import models as bank_models  # noqa: F401  (bank accounts, statements and lines: loaded with finance)
-
-R = Role
-
-
-def _plan_scope():
-    """A payment plan is in a user's scope when its order is (the record checked is the order)."""
-    from core.permissions import SCOPES
-
-    return SCOPES["sales_order"]
 
 
 def init_app(app: Flask, events: EventRegistry) -> None:
-    """Register this module's permissions and event subscriptions."""
+    """Register this module's permissions, pages, what it adds to other modules' pages, and its event
+    subscriptions."""
     from crm.events import CustomersMerged, SalesOrderConfirmed, SalesOrderShipped
+    from crm.orders.models import SalesOrder
     from finance import handlers
 
-    register("credit", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN}})
-    register("credit_approval", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN}),
-                                 "create": frozenset({R.FINANCE, R.ADMIN})})
-    books = frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})
-    clerks = frozenset({R.FINANCE, R.ADMIN})
+    registry: Registry = app.extensions["registry"]
+    permissions = registry.permissions
+    permissions.register("credit", {"read": SALES | {Role.FINANCE, Role.MANAGEMENT, Role.ADMIN}})
+    permissions.register("credit_approval", {"read": frozenset({Role.FINANCE, Role.MANAGEMENT, Role.ADMIN}),
+                                             "create": frozenset({Role.FINANCE, Role.ADMIN})})
+    books = frozenset({Role.FINANCE, Role.MANAGEMENT, Role.ADMIN})
+    clerks = frozenset({Role.FINANCE, Role.ADMIN})
     for resource in ("invoice", "payment"):
-        register(resource, {"read": books, "create": clerks, "update": clerks})
-    register("receivable", {"read": books})
+        permissions.register(resource, {"read": books, "create": clerks, "update": clerks})
+    permissions.register("receivable", {"read": books})
     for resource in ("bank_account", "bank_statement"):
-        register(resource, {"read": books, "create": clerks, "update": clerks})
+        permissions.register(resource, {"read": books, "create": clerks, "update": clerks})
     for resource in ("credit_note", "refund"):
-        register(resource, {"read": books, "create": clerks, "update": clerks})
+        permissions.register(resource, {"read": books, "create": clerks, "update": clerks})
     events.subscribe(SalesOrderConfirmed, handlers.check_credit, priority=GUARD)
     events.subscribe(CustomersMerged, handlers.follow_merged_customer)
     # payment plans: sales and finance set them on the orders they may see; installments are invoiced by events
-    register("payment_plan", {"read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
-                              "update": SALES | {R.FINANCE, R.ADMIN}}, scope=_plan_scope())
+    # a payment plan is in a user's scope when its order is (the record checked is the order)
+    permissions.register("payment_plan", {"read": SALES | {Role.FINANCE, Role.MANAGEMENT, Role.ADMIN},
+                                          "update": SALES | {Role.FINANCE, Role.ADMIN}},
+                         scope=follows_customer(SalesOrder.customer_id))
     events.subscribe(SalesOrderConfirmed, handlers.invoice_deposits)
     events.subscribe(SalesOrderShipped, handlers.invoice_delivery_installments)
     from finance.plans import views as plan_views
 
     app.register_blueprint(plan_views.bp)
+    registry.add_detail_panel("sales_order", "finance_plans_web.fragment", _l("Payment plan"),
+                              ("read", "payment_plan"), "sales_order_id")
+    registry.add_nav("finance_plans_web.installments", _l("Installments"), ("read", "invoice"))
 
     from finance import tasks, views  # noqa: F401  (tasks: registers finance.hold_overdue_customers)
 
     app.register_blueprint(views.bp)
+    registry.add_nav("finance_web.receivables", _l("Receivables"), ("read", "invoice"))
+    registry.add_nav("finance_web.to_invoice", _l("To invoice"), ("create", "invoice"))
+    registry.add_nav("finance_web.payments_page", _l("Payments"), ("read", "payment"))
+    registry.add_nav("finance_web.aging", _l("Aging"), ("read", "receivable"))
+    registry.add_detail_panel("customer", "finance_web.customer_account", _l("Receivables and statement"),
+                              ("read", "receivable"), "customer_id")
+    registry.home_alerts.add(views.overdue_alert)
+    registry.add_nav("finance_web.credit_holds", _l("Credit holds"), ("read", "credit_approval"))
     from finance.bank import views as bank_views
 
     app.register_blueprint(bank_views.bp)
+    registry.add_nav("bank_web.statements", _l("Bank reconciliation"), ("read", "bank_statement"))
 
     from finance import timeline
 
-    timeline.register()  # invoices and payments on the customer 360 timeline
+    timeline.register(registry)  # invoices and payments on the customer 360 timeline
     from finance.invoicing import credit_note_views as credit_views
 
     app.register_blueprint(credit_views.bp)
+    registry.add_detail_panel("customer", "finance_credit_web.customer_credit_panel",
+                              _l("Unapplied credit and refunds"), ("read", "refund"), "customer_id")
+    registry.order_flags.add(credit_views.overdue_flag)
     init_journal(app, events)
 
 
@@ -81,7 +95,8 @@ def init_journal(app: Flask, events: EventRegistry) -> None:
     from finance.journal import views as journal_views
     from inventory.events import StockMoved
 
-    register("journal", {"read": frozenset({R.FINANCE, R.MANAGEMENT, R.ADMIN})})
+    registry: Registry = app.extensions["registry"]
+    registry.permissions.register("journal", {"read": frozenset({Role.FINANCE, Role.MANAGEMENT, Role.ADMIN})})
     events.subscribe(StockMoved, journal.book_stock_move)
     events.subscribe(InvoicePosted, journal.book_invoice)
     events.subscribe(PaymentRecorded, journal.book_payment)
@@ -93,6 +108,8 @@ def init_journal(app: Flask, events: EventRegistry) -> None:
     events.subscribe(CustomersMerged, journal.book_customer_merge)
     events.subscribe(ActSettled, journal.book_pending)  # the entries of all the above, last in the act
     app.register_blueprint(journal_views.bp)
+    registry.add_nav("finance_journal_web.accounts", _l("Accounts"), ("read", "journal"))
+    registry.add_nav("finance_journal_web.entries", _l("Journal"), ("read", "journal"))
     app.cli.add_command(finance_cli)
 
     from crm import demo as crm_demo

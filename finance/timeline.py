@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.formatting import money
-from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first, register_timeline_source
+from core.registry import Registry
+from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first
 from finance.models import CreditNote, Invoice, Payment, Refund
 
 
@@ -77,12 +78,14 @@ def _refunds(session: Session, customer_id: int, limit: int, newest_first: bool)
         for r in rows]
 
 
-def register() -> None:
-    register_timeline_source(TimelineSource("invoice", _l("Invoices"), _invoices,
-                                            counter(Invoice, Invoice.customer_id), position=70))
-    register_timeline_source(TimelineSource("payment", _l("Payments"), _payments,
-                                            counter(Payment, Payment.customer_id), position=80))
-    register_timeline_source(TimelineSource("credit_note", _l("Credit notes"), _credit_notes,
-                                            counter(CreditNote, CreditNote.customer_id), position=90))
-    register_timeline_source(TimelineSource("refund", _l("Refunds"), _refunds,
-                                            counter(Refund, Refund.customer_id), position=100))
+def register(registry: Registry) -> None:
+    """Invoices, payments, credit notes and refunds on the customer 360 timeline (from `finance.init_app`)."""
+    sources = registry.timeline_sources
+    sources.add(TimelineSource("invoice", _l("Invoices"), _invoices, counter(Invoice, Invoice.customer_id),
+                               position=70))
+    sources.add(TimelineSource("payment", _l("Payments"), _payments, counter(Payment, Payment.customer_id),
+                               position=80))
+    sources.add(TimelineSource("credit_note", _l("Credit notes"), _credit_notes,
+                               counter(CreditNote, CreditNote.customer_id), position=90))
+    sources.add(TimelineSource("refund", _l("Refunds"), _refunds, counter(Refund, Refund.customer_id),
+                               position=100))

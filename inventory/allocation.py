@@ -5,8 +5,8 @@ It reserves first for the demand the supply was pegged to (passed in as plain ho
 order), then for every other waiting demand in requested-date order. Waiting demand is what
 confirmed sales order lines and work order components still lack (neither reserved nor
 shipped/issued). Inventory knows sales order lines itself; work order components live
-downstream, in production, which registers a *demand source* for them in its `init_app`
-(inventory cannot import production).
+downstream, in production, which adds a *demand source* for them to the app registry's
+`demand_sources` in its `init_app` (inventory cannot import production).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.money import ZERO
+from core.registry import registry_of
 from core.uow import UnitOfWork
 from crm.orders.models import OPEN_STATES, SalesOrder, SalesOrderLine
 from inventory.events import StockAllocated
-from inventory.services import Holder, lock_balances, reserve_available
+from inventory.reservations import Holder, lock_balances, reserve_available
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,9 @@ class Allocation:
     qty: Decimal
 
 
-#: (session, product_id, warehouse_id) -> the waiting demand of one product in one warehouse
+#: (session, product_id, warehouse_id) -> the waiting demand of one product in one warehouse: what a
+#: downstream module that holds demand (production: work order components) adds to `demand_sources`
 DemandSource = Callable[[Session, int, int], Iterable[WaitingDemand]]
-_SOURCES: list[DemandSource] = []
-
-
-def register_demand_source(source: DemandSource) -> None:
-    """A downstream module that holds demand (production: work order components) lists it here."""
-    if source not in _SOURCES:
-        _SOURCES.append(source)
 
 
 def holder_key(holder: Holder) -> tuple[str, int | None]:
@@ -79,7 +74,7 @@ def sales_order_demand(session: Session, product_id: int, warehouse_id: int) -> 
 def waiting_demand(session: Session, product_id: int, warehouse_id: int) -> list[WaitingDemand]:
     """Every waiting demand for a product in a warehouse, in requested-date order."""
     found = sales_order_demand(session, product_id, warehouse_id)
-    for source in _SOURCES:
+    for source in registry_of(session).demand_sources.values():
         found.extend(source(session, product_id, warehouse_id))
     return sorted(found, key=lambda d: (d.need_by, holder_key(d.holder)[0] != "line", holder_key(d.holder)[1]))
 

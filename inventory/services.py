@@ -1,10 +1,8 @@
 """Inventory services: the only code that changes moves, balances and reservations.
 
-Locking: every function that changes balances first locks the balance rows it
-needs in one statement ordered by product id (`SELECT ... FOR UPDATE`), so
-that parallel transactions queue on the rows in the same order and can never
-deadlock; a caller that will touch several products (the order explosion)
-locks all of them up front with `lock_balances`."""
+Locking and reserving go through `inventory.reservations` (balance rows locked in product id order,
+so parallel transactions never deadlock); stock that becomes available (a receipt, a released lock, a
+positive adjustment) is handed to `inventory.allocation`, which builds on the same primitives."""
 
 from __future__ import annotations
 
@@ -21,15 +19,16 @@ from core.db import utcnow
 from core.errors import DomainError, InvalidInput
 from core.models import Product, ProductKind, Warehouse
 from core.money import ZERO
-from core.permissions import authorize
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
+from inventory.allocation import allocate, allocate_freed
 from inventory.events import StockMoved
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
+from inventory.reservations import lock_balances
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
-    authorize(uow.actor, action, resource)
+    uow.authorize(action, resource)
 
 
 def default_warehouse_id(session: Session) -> int:
@@ -40,20 +39,6 @@ def default_warehouse_id(session: Session) -> int:
 
 
 # --------------------------------------------------------------------------- locks
-
-
-def lock_balances(uow: UnitOfWork, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, StockBalance]:
-    """Lock the existing balance rows of these products in one warehouse, in product id order.
-    A product without a balance row has nothing to reserve and needs no lock."""
-    ids = sorted(set(product_ids))
-    if not ids:
-        return {}
-    stmt = (select(StockBalance)
-            .where(StockBalance.warehouse_id == warehouse_id, StockBalance.product_id.in_(ids))
-            .order_by(StockBalance.product_id)
-            .with_for_update()
-            .execution_options(populate_existing=True))
-    return {balance.product_id: balance for balance in uow.session.scalars(stmt)}
 
 
 def _balance_for_update(uow: UnitOfWork, product_id: int, warehouse_id: int) -> StockBalance:
@@ -69,38 +54,6 @@ def _balance_for_update(uow: UnitOfWork, product_id: int, warehouse_id: int) -> 
 
 
 # --------------------------------------------------------------------------- reservations
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who holds a reservation: a sales order line, or a work order's component."""
-
-    sales_order_id: int | None = None
-    sales_order_line_id: int | None = None
-    work_order_id: int | None = None
-    work_order_component_id: int | None = None
-
-
-def reserve_available(uow: UnitOfWork, balances: dict[int, StockBalance], *, product_id: int,
-                      warehouse_id: int, qty: Decimal, holder: Holder) -> Decimal:
-    """Reserve up to `qty` of what is available on the (already locked) balance row.
-    Returns what was reserved; the rest is the caller's shortfall to plan."""
-    balance = balances.get(product_id)
-    if balance is None or qty <= 0:
-        return ZERO
-    if balance.warehouse_id != warehouse_id:
-        raise ValueError("balance of another warehouse")
-    take = min(qty, max(balance.available, ZERO))
-    if take <= 0:
-        return ZERO
-    balance.reserved += take
-    uow.session.add(Reservation(
-        product_id=product_id, warehouse_id=warehouse_id, qty=take, state=ReservationState.ACTIVE.value,
-        sales_order_id=holder.sales_order_id, sales_order_line_id=holder.sales_order_line_id,
-        work_order_id=holder.work_order_id, work_order_component_id=holder.work_order_component_id))
-    if holder.sales_order_line_id is not None and holder.work_order_id is None:
-        crm_services.note_lines_reserved(uow, {holder.sales_order_line_id: take})
-    return take
 
 
 def _release(uow: UnitOfWork, reservations: list[Reservation]) -> list[Reservation]:
@@ -151,8 +104,6 @@ def _release_and_allocate(uow: UnitOfWork, reservations: list[Reservation]) -> l
     """Release locks, then hand the freed stock to the demand still waiting for it."""
     released = _release(uow, reservations)
     if released:
-        from inventory.allocation import allocate_freed
-
         allocate_freed(uow, [(r.product_id, r.warehouse_id) for r in released])
     return released
 
@@ -273,8 +224,6 @@ def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
                                reference=data.get("reference"),
                                unit_cost=product.standard_cost if data["qty"] > 0 else None)
     if data["qty"] > 0:
-        from inventory.allocation import allocate
-
         allocate(uow, product_id=product.id, warehouse_id=warehouse_id)
     uow.commit()
     return move

@@ -7,8 +7,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.registry import Registry
 from crm.orders.models import SalesOrder
-from crm.timeline.registry import TimelineEntry, TimelineSource, first, register_timeline_source
+from crm.timeline.registry import TimelineEntry, TimelineSource, first
 from inventory.models import Shipment, ShipmentState
 
 
@@ -36,5 +37,6 @@ def _count(session: Session, customer_id: int) -> int:
     return session.scalar(select(func.count()).select_from(_shipped(customer_id).subquery())) or 0
 
 
-def register() -> None:
-    register_timeline_source(TimelineSource("shipment", _l("Shipments"), _shipments, _count, position=35))
+def register(registry: Registry) -> None:
+    """Shipments on the customer 360 timeline (from `inventory.init_app`)."""
+    registry.timeline_sources.add(TimelineSource("shipment", _l("Shipments"), _shipments, _count, position=35))

@@ -4,12 +4,11 @@ the orders ready to ship, their pick lists (shipments in draft, backorders among
 pick list and its printed delivery note. Goods receipt books against purchase orders, so its pages
 live in purchasing.
 
-Work orders live downstream in production, so a lock held by a work order is named through
-WORK_ORDER_LINKS, which production fills, not by reading production's tables here."""
+Work orders live downstream in production, so a lock held by a work order is named through the app
+registry's `work_order_links`, which production fills, not by reading production's tables here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -24,9 +23,9 @@ from core.errors import DomainError, NotFound
 from core.forms import load_form
 from core.models import Product, Warehouse
 from core.pdf import DEFAULT_COMPANY
-from core.permissions import can, scoped
-from core.views import NAV_EXTRA, act, guard, load_or_abort, refusal
-from core.web import get_session, get_uow
+from core.registry import current_registry
+from core.views import act, guard, load_or_abort, refusal
+from core.web import can, get_session, get_uow, scoped
 from crm.orders.models import SalesOrder
 from inventory import queries, shipping
 from inventory.documents import DeliveryLineData, DeliveryNoteData, render_delivery_note
@@ -34,15 +33,6 @@ from inventory.models import Shipment, ShipmentState
 from inventory.schemas import CreateShipmentSchema
 
 bp = Blueprint("inventory_web", __name__, template_folder="templates", url_prefix="/inventory")
-
-if not any(entry[0] == "inventory_web.stock" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("inventory_web.stock", _l("Stock and locks"), ("read", "stock")))
-if not any(entry[0] == "inventory_web.shipping_desk" for entry in NAV_EXTRA):
-    NAV_EXTRA.append(("inventory_web.shipping_desk", _l("Shipping"), ("create", "shipment")))
-
-# How to name and link the work orders holding locks, given their ids: (session, user, ids) →
-# {id: (number, url)} of those the user may read, in one query for a whole locks table.
-WORK_ORDER_LINKS: list[Callable[..., dict[int, tuple[str, str]]]] = []
 
 SHIPMENT_STATE_LABELS = {ShipmentState.DRAFT: _l("To pick"), ShipmentState.SHIPPED: _l("Shipped"),
                          ShipmentState.CANCELLED: _l("Cancelled")}
@@ -84,7 +74,7 @@ def _work_order_links(session, locks) -> dict[int, tuple[str, str]]:
     """The number and link of each work order holding one of the locks, for those the reader may see."""
     ids = {r.work_order_id for r, *_rest in locks if r.work_order_id}
     links: dict[int, tuple[str, str]] = {}
-    for resolve in WORK_ORDER_LINKS if ids else ():
+    for resolve in current_registry().work_order_links.values() if ids else ():
         links.update(resolve(session, current_user, ids))
     return links
 

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import User
-from core.permissions import scoped
 from core.queries import MAX_PER_PAGE, Page, search
+from core.registry import permissions_of
 from crm.orders.models import SalesOrder
 from production.models import WorkOrder
 
@@ -17,7 +17,7 @@ def work_orders(session: Session, actor: User, *, sales_order_id: int | None = N
                 per_page: int = 50) -> Page:
     """Work orders with the number of the sales order they serve: rows of (work order, order number).
     `sales_order` filters by (part of) the order number, `sales_order_id` by the order."""
-    stmt = (scoped(actor, "work_order", select(WorkOrder, SalesOrder.number))
+    stmt = (permissions_of(session).scoped(actor, "work_order", select(WorkOrder, SalesOrder.number))
             .outerjoin(SalesOrder, SalesOrder.id == WorkOrder.sales_order_id))
     if sales_order_id is not None:
         stmt = stmt.where(WorkOrder.sales_order_id == sales_order_id)

@@ -1,29 +1,33 @@
 """The `purchasing` module: supplier prices, purchase plans, purchase orders and goods receipt."""
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from core.events import EventRegistry
 from core.models import Role
-from core.permissions import EVERYONE, register
-
-R = Role
+from core.permissions import EVERYONE
+from core.registry import Registry
 
 
 def init_app(app: Flask, events: EventRegistry) -> None:
-    """Register this module's permissions and event subscriptions."""
+    """Register this module's permissions, pages and event subscriptions."""
     from crm.events import SalesOrderCancelled
     from production.events import MaterialShortagesFound, WorkOrdersCancelled
     from purchasing import handlers
 
-    register("purchase_plan", {"read": EVERYONE, "update": frozenset({R.PURCHASING, R.ADMIN})})
-    register("supplier_price", {
-        "read": frozenset({R.PURCHASING, R.PRODUCTION, R.FINANCE, R.WAREHOUSE, R.MANAGEMENT, R.ADMIN}),
-        "update": frozenset({R.PURCHASING, R.ADMIN})})
-    register("purchase_order", {
-        "read": frozenset({R.PURCHASING, R.WAREHOUSE, R.PRODUCTION, R.FINANCE, R.MANAGEMENT, R.ADMIN}),
-        "create": frozenset({R.PURCHASING, R.ADMIN}), "update": frozenset({R.PURCHASING, R.ADMIN})})
+    registry: Registry = app.extensions["registry"]
+    permissions = registry.permissions
+    permissions.register("purchase_plan", {"read": EVERYONE, "update": frozenset({Role.PURCHASING, Role.ADMIN})})
+    permissions.register("supplier_price", {
+        "read": frozenset({Role.PURCHASING, Role.PRODUCTION, Role.FINANCE, Role.WAREHOUSE, Role.MANAGEMENT,
+                           Role.ADMIN}),
+        "update": frozenset({Role.PURCHASING, Role.ADMIN})})
+    permissions.register("purchase_order", {
+        "read": frozenset({Role.PURCHASING, Role.WAREHOUSE, Role.PRODUCTION, Role.FINANCE, Role.MANAGEMENT,
+                           Role.ADMIN}),
+        "create": frozenset({Role.PURCHASING, Role.ADMIN}), "update": frozenset({Role.PURCHASING, Role.ADMIN})})
     # goods are received by the warehouse (and purchasing may book a receipt for it)
-    register("goods_receipt", {"create": frozenset({R.WAREHOUSE, R.PURCHASING, R.ADMIN})})
+    permissions.register("goods_receipt", {"create": frozenset({Role.WAREHOUSE, Role.PURCHASING, Role.ADMIN})})
     events.subscribe(MaterialShortagesFound, handlers.plan_material_shortages)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_plans)
     events.subscribe(WorkOrdersCancelled, handlers.cancel_work_order_plans)
@@ -31,3 +35,6 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     from purchasing import views
 
     app.register_blueprint(views.bp)
+    registry.add_nav("purchasing_web.plans", _l("Purchase plans"), ("read", "purchase_plan"))
+    registry.add_nav("purchasing_web.orders", _l("Purchase orders"), ("read", "purchase_order"))
+    registry.add_nav("purchasing_web.receipts", _l("Receipts to book"), ("create", "goods_receipt"))

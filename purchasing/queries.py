@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.models import Supplier, User
-from core.permissions import scoped
 from core.queries import MAX_PER_PAGE, Page, paginate, search
+from core.registry import permissions_of
 from crm.orders.models import SalesOrder
 from production.execution import work_order_due_dates
 from production.models import WorkOrder
@@ -23,7 +23,7 @@ def plan_lines(session: Session, actor: User, *, sales_order_id: int | None = No
     """Purchase plan lines with their supplier and the documents they serve:
     rows of (plan line, supplier, sales order number, work order number).
     `sales_order` filters by (part of) the order number, `sales_order_id` by the order."""
-    stmt = (scoped(actor, "purchase_plan", select(PurchasePlanLine, Supplier, SalesOrder.number, WorkOrder.number))
+    stmt = (permissions_of(session).scoped(actor, "purchase_plan", select(PurchasePlanLine, Supplier, SalesOrder.number, WorkOrder.number))
             .join(Supplier, Supplier.id == PurchasePlanLine.supplier_id)
             .outerjoin(SalesOrder, SalesOrder.id == PurchasePlanLine.sales_order_id)
             .outerjoin(WorkOrder, WorkOrder.id == PurchasePlanLine.work_order_id))
@@ -48,7 +48,7 @@ def plan_lines(session: Session, actor: User, *, sales_order_id: int | None = No
 def purchase_orders(session: Session, actor: User, *, supplier_id: int | None = None, state: str | None = None,
                     page: int = 1, per_page: int = 25) -> Page:
     """Purchase orders, newest first, filtered by supplier and state."""
-    stmt = scoped(actor, "purchase_order", select(PurchaseOrder))
+    stmt = permissions_of(session).scoped(actor, "purchase_order", select(PurchaseOrder))
     if supplier_id is not None:
         stmt = stmt.where(PurchaseOrder.supplier_id == supplier_id)
     if state:
@@ -58,7 +58,7 @@ def purchase_orders(session: Session, actor: User, *, supplier_id: int | None = 
 
 def supplier_prices(session: Session, actor: User, *, supplier_id: int | None = None,
                     product_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
-    stmt = scoped(actor, "supplier_price", select(SupplierPrice))
+    stmt = permissions_of(session).scoped(actor, "supplier_price", select(SupplierPrice))
     if supplier_id is not None:
         stmt = stmt.where(SupplierPrice.supplier_id == supplier_id)
     if product_id is not None:

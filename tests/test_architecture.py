@@ -7,6 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WIRING = ROOT / "tests" / "event_wiring.json"
+REGISTRY = ROOT / "tests" / "registry_wiring.json"
 
 
 def test_modules_import_only_modules_to_their_left():
@@ -22,6 +23,13 @@ def test_the_event_wiring_is_the_reviewed_one(app):
     assert app.extensions["events"].wiring() == json.loads(WIRING.read_text())
 
 
+def test_what_each_module_contributes_to_the_others_is_the_reviewed_one(app):
+    """The permission rows with their data scopes, menu entries, detail page panels, home alerts, order
+    flags, work order links, demand sources and timeline sources each module adds in its `init_app`: one
+    file shows what a module puts on the others' pages and rules. Refresh it like the event wiring."""
+    assert app.extensions["registry"].snapshot() == json.loads(REGISTRY.read_text())
+
+
 def test_no_float_reaches_money_columns():
     offenders = []
     for path in ROOT.glob("*/**/*.py"):
@@ -33,10 +41,12 @@ def test_no_float_reaches_money_columns():
     assert offenders == []
 
 
-if __name__ == "__main__":  # refresh the wiring snapshot after a reviewed change
+if __name__ == "__main__":  # refresh the wiring snapshots after a reviewed change
     from core.app import create_app
     from core.config import Settings
 
-    wiring = create_app(Settings.from_env({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})).extensions["events"].wiring()
-    WIRING.write_text(json.dumps(wiring, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {WIRING}")
+    built = create_app(Settings.from_env({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x"}))
+    for path, snapshot in ((WIRING, built.extensions["events"].wiring()),
+                           (REGISTRY, built.extensions["registry"].snapshot())):
+        path.write_text(json.dumps(snapshot, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {path}")

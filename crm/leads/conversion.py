@@ -11,7 +11,6 @@ from core.db import utcnow
 from core.errors import DomainError, InvalidInput
 from core.models import Contact, Customer
 from core.numbering import next_number
-from core.permissions import SCOPES, require_record
 from core.uow import UnitOfWork
 from crm.leads.models import Lead, LeadStatus
 from crm.leads.services import existing_customer_of, get_lead
@@ -28,8 +27,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
     data = data or {}
     now = now or utcnow()
     lead = get_lead(uow, lead_id, for_update=True)
-    if uow.actor is not None:
-        require_record(uow.actor, "update", "lead", lead)
+    uow.authorize("update", "lead", lead)
     if lead.status not in (LeadStatus.ASSIGNED, LeadStatus.NURTURING) or lead.owner_id is None and \
             lead.status == LeadStatus.ASSIGNED:
         raise DomainError(f"Lead {lead.number} is {lead.status}; only a lead someone owns can be converted.",
@@ -40,8 +38,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
     with uow.batch():
         customer = existing_customer_of(uow, lead)
         if customer is not None:
-            if uow.actor is not None and not SCOPES["customer"][1](uow.actor, "update", customer) \
-                    and customer.owner_id is not None:
+            if not uow.in_scope("update", "customer", customer) and customer.owner_id is not None:
                 raise DomainError(f"This lead matches customer {customer.code} ({customer.name}) of another "
                                   "sales owner; ask that owner or your manager to take it over.",
                                   code="customer_of_another_owner", details={"customer_id": customer.id})

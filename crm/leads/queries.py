@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import User
-from core.permissions import scoped
 from core.queries import Page, paginate, search
+from core.registry import permissions_of
 from crm.leads.models import Lead, LeadStatus
 from crm.pipeline.models import Opportunity
 
@@ -15,7 +15,7 @@ from crm.pipeline.models import Opportunity
 def leads(session: Session, actor: User, *, status: str | None = None, grade: str | None = None,
           owner_id: int | None = None, is_duplicate: bool | None = None, q: str | None = None,
           page: int = 1, per_page: int = 25) -> Page:
-    stmt = scoped(actor, "lead", select(Lead))
+    stmt = permissions_of(session).scoped(actor, "lead", select(Lead))
     for column, value in ((Lead.status, status), (Lead.grade, grade), (Lead.owner_id, owner_id),
                           (Lead.is_duplicate, is_duplicate)):
         if value is not None and value != "":
@@ -33,13 +33,13 @@ def my_leads(session: Session, actor: User) -> list[Lead]:
 
 
 def pool(session: Session, actor: User, *, page: int = 1, per_page: int = 50) -> Page:
-    stmt = scoped(actor, "lead", select(Lead).where(Lead.status == LeadStatus.POOL))
+    stmt = permissions_of(session).scoped(actor, "lead", select(Lead).where(Lead.status == LeadStatus.POOL))
     return paginate(session, stmt.order_by(Lead.grade, Lead.id), page, per_page)
 
 
 def opportunities(session: Session, actor: User, *, state: str | None = None, customer_id: int | None = None,
                   owner_id: int | None = None, page: int = 1, per_page: int = 25) -> Page:
-    stmt = scoped(actor, "opportunity", select(Opportunity))
+    stmt = permissions_of(session).scoped(actor, "opportunity", select(Opportunity))
     for column, value in ((Opportunity.state, state), (Opportunity.customer_id, customer_id),
                           (Opportunity.owner_id, owner_id)):
         if value is not None and value != "":
@@ -53,10 +53,9 @@ def my_opportunities(session: Session, actor: User) -> list[Opportunity]:
 
 
 def quotes_of(session: Session, actor: User, opportunity_id: int) -> list:
-    from core.permissions import can
     from crm.quotes.models import Quote
 
-    if not can(actor, "read", "quote"):
+    if not permissions_of(session).can(actor, "read", "quote"):
         return []
-    stmt = scoped(actor, "quote", select(Quote).where(Quote.opportunity_id == opportunity_id))
+    stmt = permissions_of(session).scoped(actor, "quote", select(Quote).where(Quote.opportunity_id == opportunity_id))
     return list(session.scalars(stmt.order_by(Quote.number, Quote.version.desc())))

@@ -1,161 +1,65 @@
 """Wiring of the front office (leads and the pipeline): permissions with data scope, the web
-blueprint and the Celery task. Called from `crm.init_app`."""
+blueprint, its menu entries and the Celery task. Called from `crm.init_app`."""
 
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import or_, select
-from sqlalchemy.orm import object_session
+from flask_babel import lazy_gettext as _l
 
-from core.models import Role, User
-from core.permissions import SALES, register
-
-R = Role
-
-
-def _team(actor):
-    return select(User.id).where(User.team == actor.team)
-
-
-def _lead_scope(actor, action):
-    from crm.leads.models import Lead, LeadStatus
-
-    if actor.role == R.SALES_REP:
-        own = Lead.owner_id == actor.id
-        return or_(own, Lead.status == LeadStatus.POOL) if action == "read" else own
-    if actor.role == R.SALES_MANAGER:
-        team = Lead.owner_id.in_(_team(actor)) if actor.team else Lead.owner_id == actor.id
-        return or_(team, Lead.owner_id.is_(None))
-    return None
-
-
-def _lead_in_scope(actor, action, lead) -> bool:
-    if actor.role == R.SALES_REP:
-        return lead.owner_id == actor.id or (action == "read" and lead.status == "pool")
-    if actor.role == R.SALES_MANAGER:
-        if lead.owner_id is None or lead.owner_id == actor.id:
-            return True
-        return bool(actor.team and lead.owner is not None and lead.owner.team == actor.team)
-    return True
-
-
-def _opportunity_scope(actor, action):
-    from crm.pipeline.models import Opportunity
-
-    if actor.role == R.SALES_REP:
-        return Opportunity.owner_id == actor.id
-    if actor.role == R.SALES_MANAGER:
-        return Opportunity.owner_id.in_(_team(actor)) if actor.team else Opportunity.owner_id == actor.id
-    return None
-
-
-def _opportunity_in_scope(actor, action, opportunity) -> bool:
-    if actor.role == R.SALES_REP:
-        return opportunity.owner_id == actor.id
-    if actor.role == R.SALES_MANAGER:
-        owner = opportunity.owner
-        return opportunity.owner_id == actor.id or bool(actor.team and owner and owner.team == actor.team)
-    return True
-
-
-def _quote_scope(actor, action):
-    """Quotes follow their customer's data scope, as sales orders do."""
-    from core.models import Customer
-    from core.permissions import SCOPES
-    from crm.quotes.models import Quote
-
-    clause = SCOPES["customer"][0](actor, action)
-    return None if clause is None else Quote.customer_id.in_(select(Customer.id).where(clause))
-
-
-def _quote_in_scope(actor, action, quote) -> bool:
-    from core.permissions import SCOPES
-
-    return SCOPES["customer"][1](actor, action, quote.customer)
-
-
-def _contact_scope(actor, action):
-    """Contacts follow their customer's data scope."""
-    from core.models import Contact, Customer
-    from core.permissions import SCOPES
-
-    clause = SCOPES["customer"][0](actor, action)
-    return None if clause is None else Contact.customer_id.in_(select(Customer.id).where(clause))
-
-
-def _contact_in_scope(actor, action, contact) -> bool:
-    from core.permissions import SCOPES
-
-    return SCOPES["customer"][1](actor, action, contact.customer)
-
-
-def _activity_scope(actor, action):
-    """An activity is seen by who may see its customer, or work its lead or opportunity."""
-    from core.models import Customer
-    from core.permissions import SCOPES
-    from crm.leads.models import Lead
-    from crm.pipeline.models import Activity, Opportunity
-
-    customer = SCOPES["customer"][0](actor, action)
-    if customer is None:
-        return None
-    lead, opportunity = _lead_scope(actor, "update"), _opportunity_scope(actor, action)
-    return or_(Activity.customer_id.in_(select(Customer.id).where(customer)),
-               Activity.lead_id.in_(select(Lead.id).where(lead)),
-               Activity.opportunity_id.in_(select(Opportunity.id).where(opportunity)))
-
-
-def _activity_in_scope(actor, action, activity) -> bool:
-    from core.models import Customer
-    from core.permissions import SCOPES
-    from crm.leads.models import Lead
-    from crm.pipeline.models import Opportunity
-
-    if actor.role not in (R.SALES_REP, R.SALES_MANAGER):
-        return True
-    session = object_session(activity)
-    if activity.customer_id and SCOPES["customer"][1](actor, action, session.get(Customer, activity.customer_id)):
-        return True
-    if activity.lead_id and _lead_in_scope(actor, "update", session.get(Lead, activity.lead_id)):
-        return True
-    return bool(activity.opportunity_id and _opportunity_in_scope(actor, action,
-                                                                  session.get(Opportunity, activity.opportunity_id)))
+from core.models import Contact, Role
+from core.permissions import SALES, AnyOf, Follows, OwnerScope, Pool, follows_customer
+from core.registry import Registry
 
 
 def init_app(app: Flask) -> None:
-    register("lead", {
-        "read": SALES | {R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_lead_scope, _lead_in_scope))
-    register("lead_settings", {
-        "read": SALES | {R.MANAGEMENT, R.ADMIN},
-        "create": frozenset({R.SALES_MANAGER, R.ADMIN}),
-        "update": frozenset({R.SALES_MANAGER, R.ADMIN}),
-    })
-    register("opportunity", {
-        "read": SALES | {R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_opportunity_scope, _opportunity_in_scope))
-
-    register("quote", {
-        "read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_quote_scope, _quote_in_scope))
-    register("quote_approval", {"update": frozenset({R.SALES_MANAGER, R.ADMIN})})
-    register("contact", {
-        "read": SALES | {R.FINANCE, R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_contact_scope, _contact_in_scope))
-    register("activity", {
-        "read": SALES | {R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-    }, scope=(_activity_scope, _activity_in_scope))
-
     from crm.leads import tasks, views  # noqa: F401  (tasks: registers crm.recycle_overdue_leads)
+    from crm.leads.models import Lead, LeadStatus
+    from crm.pipeline.models import Activity, Opportunity
+    from crm.quotes.models import Quote
+
+    # a rep works own leads and reads the public pool; a manager works the team's and the unowned ones
+    lead_scope = OwnerScope(Lead.owner_id, rep_pool=Pool(Lead.status, LeadStatus.POOL),
+                            manager_pool=Pool(Lead.owner_id, actions=None))
+    opportunity_scope = OwnerScope(Opportunity.owner_id)
+    registry: Registry = app.extensions["registry"]
+    permissions = registry.permissions
+    permissions.register("lead", {
+        "read": SALES | {Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=lead_scope)
+    permissions.register("lead_settings", {
+        "read": SALES | {Role.MANAGEMENT, Role.ADMIN},
+        "create": frozenset({Role.SALES_MANAGER, Role.ADMIN}),
+        "update": frozenset({Role.SALES_MANAGER, Role.ADMIN}),
+    })
+    permissions.register("opportunity", {
+        "read": SALES | {Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=opportunity_scope)
+
+    # quotes and contacts follow their customer's data scope, as sales orders do
+    permissions.register("quote", {
+        "read": SALES | {Role.FINANCE, Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=follows_customer(Quote.customer_id))
+    permissions.register("quote_approval", {"update": frozenset({Role.SALES_MANAGER, Role.ADMIN})})
+    permissions.register("contact", {
+        "read": SALES | {Role.FINANCE, Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=follows_customer(Contact.customer_id))
+    # an activity is seen by who may see its customer, or work its lead or opportunity
+    permissions.register("activity", {
+        "read": SALES | {Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+    }, scope=AnyOf((follows_customer(Activity.customer_id, via=None),
+                    Follows(Activity.lead_id, Lead, lead_scope, action="update"),
+                    Follows(Activity.opportunity_id, Opportunity, opportunity_scope))))
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.public_bp)
+    registry.add_nav("crm_leads_web.desk", _l("My desk"), ("read", "lead"))
+    registry.add_nav("crm_leads_web.pool", _l("Lead pool"), ("read", "lead"))

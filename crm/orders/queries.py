@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.models import User
-from core.permissions import scoped
 from core.queries import Page, paginate, search
+from core.registry import permissions_of
 from crm.orders.models import SalesOrder
 
 
 def sales_orders(session: Session, actor: User, *, q: str | None = None, page: int = 1, per_page: int = 25,
                  customer_id: int | None = None, state: str | None = None, warehouse_id: int | None = None) -> Page:
-    stmt = scoped(actor, "sales_order", select(SalesOrder))
+    stmt = permissions_of(session).scoped(actor, "sales_order", select(SalesOrder))
     if (found := search(q, SalesOrder.number)) is not None:
         stmt = stmt.where(found)
     for column, value in ((SalesOrder.customer_id, customer_id), (SalesOrder.state, state),
@@ -30,7 +30,8 @@ def order_customers(session: Session, actor: User) -> list:
     """The active customers this user may enter orders for (the data scope for changes)."""
     from core.models import Customer
 
-    stmt = scoped(actor, "customer", select(Customer).where(Customer.active.is_(True)), action="update")
+    stmt = permissions_of(session).scoped(actor, "customer", select(Customer).where(Customer.active.is_(True)),
+                                          action="update")
     return list(session.scalars(stmt.order_by(Customer.code)))
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from core.errors import InvalidInput
 from core.money import ZERO, round_money
-from core.permissions import authorize, scoped
 from core.uow import UnitOfWork
 from crm.pipeline.models import Opportunity, OpportunityState
 
@@ -48,10 +47,9 @@ def weighted_forecast(uow: UnitOfWork, *, group: str = "month") -> Forecast:
     owner (by name, the unowned last). An opportunity without an amount counts with 0."""
     if group not in GROUPS:
         raise InvalidInput({"group": [f"One of {', '.join(GROUPS)}."]})
-    authorize(uow.actor, "read", "opportunity")
+    uow.authorize("read", "opportunity")
     stmt = select(Opportunity).where(Opportunity.state == OpportunityState.OPEN.value).order_by(Opportunity.id)
-    if uow.actor is not None:
-        stmt = scoped(uow.actor, "opportunity", stmt)
+    stmt = uow.scoped("opportunity", stmt)
     rows: dict[str | int | None, ForecastRow] = {}
     totals = ForecastRow(key=None, label="")
     for opportunity in uow.session.scalars(stmt).unique():

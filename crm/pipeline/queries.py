@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from core.formatting import CHINA
 from core.models import Role, User
 from core.money import ZERO, round_money
-from core.permissions import SALES, require, scoped
+from core.permissions import SALES
+from core.registry import permissions_of
 from crm.leads.models import Lead, LeadStatus
 from crm.pipeline.models import Activity, Opportunity, OpportunityState, Pipeline, Stage
 from crm.tasks.models import Task, TaskState
 
-OS = OpportunityState
 CLOSED_SHOWN_DAYS = 30  # won and lost cards stay on the board this long after closing
 
 
@@ -67,9 +67,10 @@ def board(session: Session, actor: User, pipeline: Pipeline, *, now: datetime, s
           owner_id: int | None = None) -> list[Column]:
     """One column per stage: the open opportunities in the caller's scope (of one owner when given),
     oldest touch first, and the ones won or lost in the last 30 days."""
-    stmt = scoped(actor, "opportunity", select(Opportunity).where(
+    stmt = permissions_of(session).scoped(actor, "opportunity", select(Opportunity).where(
         Opportunity.pipeline_id == pipeline.id,
-        or_(Opportunity.state == OS.OPEN.value, Opportunity.closed_at >= now - timedelta(days=CLOSED_SHOWN_DAYS))))
+        or_(Opportunity.state == OpportunityState.OPEN.value,
+            Opportunity.closed_at >= now - timedelta(days=CLOSED_SHOWN_DAYS))))
     if owner_id is not None:
         stmt = stmt.where(Opportunity.owner_id == owner_id)
     columns = {stage.id: Column(stage) for stage in pipeline.active_stages}
@@ -98,7 +99,7 @@ def week_start(now: datetime) -> datetime:
 def team_members(session: Session, actor: User) -> list[User]:
     """Whom the caller's team view shows: a sales manager the active sales users of the team (only
     themself without a team); management and admin every active sales user."""
-    require(actor, "read", "team_view")
+    permissions_of(session).require(actor, "read", "team_view")
     stmt = select(User).where(User.active.is_(True), User.role.in_([r.value for r in SALES]))
     if actor.role == Role.SALES_MANAGER:
         stmt = stmt.where(User.team == actor.team) if actor.team else stmt.where(User.id == actor.id)
@@ -168,7 +169,8 @@ def rep_lists(session: Session, reps: list[User], *, now: datetime, stalled_hour
     for lead in claims:
         lists[lead.owner_id].claims.append(lead)
     opportunities = list(session.scalars(select(Opportunity).where(
-        Opportunity.owner_id.in_(ids), Opportunity.state == OS.OPEN.value).order_by(Opportunity.id)).unique())
+        Opportunity.owner_id.in_(ids), Opportunity.state == OpportunityState.OPEN.value)
+        .order_by(Opportunity.id)).unique())
     for opportunity in opportunities:
         card = Card(opportunity, now - opportunity.last_touch_at, opportunity.is_stalled(now=now, hours=stalled_hours))
         mine = lists[opportunity.owner_id]

@@ -7,16 +7,12 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.permissions import can
 from core.queries import paginate
-from core.views import NAV_EXTRA, act, guard
-from core.web import get_session, get_uow
+from core.views import act, guard
+from core.web import can, get_session, get_uow
 from crm.segments import services
 
 bp = Blueprint("crm_segments_web", __name__, template_folder="templates", url_prefix="/segments")
-
-if not any(existing[0] == "crm_segments_web.index" for existing in NAV_EXTRA):
-    NAV_EXTRA.append(("crm_segments_web.index", _l("Segments"), ("read", "customer_segment")))
 
 LABELS = {"high_value": _l("High value"), "loyal": _l("Loyal"), "promising": _l("Promising"), "new": _l("New"),
           "needs_attention": _l("Needs attention"), "at_risk": _l("At risk"), "dormant": _l("Dormant")}
@@ -37,7 +33,7 @@ def index():
     stmt = services.segment_query(current_user, segment=segment)
     page = paginate(get_session(), stmt, request.args.get("page", 1, type=int))
     return render_template("segments/index.html", page=page, segment=segment, labels=LABELS,
-                           counts=services.counts(get_uow(), current_user),
+                           counts=services.counts(get_uow()),
                            may_refresh=can(current_user, "update", "customer_segment"))
 
 
@@ -47,6 +43,6 @@ def refresh():
     guard("update", "customer_segment")
     from flask_babel import gettext as _
 
-    return act(lambda: services.refresh(get_uow(), current_user),
+    return act(lambda: services.refresh(get_uow()),
                lambda result: _("Segments recomputed for %(count)s customers.", count=result.customers),
                url_for(".index"))

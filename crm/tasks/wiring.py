@@ -1,46 +1,27 @@
-"""Wiring of tasks and reminders: permissions with data scope, the web blueprint and the beat task.
-Called from `crm.init_app`."""
+"""Wiring of tasks and reminders: permissions with data scope, the web blueprint, its menu entry and
+the beat task. Called from `crm.init_app`."""
 
 from __future__ import annotations
 
 from flask import Flask
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
 
-from core.models import Role, User
-from core.permissions import SALES, register
-
-R = Role
-
-
-def _task_scope(actor, action):
-    """A rep: own tasks; a manager: the team's (own only without a team); others: all."""
-    from crm.tasks.models import Task
-
-    if actor.role == R.SALES_REP:
-        return Task.owner_id == actor.id
-    if actor.role == R.SALES_MANAGER:
-        if not actor.team:
-            return Task.owner_id == actor.id
-        return Task.owner_id.in_(select(User.id).where(User.team == actor.team))
-    return None
-
-
-def _task_in_scope(actor, action, task) -> bool:
-    if actor.role == R.SALES_REP:
-        return task.owner_id == actor.id
-    if actor.role == R.SALES_MANAGER:
-        owner = task.owner
-        return task.owner_id == actor.id or bool(actor.team and owner is not None and owner.team == actor.team)
-    return True
+from core.models import Role
+from core.permissions import SALES, OwnerScope
+from core.registry import Registry
 
 
 def init_app(app: Flask) -> None:
-    register("task", {
-        "read": SALES | {R.MANAGEMENT, R.ADMIN},
-        "create": SALES | {R.ADMIN},
-        "update": SALES | {R.ADMIN},
-    }, scope=(_task_scope, _task_in_scope))
-
     from crm.tasks import tasks, views  # noqa: F401  (tasks: registers crm.send_task_reminders)
+    from crm.tasks.models import Task
+
+    registry: Registry = app.extensions["registry"]
+    # a rep: own tasks; a manager: the team's (own only without a team); others: all
+    registry.permissions.register("task", {
+        "read": SALES | {Role.MANAGEMENT, Role.ADMIN},
+        "create": SALES | {Role.ADMIN},
+        "update": SALES | {Role.ADMIN},
+    }, scope=OwnerScope(Task.owner_id))
 
     app.register_blueprint(views.bp)
+    registry.add_nav("crm_tasks_web.index", _l("Tasks"), ("read", "task"))

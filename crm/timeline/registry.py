@@ -1,6 +1,7 @@
-"""The timeline-source registry and the one read service of the customer 360 timeline.
+"""The timeline sources and the one read service of the customer 360 timeline.
 
-A source is registered once per kind of entry (`register_timeline_source`). It answers two
+A source is added once per kind of entry, to the app registry's `timeline_sources` (by the module's
+`init_app`; adding a kind again replaces it). It answers two
 questions about one customer: how many entries it has (`count`) and its first `limit` entries in
 date order (`fetch`, newest first unless told otherwise). The service merges the sources the caller
 asked for, sorts, and cuts one page: page P of size K needs at most P x K entries of each source.
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
 from core.models import Customer, User
-from core.permissions import authorize, can
+from core.registry import Registry
 from core.uow import UnitOfWork
+from core.web import can
 
 RESOURCE = "customer_timeline"
 MAX_PER_PAGE = 100
@@ -59,17 +61,12 @@ class TimelineSource:
     count: Count      # (session, customer_id) -> how many
     position: int = 100  # ties at the same moment: lower first (an order before its invoice)
 
-
-SOURCES: dict[str, TimelineSource] = {}
-
-
-def register_timeline_source(source: TimelineSource) -> None:
-    """Modules call this from their `init_app`; registering a kind again replaces it."""
-    SOURCES[source.kind] = source
+    def describe(self) -> str:
+        return f"{self.kind}: {self.fetch.__module__}.{self.fetch.__qualname__} (position {self.position})"
 
 
-def ordered_sources() -> list[TimelineSource]:
-    return sorted(SOURCES.values(), key=lambda s: (s.position, s.kind))
+def ordered_sources(registry: Registry) -> list[TimelineSource]:
+    return sorted(registry.timeline_sources.values(), key=lambda s: (s.position, s.kind))
 
 
 # --------------------------------------------------------------------------- helpers for sources
@@ -110,17 +107,18 @@ def get_customer(uow: UnitOfWork, customer_id: int) -> Customer:
     """The customer whose timeline the actor may read: a rep only their own customers, a manager the
     team's, finance, management and admin all; anyone else's customer is 404."""
     customer = uow.get(Customer, customer_id, "customer")
-    authorize(uow.actor, "read", RESOURCE, customer)
+    uow.authorize("read", RESOURCE, customer)
     return customer
 
 
 def customer_timeline(uow: UnitOfWork, customer_id: int, *, kinds: list[str] | None = None, page: int = 1,
                       per_page: int = 50, newest_first: bool = True) -> TimelinePage:
     customer = get_customer(uow, customer_id)
-    chosen = list(dict.fromkeys(kinds or [])) or [s.kind for s in ordered_sources()]
-    unknown = [k for k in chosen if k not in SOURCES]
+    sources = uow.registry.timeline_sources
+    chosen = list(dict.fromkeys(kinds or [])) or [s.kind for s in ordered_sources(uow.registry)]
+    unknown = [k for k in chosen if k not in sources]
     if unknown:
-        raise InvalidInput({"kind": [f"Unknown kind {', '.join(unknown)}; use {', '.join(sorted(SOURCES))}."]})
+        raise InvalidInput({"kind": [f"Unknown kind {', '.join(unknown)}; use {', '.join(sorted(sources))}."]})
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput({"page" if page < 1 else "per_page": [f"page from 1, per_page 1–{MAX_PER_PAGE}."]})
     session = uow.session
@@ -128,10 +126,10 @@ def customer_timeline(uow: UnitOfWork, customer_id: int, *, kinds: list[str] | N
     entries: list[TimelineEntry] = []
     total = 0
     for kind in chosen:
-        source = SOURCES[kind]
+        source = sources[kind]
         total += source.count(session, customer.id)
         entries.extend(source.fetch(session, customer.id, need, newest_first))
-    position = {kind: SOURCES[kind].position for kind in chosen}
+    position = {kind: sources[kind].position for kind in chosen}
 
     def key(entry: TimelineEntry):
         return (entry.at, position[entry.kind], entry.ref_id)

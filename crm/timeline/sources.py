@@ -12,16 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.formatting import china_time
+from core.registry import Registry
 from crm.orders.models import SalesOrder
 from crm.pipeline.models import Activity, Opportunity
 from crm.quotes.models import Quote
 from crm.tasks.models import Task
 from crm.tickets.models import Ticket
-from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first, register_timeline_source
+from crm.timeline.registry import TimelineEntry, TimelineSource, counter, first
 
 
 def _activities(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
-    from crm.leads.views import KIND_LABELS
+    from crm.pipeline.labels import KIND_LABELS
 
     rows = first(session, select(Activity).where(Activity.customer_id == customer_id), Activity.at, limit,
                  newest_first, Activity.id)
@@ -62,7 +63,7 @@ def _tasks(session: Session, customer_id: int, limit: int, newest_first: bool) -
 
 
 def _opportunities(session: Session, customer_id: int, limit: int, newest_first: bool) -> list[TimelineEntry]:
-    from crm.leads.views import LOST_LABELS, stage_label
+    from crm.pipeline.labels import LOST_LABELS, stage_label
 
     rows = first(session, select(Opportunity).where(Opportunity.customer_id == customer_id),
                  Opportunity.created_at, limit, newest_first, Opportunity.id)
@@ -128,7 +129,8 @@ def _tickets(session: Session, customer_id: int, limit: int, newest_first: bool)
                  "satisfaction": t.satisfaction}) for t in rows]
 
 
-def register() -> None:
+def register(registry: Registry) -> None:
+    """crm's own kinds of entry, each a source of the app's timeline (`crm.timeline.wiring`)."""
     for position, (kind, label, fetch, count) in enumerate((
         ("opportunity", _l("Opportunities"), _opportunities, counter(Opportunity, Opportunity.customer_id)),
         ("quote", _l("Quotes"), _quotes, counter(Quote, Quote.customer_id)),
@@ -137,4 +139,4 @@ def register() -> None:
         ("task", _l("Tasks"), _tasks, counter(Task, Task.customer_id)),
         ("ticket", _l("Tickets"), _tickets, counter(Ticket, Ticket.customer_id)),
     ), start=1):
-        register_timeline_source(TimelineSource(kind, label, fetch, count, position=position * 10))
+        registry.timeline_sources.add(TimelineSource(kind, label, fetch, count, position=position * 10))

@@ -4,28 +4,25 @@ the customer page. Views parse the arguments, call the timeline service and rend
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.formatting import china_time
 from core.models import Customer
-from core.permissions import SCOPES
-from core.views import add_detail_panel, guard
-from core.web import get_uow
+from core.registry import current_registry
+from core.views import guard
+from core.web import get_uow, in_scope
 from crm.timeline import registry
 
 bp = Blueprint("crm_timeline_web", __name__, template_folder="templates", url_prefix="/customers")
 
-add_detail_panel("customer", "crm_timeline_web.panel", _l("Customer 360"), ("read", registry.RESOURCE),
-                 "customer_id")
 PANEL_SIZE = 5
 
 
 @bp.app_context_processor
 def _helpers():
-    return {"timeline_link": lambda entry: registry.link(entry, current_user), "timeline_kind_label": lambda kind: getattr(registry.SOURCES.get(kind), "label",
-                                                                               kind),
+    return {"timeline_link": lambda entry: registry.link(entry, current_user),
+            "timeline_kind_label": lambda kind: getattr(current_registry().timeline_sources.get(kind), "label", kind),
             "timeline_time": china_time}
 
 
@@ -46,7 +43,7 @@ def customer(customer_id: int):
     except Forbidden:
         abort(403)
     return render_template("timeline/customer.html", page=page, customer=page.customer, chosen=chosen,
-                           sources=registry.ordered_sources(), newest_first=newest_first)
+                           sources=registry.ordered_sources(current_registry()), newest_first=newest_first)
 
 
 @bp.route("/<int:customer_id>/timeline/panel")
@@ -61,7 +58,7 @@ def panel(customer_id: int):
         # A rep reads the customers of the unowned pool, but their timelines belong to an owner: the
         # customer page still shows this panel, which must say so rather than stay at "Loading…".
         customer = uow.session.get(Customer, customer_id)
-        if customer is None or not SCOPES["customer"][1](current_user, "read", customer):
+        if customer is None or not in_scope(current_user, "read", "customer", customer):
             abort(404)
         return render_template("timeline/_panel_closed.html")
     return render_template("timeline/_panel.html", page=page, customer=page.customer)

@@ -35,8 +35,8 @@ from core.events import ActSettled, Event
 from core.models import Customer, Product, ProductKind, User
 from core.money import ZERO, round_money, round_qty
 from core.numbering import next_numbers
-from core.permissions import require
 from core.queries import Page, paginate, search
+from core.registry import permissions_of
 from core.uow import UnitOfWork
 from crm.events import CustomersMerged
 from finance.events import (
@@ -395,7 +395,7 @@ class BalanceRow:
 def trial_balance(session: Session, actor: User | None, *, up_to: date | None = None) -> list[BalanceRow]:
     """Every account with its total debits and credits (of entries dated up to `up_to`)."""
     if actor is not None:
-        require(actor, "read", "journal")
+        permissions_of(session).require(actor, "read", "journal")
     stmt = (select(JournalLine.account_code, func.coalesce(func.sum(JournalLine.debit), 0),
                    func.coalesce(func.sum(JournalLine.credit), 0))
             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id).group_by(JournalLine.account_code))
@@ -414,7 +414,7 @@ def entries(session: Session, actor: User, *, date_from: date | None = None, dat
             account: str | None = None, source_type: str | None = None, customer_id: int | None = None,
             q: str | None = None, page: int = 1, per_page: int = 25) -> Page:
     """Journal entries, newest first, filtered by date, account, source, customer, or number and memo."""
-    require(actor, "read", "journal")
+    permissions_of(session).require(actor, "read", "journal")
     stmt = select(JournalEntry)
     if date_from is not None:
         stmt = stmt.where(JournalEntry.entry_date >= date_from)
@@ -435,7 +435,7 @@ def entries(session: Session, actor: User, *, date_from: date | None = None, dat
 
 
 def get_entry(session: Session, actor: User, entry_id: int) -> JournalEntry:
-    require(actor, "read", "journal")
+    permissions_of(session).require(actor, "read", "journal")
     entry = session.get(JournalEntry, entry_id)
     if entry is None:
         raise NotFound("journal entry", entry_id)
@@ -562,8 +562,7 @@ def opening_draft(session: Session, *, on: date) -> Draft:
 
 def book_opening_balances(uow: UnitOfWork, *, on: date | None = None) -> JournalEntry | None:
     """Book `opening_draft` (nothing when the journal already agrees with the books)."""
-    if uow.actor is not None:
-        require(uow.actor, "read", "journal")
+    uow.authorize("read", "journal")
     written = write_entries(uow.session, [opening_draft(uow.session, on=on or utcnow().date())])
     uow.commit()
     return written[0] if written else None

@@ -10,18 +10,13 @@ from flask_login import current_user, login_required
 
 from core.errors import NotFound
 from core.models import Customer
-from core.views import NAV_EXTRA, guard
+from core.views import guard
 from core.web import get_session
 from finance.journal import booking as journal
 from finance.journal.models import Account
 from finance.views import request_day
 
 bp = Blueprint("finance_journal_web", __name__, template_folder="../templates", url_prefix="/finance")
-
-for _entry in (("finance_journal_web.accounts", _l("Accounts"), ("read", "journal")),
-               ("finance_journal_web.entries", _l("Journal"), ("read", "journal"))):
-    if not any(existing[0] == _entry[0] for existing in NAV_EXTRA):
-        NAV_EXTRA.append(_entry)
 
 SOURCE_LABELS = {"invoice": _l("Invoice"), "credit_note": _l("Credit note"), "payment": _l("Payment"),
                  "allocation": _l("Allocation"), "refund": _l("Refund"), "refund_undone": _l("Refund undone"),

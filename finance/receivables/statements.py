@@ -31,7 +31,7 @@ from core import pdf
 from core.errors import InvalidInput, NotFound
 from core.models import Customer, User
 from core.money import ZERO
-from core.permissions import require
+from core.registry import permissions_of
 from finance.models import CreditNote, Invoice, InvoiceState, Payment, PaymentAllocation, Refund
 from finance.queries import BILLED_INVOICE_STATES, BUCKETS, aging_rows
 
@@ -78,7 +78,7 @@ def statement_data(session: Session, actor: User | None, customer_id: int, *, st
                    company: str = pdf.DEFAULT_COMPANY) -> StatementData:
     """The customer's statement from `start` to `end` (both included)."""
     if actor is not None:
-        require(actor, "read", "receivable")
+        permissions_of(session).require(actor, "read", "receivable")
     if start > end:
         raise InvalidInput({"from": ["The period starts after it ends."]}, message="No statement for that period.")
     customer = session.get(Customer, customer_id)

@@ -14,7 +14,6 @@ from crm.orders import services as crm
 from crm.pipeline import services as pipeline
 from crm.quotes import services as quotes
 from crm.tickets import services as tickets
-from crm.timeline import registry
 from crm.timeline.registry import TimelineEntry, TimelineSource, customer_timeline
 from finance.invoicing import credit_notes
 from finance.invoicing import services as invoicing
@@ -73,10 +72,11 @@ def test_the_timeline_holds_every_kind_of_entry_in_the_order_it_happened(db):
     assert by_kind["ticket"].note == "One part arrived scratched"
 
 
-def test_finance_entries_come_through_the_registry(db):
-    assert {"invoice", "payment", "credit_note", "refund", "shipment"} <= set(registry.SOURCES)
-    assert registry.SOURCES["invoice"].fetch.__module__ == "finance.timeline"
-    assert registry.SOURCES["shipment"].fetch.__module__ == "inventory.timeline"
+def test_finance_entries_come_through_the_registry(app, db):
+    sources = app.extensions["registry"].timeline_sources
+    assert {"invoice", "payment", "credit_note", "refund", "shipment"} <= set(sources)
+    assert sources["invoice"].fetch.__module__ == "finance.timeline"
+    assert sources["shipment"].fetch.__module__ == "inventory.timeline"
     rep, books, *_ = worked_customer(db)
 
     only_money = customer_timeline(uow_for(db, rep), books.customer_id, kinds=["invoice", "payment"])
@@ -102,18 +102,19 @@ def test_credit_notes_and_refunds_join_the_timeline_after_the_invoice(db):
                                                                                refund.amount)
 
 
-def test_a_module_adds_a_kind_of_entry_by_registering_a_source(db):
+def test_a_module_adds_a_kind_of_entry_by_registering_a_source(app, db):
     rep, books, *_ = worked_customer(db)
     later = customer_timeline(uow_for(db, rep), books.customer_id).items[0].at
 
     def fetch(session, customer_id, limit, newest_first):
         return [TimelineEntry(kind="call_log", at=later, ref_id=1, title="Phone system call")][:limit]
 
-    registry.register_timeline_source(TimelineSource("call_log", "Calls", fetch, lambda s, c: 1, position=5))
+    sources = app.extensions["registry"].timeline_sources
+    sources.add(TimelineSource("call_log", "Calls", fetch, lambda s, c: 1, position=5))
     try:
         page = customer_timeline(uow_for(db, rep), books.customer_id, newest_first=False)
     finally:
-        del registry.SOURCES["call_log"]
+        del sources["call_log"]
 
     assert page.total == len(STORY) + 1 and page.items[-1].kind == "ticket" and page.items[-2].kind == "call_log"
 
