@@ -7,8 +7,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.web import get_session, get_uow
-from finance.invoicing import credit_note_views as credit_views
 from finance.invoicing import credit_notes
+from finance.invoicing import responses as printed
 from finance.invoicing import services as invoicing
 from finance.invoicing.credit_note_schemas import (
     CreateCreditNoteSchema,
@@ -59,7 +59,7 @@ class CreditNotePdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, credit_note_id):
         """The credit note as a PDF, Chinese and English."""
-        return credit_views.credit_note_pdf_response(credit_notes.get_credit_note(get_uow(), credit_note_id))
+        return printed.credit_note_pdf_response(credit_notes.get_credit_note(get_uow(), credit_note_id))
 
 
 @blp.route("/invoices/<int:invoice_id>/pdf")
@@ -67,7 +67,7 @@ class InvoicePdf(MethodView):
     @blp.response(200, content_type="application/pdf")
     def get(self, invoice_id):
         """The invoice as a PDF, Chinese and English: lines as issued, credit notes, paid and due."""
-        return credit_views.invoice_pdf_response(invoicing.get_invoice(get_uow(), invoice_id))
+        return printed.invoice_pdf_response(invoicing.get_invoice(get_uow(), invoice_id))
 
 
 @blp.route("/customers/<int:customer_id>/refunds")
