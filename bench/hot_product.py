@@ -21,6 +21,7 @@ from core import services as core_services
 from crm.orders import services as crm
 from inventory import services as inventory
 from inventory.models import Reservation, StockBalance
+from inventory.reservations import Holder, lock_balances, reserve_available
 
 TITLE = "Hot product"
 CLIENTS = 16
@@ -28,7 +29,7 @@ DESCRIPTION = ("16 clients (threads, a connection each) reserving one unit at a 
                "so that every reservation queues on the same balance row, in two ways: (a) "
                "`crm.orders.services.confirm_order` of one-line orders for 1 unit of one `buy` product (a customer "
                "per client, the credit check included), the only way the suite reserves stock; (b) inventory's "
-               "locking step alone, as the explosion calls it: `inventory.services.lock_balances` (`SELECT ... "
+               "locking step alone, as the explosion calls it: `inventory.reservations.lock_balances` (`SELECT ... "
                "FOR UPDATE`) + `reserve_available` + commit, in a unit of work of its own. Both are compared "
                "with `pgbench` running `UPDATE ... SET qty = qty - 1 WHERE id = 1 AND qty >= 1` on a one-row "
                "table with 16 clients in the same run. Zero oversell: afterwards the balance's reserved "
@@ -108,9 +109,9 @@ def _reserve_one(suite: Suite, warehouse_id: int, product_id: int):
     uow = suite.uow()
 
     def call() -> Decimal:
-        balances = inventory.lock_balances(uow, warehouse_id, [product_id])
-        got = inventory.reserve_available(uow, balances, product_id=product_id, warehouse_id=warehouse_id,
-                                          qty=Decimal(1), holder=inventory.Holder())
+        balances = lock_balances(uow, warehouse_id, [product_id])
+        got = reserve_available(uow, balances, product_id=product_id, warehouse_id=warehouse_id,
+                                qty=Decimal(1), holder=Holder())
         uow.commit()
         return got
     return call
