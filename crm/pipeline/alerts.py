@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from core.db import utcnow
 from core.models import Role, User
 from core.uow import UnitOfWork
-from crm.leads.services import _managers_of as managers_of
+from crm.people import managers_of
 from crm.pipeline.models import Opportunity, OpportunityState
 from crm.tasks.models import TaskSource
 from crm.tasks.services import create_task
