@@ -30,7 +30,6 @@ DESCRIPTION = (f"`crm.segments.rfm.refresh` as the nightly beat task runs it, ov
                "The data is written untimed with bulk Core inserts. Timed once each: the computation alone "
                "(`rfm.compute`), then the whole refresh in one transaction.")
 DATABASES = ("sqlite", "postgresql")
-D = Decimal
 BATCH = 20_000
 
 
@@ -41,10 +40,10 @@ def _populate(suite: Suite) -> float:
     now = utcnow()
     with one_transaction(uow):
         product = core_services.create_product(uow, {"sku": "RFM-P", "name": "Widget", "kind": "buy",
-                                                     "list_price": D("10"), "tax_rate": D("0.13")}).id
+                                                     "list_price": Decimal("10"), "tax_rate": Decimal("0.13")}).id
         warehouse = inventory.default_warehouse_id(session)
     customers = session.execute(insert(Customer.__table__).returning(Customer.id, sort_by_parameter_order=True), [
-        {"code": f"RFM{n:06d}", "name": f"RFM Customer {n}", "tier": "B", "tags": [], "credit_limit": D(0),
+        {"code": f"RFM{n:06d}", "name": f"RFM Customer {n}", "tier": "B", "tags": [], "credit_limit": Decimal(0),
          "payment_terms_days": 30, "credit_hold": False, "lifecycle_stage": "won", "currency": "CNY",
          "active": True, "created_at": now} for n in range(CUSTOMERS)]).scalars().all()
     session.commit()
@@ -54,21 +53,22 @@ def _populate(suite: Suite) -> float:
             # customers differ in how often and how recently they order; every tenth stopped a year ago
             who = (n * 7907) % CUSTOMERS if n % 3 else n % (CUSTOMERS // 4)
             on = AS_OF - timedelta(days=(n * 7919) % 730 + (365 if who % 10 == 0 else 0))
-            total = D(40 * (n % 50 + 1)) + D("0.52")
+            total = Decimal(40 * (n % 50 + 1)) + Decimal("0.52")
             rows.append({"number": f"RFM{n:07d}", "customer_id": customers[who], "warehouse_id": warehouse,
                          "state": "confirmed", "order_date": on, "requested_date": on, "currency": "CNY",
-                         "untaxed": total, "tax": D(0), "total": total, "invoiced_amount": total,
-                         "credited_amount": D(0), "paid_amount": total if n % 4 else D(0), "created_at": now,
-                         "confirmed_on": on})
+                         "untaxed": total, "tax": Decimal(0), "total": total, "invoiced_amount": total,
+                         "credited_amount": Decimal(0), "paid_amount": total if n % 4 else Decimal(0),
+                         "created_at": now, "confirmed_on": on})
         ids = _insert(session, SalesOrder.__table__, rows, returning=True)
         lines = []
         for order_id, row in zip(ids, rows, strict=True):
-            part = (row["total"] / LINES_PER_ORDER).quantize(D("0.01"))
+            part = (row["total"] / LINES_PER_ORDER).quantize(Decimal("0.01"))
             for position in range(1, LINES_PER_ORDER + 1):
                 amount = part if position < LINES_PER_ORDER else row["total"] - part * (LINES_PER_ORDER - 1)
-                lines.append({"order_id": order_id, "position": position, "product_id": product, "qty": D(1),
-                              "unit_price": amount, "discount": D(0), "tax_rate": D(0), "untaxed": amount,
-                              "tax": D(0), "total": amount, "reserved_qty": D(0), "shipped_qty": D(1)})
+                lines.append({"order_id": order_id, "position": position, "product_id": product, "qty": Decimal(1),
+                              "unit_price": amount, "discount": Decimal(0), "tax_rate": Decimal(0), "untaxed": amount,
+                              "tax": Decimal(0), "total": amount, "reserved_qty": Decimal(0),
+                              "shipped_qty": Decimal(1)})
         _insert(session, SalesOrderLine.__table__, lines)
         session.commit()
     session.close()

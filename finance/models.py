@@ -43,10 +43,8 @@ class InvoiceState(StrEnum):
     CANCELLED = "cancelled"
 
 
-I = InvoiceState  # noqa: E741
-
 #: Posted invoices that still count as receivable (their open amount may be zero only when paid).
-OPEN_INVOICE_STATES = (I.POSTED.value, I.PARTIALLY_PAID.value)
+OPEN_INVOICE_STATES = (InvoiceState.POSTED.value, InvoiceState.PARTIALLY_PAID.value)
 
 
 class Invoice(Audited, Base):
@@ -60,18 +58,19 @@ class Invoice(Audited, Base):
     __table_args__ = (Index("ix_finance_invoice_customer_state", "customer_id", "state"),)
 
     TRANSITIONS: ClassVar[dict[InvoiceState, set[InvoiceState]]] = {
-        I.DRAFT: {I.POSTED, I.CANCELLED},
-        I.POSTED: {I.PARTIALLY_PAID, I.PAID, I.CANCELLED},  # cancelled: by a full credit note
-        I.PARTIALLY_PAID: {I.PAID, I.POSTED},
-        I.PAID: {I.PARTIALLY_PAID, I.POSTED},
-        I.CANCELLED: set(),
+        InvoiceState.DRAFT: {InvoiceState.POSTED, InvoiceState.CANCELLED},
+        # cancelled: by a full credit note
+        InvoiceState.POSTED: {InvoiceState.PARTIALLY_PAID, InvoiceState.PAID, InvoiceState.CANCELLED},
+        InvoiceState.PARTIALLY_PAID: {InvoiceState.PAID, InvoiceState.POSTED},
+        InvoiceState.PAID: {InvoiceState.PARTIALLY_PAID, InvoiceState.POSTED},
+        InvoiceState.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"))
     sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default=I.DRAFT.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=InvoiceState.DRAFT.value, index=True)
     invoice_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date, index=True)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
@@ -110,7 +109,8 @@ class Invoice(Audited, Base):
     def follow_payments(self) -> None:
         """The state after the paid amount changed."""
         paid = self.paid_amount or ZERO
-        self.move_to(I.POSTED if paid <= 0 else I.PAID if paid >= self.total else I.PARTIALLY_PAID)
+        self.move_to(InvoiceState.POSTED if paid <= 0 else InvoiceState.PAID if paid >= self.total
+                     else InvoiceState.PARTIALLY_PAID)
 
 
 class InvoiceLine(Audited, Base):

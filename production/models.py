@@ -74,10 +74,8 @@ class WorkOrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
-W = WorkOrderState
-
 #: Work orders that have not started: cancelling their demand cancels them.
-NOT_STARTED = (W.PLANNED, W.RELEASED)
+NOT_STARTED = (WorkOrderState.PLANNED, WorkOrderState.RELEASED)
 
 
 class WorkOrder(Audited, Base):
@@ -88,11 +86,11 @@ class WorkOrder(Audited, Base):
     __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
 
     TRANSITIONS: ClassVar[dict[WorkOrderState, set[WorkOrderState]]] = {
-        W.PLANNED: {W.RELEASED, W.CANCELLED},
-        W.RELEASED: {W.IN_PROGRESS, W.CANCELLED},
-        W.IN_PROGRESS: {W.DONE},
-        W.DONE: set(),
-        W.CANCELLED: set(),
+        WorkOrderState.PLANNED: {WorkOrderState.RELEASED, WorkOrderState.CANCELLED},
+        WorkOrderState.RELEASED: {WorkOrderState.IN_PROGRESS, WorkOrderState.CANCELLED},
+        WorkOrderState.IN_PROGRESS: {WorkOrderState.DONE},
+        WorkOrderState.DONE: set(),
+        WorkOrderState.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +100,7 @@ class WorkOrder(Audited, Base):
     bom_id: Mapped[int | None] = mapped_column(ForeignKey("production_bom.id"))
     qty: Mapped[Quantity]
     qty_done: Mapped[Quantity] = mapped_column(default=ZERO)
-    state: Mapped[str] = mapped_column(String(20), default=W.PLANNED.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=WorkOrderState.PLANNED.value, index=True)
     due_date: Mapped[date] = mapped_column(Date)
     start_date: Mapped[date] = mapped_column(Date)
     sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"), index=True)
@@ -124,13 +122,13 @@ class WorkOrder(Audited, Base):
         self.state = target.value
 
     def release(self) -> None:
-        self._move(W.RELEASED)
+        self._move(WorkOrderState.RELEASED)
 
     def start(self) -> None:
-        self._move(W.IN_PROGRESS)
+        self._move(WorkOrderState.IN_PROGRESS)
 
     def complete(self) -> None:
-        self._move(W.DONE)
+        self._move(WorkOrderState.DONE)
 
     @property
     def qty_open(self) -> Decimal:
@@ -142,7 +140,7 @@ class WorkOrder(Audited, Base):
         return all(c.shortfall <= 0 for c in self.components)
 
     def cancel(self) -> None:
-        self._move(W.CANCELLED)
+        self._move(WorkOrderState.CANCELLED)
 
     @property
     def started(self) -> bool:

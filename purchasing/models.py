@@ -104,25 +104,23 @@ class PurchaseOrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
-P = PurchaseOrderState
-
-
 class PurchaseOrder(Audited, Base):
     __tablename__ = "purchasing_order"
 
     TRANSITIONS: ClassVar[dict[PurchaseOrderState, set[PurchaseOrderState]]] = {
-        P.DRAFT: {P.CONFIRMED, P.CANCELLED},
-        P.CONFIRMED: {P.PARTIALLY_RECEIVED, P.RECEIVED, P.CANCELLED},
-        P.PARTIALLY_RECEIVED: {P.RECEIVED},
-        P.RECEIVED: set(),
-        P.CANCELLED: set(),
+        PurchaseOrderState.DRAFT: {PurchaseOrderState.CONFIRMED, PurchaseOrderState.CANCELLED},
+        PurchaseOrderState.CONFIRMED: {PurchaseOrderState.PARTIALLY_RECEIVED, PurchaseOrderState.RECEIVED,
+                                       PurchaseOrderState.CANCELLED},
+        PurchaseOrderState.PARTIALLY_RECEIVED: {PurchaseOrderState.RECEIVED},
+        PurchaseOrderState.RECEIVED: set(),
+        PurchaseOrderState.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("core_supplier.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("core_warehouse.id"))
-    state: Mapped[str] = mapped_column(String(20), default=P.DRAFT.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=PurchaseOrderState.DRAFT.value, index=True)
     order_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     total: Mapped[Money] = mapped_column(default=ZERO)
@@ -143,20 +141,20 @@ class PurchaseOrder(Audited, Base):
         self.total = sum((round_money(line.qty * line.unit_price) for line in self.lines), ZERO)
 
     def confirm(self, *, at: datetime) -> None:
-        self._move(P.CONFIRMED)
+        self._move(PurchaseOrderState.CONFIRMED)
         self.confirmed_at = at
 
     def cancel(self, *, at: datetime) -> None:
-        self._move(P.CANCELLED)
+        self._move(PurchaseOrderState.CANCELLED)
         self.cancelled_at = at
 
     def note_received(self) -> None:
         """A receipt was booked against its lines: partially received, or received in full."""
-        if self.state not in (P.CONFIRMED, P.PARTIALLY_RECEIVED):
+        if self.state not in (PurchaseOrderState.CONFIRMED, PurchaseOrderState.PARTIALLY_RECEIVED):
             raise InvalidTransition(f"Purchase order {self.number} is {self.state}; only a confirmed order "
                                     f"can be received.", details={"from": str(self.state), "to": "received"})
         done = all(line.qty_received >= line.qty for line in self.lines)
-        target = P.RECEIVED if done else P.PARTIALLY_RECEIVED
+        target = PurchaseOrderState.RECEIVED if done else PurchaseOrderState.PARTIALLY_RECEIVED
         if target != self.state:
             self._move(target)
 

@@ -49,8 +49,7 @@ class DuplicateKind(StrEnum):
     CUSTOMER = "customer"
 
 
-L = LeadStatus
-OPEN_STATUSES = (L.NEW, L.ASSIGNED, L.POOL, L.NURTURING)
+OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.ASSIGNED, LeadStatus.POOL, LeadStatus.NURTURING)
 
 
 class Lead(Audited, Base):
@@ -59,12 +58,12 @@ class Lead(Audited, Base):
                       Index("ix_crm_lead_address_created", "source_address", "created_at"))
 
     TRANSITIONS: ClassVar[dict[LeadStatus, set[LeadStatus]]] = {
-        L.NEW: {L.ASSIGNED, L.POOL, L.NURTURING, L.DISQUALIFIED},
-        L.ASSIGNED: {L.POOL, L.NURTURING, L.CONVERTED, L.DISQUALIFIED},
-        L.POOL: {L.ASSIGNED, L.DISQUALIFIED},
-        L.NURTURING: {L.ASSIGNED, L.POOL, L.CONVERTED, L.DISQUALIFIED},
-        L.CONVERTED: set(),
-        L.DISQUALIFIED: set(),
+        LeadStatus.NEW: {LeadStatus.ASSIGNED, LeadStatus.POOL, LeadStatus.NURTURING, LeadStatus.DISQUALIFIED},
+        LeadStatus.ASSIGNED: {LeadStatus.POOL, LeadStatus.NURTURING, LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED},
+        LeadStatus.POOL: {LeadStatus.ASSIGNED, LeadStatus.DISQUALIFIED},
+        LeadStatus.NURTURING: {LeadStatus.ASSIGNED, LeadStatus.POOL, LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED},
+        LeadStatus.CONVERTED: set(),
+        LeadStatus.DISQUALIFIED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,7 +98,7 @@ class Lead(Audited, Base):
     score_detail: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     # assignment and follow-up
-    status: Mapped[str] = mapped_column(String(20), default=L.NEW.value, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=LeadStatus.NEW.value, index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     previous_owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     assigned_at: Mapped[datetime | None]
@@ -122,12 +121,12 @@ class Lead(Audited, Base):
         self.status = target.value
 
     def assign(self, owner_id: int, *, at: datetime, due: datetime | None, by: str) -> None:
-        self._move(L.ASSIGNED)
+        self._move(LeadStatus.ASSIGNED)
         self.owner_id, self.assigned_at, self.assigned_by = owner_id, at, by
         self.follow_up_due, self.followed_up_at = due, None
 
     def to_pool(self) -> None:
-        self._move(L.POOL)
+        self._move(LeadStatus.POOL)
         self.previous_owner_id, self.owner_id = self.owner_id, None
         self.follow_up_due = None
 
@@ -136,18 +135,18 @@ class Lead(Audited, Base):
         self.recycled_count = (self.recycled_count or 0) + 1
 
     def to_nurturing(self) -> None:
-        self._move(L.NURTURING)
+        self._move(LeadStatus.NURTURING)
         if self.owner_id is not None:
             self.previous_owner_id = self.owner_id
         self.owner_id, self.follow_up_due = None, None
 
     def convert(self, *, at: datetime, customer_id: int, contact_id: int, opportunity_id: int) -> None:
-        self._move(L.CONVERTED)
+        self._move(LeadStatus.CONVERTED)
         self.customer_id, self.contact_id, self.opportunity_id = customer_id, contact_id, opportunity_id
         self.converted_at, self.follow_up_due = at, None
 
     def disqualify(self) -> None:
-        self._move(L.DISQUALIFIED)
+        self._move(LeadStatus.DISQUALIFIED)
         self.follow_up_due = None
 
     def note_follow_up(self, *, at: datetime) -> None:
@@ -157,7 +156,7 @@ class Lead(Audited, Base):
         self.follow_up_due = None
 
     def is_overdue(self, now: datetime) -> bool:
-        return (self.status == L.ASSIGNED and self.followed_up_at is None and self.follow_up_due is not None
+        return (self.status == LeadStatus.ASSIGNED and self.followed_up_at is None and self.follow_up_due is not None
                 and self.follow_up_due < now)
 
 

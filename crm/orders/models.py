@@ -28,10 +28,8 @@ class OrderState(StrEnum):
     CANCELLED = "cancelled"
 
 
-S = OrderState
-
 #: States in which an order is a commitment that is not finished yet.
-OPEN_STATES = (S.CONFIRMED, S.PARTIALLY_SHIPPED, S.SHIPPED)
+OPEN_STATES = (OrderState.CONFIRMED, OrderState.PARTIALLY_SHIPPED, OrderState.SHIPPED)
 
 
 class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
@@ -39,19 +37,19 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     __table_args__ = (Index("ix_crm_sales_order_customer_state", "customer_id", "state"),)
 
     TRANSITIONS: ClassVar[dict[OrderState, set[OrderState]]] = {
-        S.DRAFT: {S.CONFIRMED, S.CANCELLED},
-        S.CONFIRMED: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED},
-        S.PARTIALLY_SHIPPED: {S.SHIPPED},
-        S.SHIPPED: {S.DONE},
-        S.DONE: set(),
-        S.CANCELLED: set(),
+        OrderState.DRAFT: {OrderState.CONFIRMED, OrderState.CANCELLED},
+        OrderState.CONFIRMED: {OrderState.PARTIALLY_SHIPPED, OrderState.SHIPPED, OrderState.CANCELLED},
+        OrderState.PARTIALLY_SHIPPED: {OrderState.SHIPPED},
+        OrderState.SHIPPED: {OrderState.DONE},
+        OrderState.DONE: set(),
+        OrderState.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("core_warehouse.id"))
-    state: Mapped[str] = mapped_column(String(20), default=S.DRAFT.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=OrderState.DRAFT.value, index=True)
     order_date: Mapped[date] = mapped_column(Date)
     requested_date: Mapped[date] = mapped_column(Date)
     customer_reference: Mapped[str | None] = mapped_column(String(80))
@@ -79,7 +77,7 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     # -- editing (draft only)
     @property
     def editable(self) -> bool:
-        return self.state == S.DRAFT
+        return self.state == OrderState.DRAFT
 
     def ensure_editable(self) -> None:
         if not self.editable:
@@ -107,28 +105,28 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     def confirm(self, *, on: date) -> None:
         if not self.lines:
             raise DomainError(f"Order {self.number} has no lines and cannot be confirmed.", code="empty_order")
-        check_transition("sales order", self.state, S.CONFIRMED, self.TRANSITIONS)
-        self.state, self.confirmed_on = S.CONFIRMED.value, on
+        check_transition("sales order", self.state, OrderState.CONFIRMED, self.TRANSITIONS)
+        self.state, self.confirmed_on = OrderState.CONFIRMED.value, on
         self.record(SalesOrderConfirmed(
             order_id=self.id, customer_id=self.customer_id, warehouse_id=self.warehouse_id,
             need_by=self.requested_date, total=self.total,
             lines=tuple(OrderLineDemand(line.id, line.product_id, line.qty) for line in self.lines)))
 
     def cancel(self, *, at: datetime) -> None:
-        was_confirmed = self.state != S.DRAFT
-        check_transition("sales order", self.state, S.CANCELLED, self.TRANSITIONS)
-        self.state, self.cancelled_at = S.CANCELLED.value, at
+        was_confirmed = self.state != OrderState.DRAFT
+        check_transition("sales order", self.state, OrderState.CANCELLED, self.TRANSITIONS)
+        self.state, self.cancelled_at = OrderState.CANCELLED.value, at
         self.record(SalesOrderCancelled(order_id=self.id, customer_id=self.customer_id,
                                         was_confirmed=was_confirmed))
 
     def note_shipping_progress(self, *, on: date) -> None:
         """Shipping reported the lines' shipped quantities: the order is partially shipped or shipped
         (then it announces `SalesOrderShipped`, dated `on`)."""
-        target = S.SHIPPED if self.shipment_status == "shipped" else S.PARTIALLY_SHIPPED
+        target = OrderState.SHIPPED if self.shipment_status == "shipped" else OrderState.PARTIALLY_SHIPPED
         if target != self.state:
             check_transition("sales order", self.state, target, self.TRANSITIONS)
             self.state = target.value
-            if target == S.SHIPPED:
+            if target == OrderState.SHIPPED:
                 self.record(SalesOrderShipped(order_id=self.id, customer_id=self.customer_id, on=on))
 
     # -- derived progress (never a written state)

@@ -40,8 +40,6 @@ class ActivityKind(StrEnum):
 #: Fields an exit rule may require before a stage is left.
 EXIT_FIELDS = ("amount", "budget", "decision_maker", "expected_close_date", "contact_id")
 
-OS = OpportunityState
-
 
 class Pipeline(Audited, Base):
     __tablename__ = "crm_pipeline"
@@ -71,7 +69,7 @@ class Stage(Audited, Base):
     position: Mapped[int] = mapped_column(Integer)
     probability: Mapped[Rate]
     exit_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
-    outcome: Mapped[str] = mapped_column(String(10), default=OS.OPEN.value)  # open, won or lost
+    outcome: Mapped[str] = mapped_column(String(10), default=OpportunityState.OPEN.value)  # open, won or lost
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # a retired stage keeps its history
 
     pipeline: Mapped[Pipeline] = relationship(back_populates="stages")
@@ -81,9 +79,9 @@ class Opportunity(Audited, Base):
     __tablename__ = "crm_opportunity"
 
     TRANSITIONS: ClassVar[dict[OpportunityState, set[OpportunityState]]] = {
-        OS.OPEN: {OS.WON, OS.LOST},
-        OS.WON: set(),
-        OS.LOST: set(),
+        OpportunityState.OPEN: {OpportunityState.WON, OpportunityState.LOST},
+        OpportunityState.WON: set(),
+        OpportunityState.LOST: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,7 +93,7 @@ class Opportunity(Audited, Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("crm_pipeline.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("crm_stage.id"))
-    state: Mapped[str] = mapped_column(String(10), default=OS.OPEN.value, index=True)
+    state: Mapped[str] = mapped_column(String(10), default=OpportunityState.OPEN.value, index=True)
     amount: Mapped[Money | None]
     budget: Mapped[Money | None]
     decision_maker: Mapped[str | None] = mapped_column(String(200))
@@ -122,7 +120,7 @@ class Opportunity(Audited, Base):
 
     def is_stalled(self, *, now: datetime, hours: int) -> bool:
         """Open, and no activity for `hours` (a stall ends with the next logged activity)."""
-        return self.state == OS.OPEN and self.last_touch_at <= now - timedelta(hours=hours)
+        return self.state == OpportunityState.OPEN and self.last_touch_at <= now - timedelta(hours=hours)
 
     def missing_for_exit(self, stage: Stage) -> list[str]:
         return [name for name in stage.exit_fields if getattr(self, name, None) in (None, "")]
@@ -131,24 +129,26 @@ class Opportunity(Audited, Base):
                 lost_note: str | None = None) -> None:
         """Move to another stage of the same pipeline. Going forward (or to won) needs the exit
         rules of the current stage and of every stage passed over; going to lost needs a reason."""
-        if self.state != OS.OPEN:
+        if self.state != OpportunityState.OPEN:
             raise DomainError(f"Opportunity {self.number} is {self.state}; it cannot change stage.",
                               code="opportunity_closed")
         if target.pipeline_id != self.pipeline_id:
             raise InvalidInput({"stage_id": ["This stage belongs to another pipeline."]})
         if target.id == self.stage_id:
             return
-        if target.outcome == OS.LOST:
+        if target.outcome == OpportunityState.LOST:
             if lost_reason not in {r.value for r in LostReason}:
                 raise InvalidInput({"lost_reason": [
                     f"Give a lost reason: one of {', '.join(r.value for r in LostReason)}."]})
-            check_transition("opportunity", self.state, OS.LOST, self.TRANSITIONS)
-            self.state, self.lost_reason, self.lost_note, self.closed_at = OS.LOST.value, lost_reason, lost_note, at
+            check_transition("opportunity", self.state, OpportunityState.LOST, self.TRANSITIONS)
+            self.state, self.lost_reason, self.lost_note = OpportunityState.LOST.value, lost_reason, lost_note
+            self.closed_at = at
             self.stage_id, self.stage = target.id, target
             return
         current = self.stage
         if target.position > current.position:
-            passed = [s for s in stages if current.position <= s.position < target.position and s.outcome == OS.OPEN]
+            passed = [s for s in stages if current.position <= s.position < target.position
+                      and s.outcome == OpportunityState.OPEN]
             missing: dict[str, list[str]] = {}
             for stage in passed:
                 for name in self.missing_for_exit(stage):
@@ -156,9 +156,9 @@ class Opportunity(Audited, Base):
             if missing:
                 raise DomainError(f"Opportunity {self.number} cannot leave the stage {current.name}: "
                                   f"fill in {', '.join(missing)} first.", code="exit_rule", fields=missing)
-        if target.outcome == OS.WON:
-            check_transition("opportunity", self.state, OS.WON, self.TRANSITIONS)
-            self.state, self.closed_at = OS.WON.value, at
+        if target.outcome == OpportunityState.WON:
+            check_transition("opportunity", self.state, OpportunityState.WON, self.TRANSITIONS)
+            self.state, self.closed_at = OpportunityState.WON.value, at
         self.stage_id, self.stage = target.id, target
 
 

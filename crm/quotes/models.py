@@ -26,20 +26,17 @@ class QuoteState(StrEnum):
     SUPERSEDED = "superseded"
 
 
-Q = QuoteState
-
-
 class Quote(DocumentTotals, Audited, Base):
     __tablename__ = "crm_quote"
     __table_args__ = (UniqueConstraint("number", "version"),)
 
     TRANSITIONS: ClassVar[dict[QuoteState, set[QuoteState]]] = {
-        Q.DRAFT: {Q.PENDING_APPROVAL, Q.APPROVED, Q.SUPERSEDED},
-        Q.PENDING_APPROVAL: {Q.APPROVED, Q.DRAFT, Q.SUPERSEDED},
-        Q.APPROVED: {Q.ACCEPTED, Q.REJECTED, Q.SUPERSEDED},
-        Q.ACCEPTED: set(),
-        Q.REJECTED: {Q.SUPERSEDED},
-        Q.SUPERSEDED: set(),
+        QuoteState.DRAFT: {QuoteState.PENDING_APPROVAL, QuoteState.APPROVED, QuoteState.SUPERSEDED},
+        QuoteState.PENDING_APPROVAL: {QuoteState.APPROVED, QuoteState.DRAFT, QuoteState.SUPERSEDED},
+        QuoteState.APPROVED: {QuoteState.ACCEPTED, QuoteState.REJECTED, QuoteState.SUPERSEDED},
+        QuoteState.ACCEPTED: set(),
+        QuoteState.REJECTED: {QuoteState.SUPERSEDED},
+        QuoteState.SUPERSEDED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +44,7 @@ class Quote(DocumentTotals, Audited, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default=Q.DRAFT.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=QuoteState.DRAFT.value, index=True)
     valid_until: Mapped[date | None] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     note: Mapped[str | None] = mapped_column(Text)
@@ -73,7 +70,7 @@ class Quote(DocumentTotals, Audited, Base):
         return max((line.discount or ZERO for line in self.lines), default=ZERO)
 
     def ensure_draft(self) -> None:
-        if self.state != Q.DRAFT:
+        if self.state != QuoteState.DRAFT:
             raise DomainError(f"Quote {self.label} is {self.state}; only a draft can be changed.", code="not_editable")
 
     def set_lines(self, lines: list[tuple[Product, Decimal, Decimal | None, Decimal]]) -> None:
@@ -91,36 +88,36 @@ class Quote(DocumentTotals, Audited, Base):
     def submit(self, *, threshold: Decimal) -> None:
         if not self.lines:
             raise DomainError(f"Quote {self.label} has no lines.", code="empty_quote")
-        target = Q.PENDING_APPROVAL if self.max_discount > threshold else Q.APPROVED
+        target = QuoteState.PENDING_APPROVAL if self.max_discount > threshold else QuoteState.APPROVED
         check_transition("quote", self.state, target, self.TRANSITIONS)
         self.state = target.value
 
     def approve(self, *, by: int, at: datetime) -> None:
-        check_transition("quote", self.state, Q.APPROVED, self.TRANSITIONS)
-        self.state, self.approved_by_id, self.approved_at = Q.APPROVED.value, by, at
+        check_transition("quote", self.state, QuoteState.APPROVED, self.TRANSITIONS)
+        self.state, self.approved_by_id, self.approved_at = QuoteState.APPROVED.value, by, at
 
     def send_back(self) -> None:
-        if self.state != Q.PENDING_APPROVAL:
-            check_transition("quote", self.state, Q.DRAFT, {})
-        self.state = Q.DRAFT.value
+        if self.state != QuoteState.PENDING_APPROVAL:
+            check_transition("quote", self.state, QuoteState.DRAFT, {})
+        self.state = QuoteState.DRAFT.value
 
     def accept(self, *, sales_order_id: int) -> None:
         self.ensure_acceptable()
-        self.state, self.sales_order_id = Q.ACCEPTED.value, sales_order_id
+        self.state, self.sales_order_id = QuoteState.ACCEPTED.value, sales_order_id
 
     def ensure_acceptable(self) -> None:
-        if self.state == Q.PENDING_APPROVAL:
+        if self.state == QuoteState.PENDING_APPROVAL:
             raise DomainError(f"Quote {self.label} gives a discount of {self.max_discount:%} and waits for a "
                               "sales manager's approval; it cannot be accepted yet.", code="approval_required")
-        check_transition("quote", self.state, Q.ACCEPTED, self.TRANSITIONS)
+        check_transition("quote", self.state, QuoteState.ACCEPTED, self.TRANSITIONS)
 
     def reject(self) -> None:
-        check_transition("quote", self.state, Q.REJECTED, self.TRANSITIONS)
-        self.state = Q.REJECTED.value
+        check_transition("quote", self.state, QuoteState.REJECTED, self.TRANSITIONS)
+        self.state = QuoteState.REJECTED.value
 
     def supersede(self) -> None:
-        check_transition("quote", self.state, Q.SUPERSEDED, self.TRANSITIONS)
-        self.state = Q.SUPERSEDED.value
+        check_transition("quote", self.state, QuoteState.SUPERSEDED, self.TRANSITIONS)
+        self.state = QuoteState.SUPERSEDED.value
 
 
 class QuoteLine(LineTotals, Audited, Base):

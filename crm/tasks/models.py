@@ -33,18 +33,15 @@ class TaskSource(StrEnum):
     TICKET = "ticket"
 
 
-S = TaskState
-
-
 class Task(Audited, Base):
     __tablename__ = "crm_task"
     __table_args__ = (Index("ix_crm_task_owner_state_due", "owner_id", "state", "due_at"),
                       Index("ix_crm_task_state_reminded", "state", "reminded_at"))
 
     TRANSITIONS: ClassVar[dict[TaskState, set[TaskState]]] = {
-        S.OPEN: {S.DONE, S.CANCELLED},
-        S.DONE: set(),
-        S.CANCELLED: set(),
+        TaskState.OPEN: {TaskState.DONE, TaskState.CANCELLED},
+        TaskState.DONE: set(),
+        TaskState.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +55,7 @@ class Task(Audited, Base):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
     # the activity whose next step this task is (one task per activity)
     activity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_activity.id"), unique=True)
-    state: Mapped[str] = mapped_column(String(10), default=S.OPEN.value)
+    state: Mapped[str] = mapped_column(String(10), default=TaskState.OPEN.value)
     source: Mapped[str] = mapped_column(String(30), default=TaskSource.MANUAL.value)
     # when the reminder went out; cleared by a reschedule, so the new time reminds again
     reminded_at: Mapped[datetime | None]
@@ -78,24 +75,24 @@ class Task(Audited, Base):
         return self.remind_at or self.due_at
 
     def is_overdue(self, now: datetime) -> bool:
-        return self.state == S.OPEN and self.due_at < now
+        return self.state == TaskState.OPEN and self.due_at < now
 
     def _move(self, target: TaskState) -> None:
-        check_transition("task", S(self.state), target, self.TRANSITIONS)
+        check_transition("task", TaskState(self.state), target, self.TRANSITIONS)
         self.state = target.value
 
     def complete(self, *, at: datetime) -> None:
-        self._move(S.DONE)
+        self._move(TaskState.DONE)
         self.completed_at = at
 
     def cancel(self, *, at: datetime) -> None:
-        self._move(S.CANCELLED)
+        self._move(TaskState.CANCELLED)
         self.cancelled_at = at
 
     def reschedule(self, due_at: datetime, remind_at: datetime | None) -> None:
         """A new due time (and reminder) for an open task; the reminder goes out again at the new time."""
-        if self.state != S.OPEN:
-            check_transition("task", S(self.state), S.OPEN, self.TRANSITIONS)
+        if self.state != TaskState.OPEN:
+            check_transition("task", TaskState(self.state), TaskState.OPEN, self.TRANSITIONS)
         self.due_at, self.remind_at, self.reminded_at = due_at, remind_at, None
 
     def mark_reminded(self, *, at: datetime) -> None:

@@ -29,20 +29,17 @@ class TicketPriority(StrEnum):
     URGENT = "urgent"
 
 
-T = TicketStatus
-P = TicketPriority
-
 #: How long after it is raised (or after its priority changes, counted from when it was raised) a
 #: ticket must be resolved. Calendar time, not working hours: customers wait on weekends too.
 SLA: dict[TicketPriority, timedelta] = {
-    P.URGENT: timedelta(hours=4),
-    P.HIGH: timedelta(days=1),
-    P.NORMAL: timedelta(days=3),
-    P.LOW: timedelta(days=5),
+    TicketPriority.URGENT: timedelta(hours=4),
+    TicketPriority.HIGH: timedelta(days=1),
+    TicketPriority.NORMAL: timedelta(days=3),
+    TicketPriority.LOW: timedelta(days=5),
 }
 
 #: States in which the SLA clock runs.
-ACTIVE_STATES = (T.OPEN, T.IN_PROGRESS)
+ACTIVE_STATES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 
 
 def sla_due(priority: TicketPriority | str, raised_at: datetime) -> datetime:
@@ -53,11 +50,11 @@ class Ticket(Audited, Base):
     __tablename__ = "crm_ticket"
 
     TRANSITIONS: ClassVar[dict[TicketStatus, set[TicketStatus]]] = {
-        T.OPEN: {T.IN_PROGRESS, T.CANCELLED},
-        T.IN_PROGRESS: {T.RESOLVED, T.CANCELLED},
-        T.RESOLVED: {T.CLOSED, T.IN_PROGRESS},
-        T.CLOSED: set(),
-        T.CANCELLED: set(),
+        TicketStatus.OPEN: {TicketStatus.IN_PROGRESS, TicketStatus.CANCELLED},
+        TicketStatus.IN_PROGRESS: {TicketStatus.RESOLVED, TicketStatus.CANCELLED},
+        TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.IN_PROGRESS},
+        TicketStatus.CLOSED: set(),
+        TicketStatus.CANCELLED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,8 +64,8 @@ class Ticket(Audited, Base):
     product_id: Mapped[int | None] = mapped_column(ForeignKey("core_product.id"))
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    priority: Mapped[str] = mapped_column(String(10), default=P.NORMAL.value)
-    status: Mapped[str] = mapped_column(String(20), default=T.OPEN.value, index=True)
+    priority: Mapped[str] = mapped_column(String(10), default=TicketPriority.NORMAL.value)
+    status: Mapped[str] = mapped_column(String(20), default=TicketStatus.OPEN.value, index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
     due_at: Mapped[Timestamp]
     resolution: Mapped[str | None] = mapped_column(Text)
@@ -91,35 +88,35 @@ class Ticket(Audited, Base):
         self.due_at = sla_due(self.priority, self.created_at)
 
     def _move(self, target: TicketStatus) -> None:
-        check_transition("ticket", T(self.status), target, self.TRANSITIONS)
+        check_transition("ticket", TicketStatus(self.status), target, self.TRANSITIONS)
         self.status = target.value
 
     def start(self) -> None:
-        self._move(T.IN_PROGRESS)
+        self._move(TicketStatus.IN_PROGRESS)
 
     def resolve(self, resolution: str | None, *, at: datetime) -> None:
         if not (resolution or "").strip():
             raise InvalidInput({"resolution": ["Say how the ticket was resolved."]})
-        self._move(T.RESOLVED)
+        self._move(TicketStatus.RESOLVED)
         self.resolution, self.resolved_at = resolution.strip(), at
 
     def close(self, *, at: datetime) -> None:
-        self._move(T.CLOSED)
+        self._move(TicketStatus.CLOSED)
         self.closed_at = at
 
     def cancel(self) -> None:
-        self._move(T.CANCELLED)
+        self._move(TicketStatus.CANCELLED)
 
     def reopen(self) -> None:
         """Back to work on a resolved ticket; the resolution is kept until it is resolved again."""
-        if self.status != T.RESOLVED:
-            check_transition("ticket", T(self.status), T.IN_PROGRESS, {})
-        self._move(T.IN_PROGRESS)
+        if self.status != TicketStatus.RESOLVED:
+            check_transition("ticket", TicketStatus(self.status), TicketStatus.IN_PROGRESS, {})
+        self._move(TicketStatus.IN_PROGRESS)
         self.resolved_at = None
         self.satisfaction = None
 
     def rate(self, score: int) -> None:
-        if self.status not in (T.RESOLVED, T.CLOSED):
+        if self.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
             raise DomainError(f"Ticket {self.number} is {self.status}; the customer rates a resolved or closed "
                               "ticket.", code="not_resolved")
         if not 1 <= score <= 5:

@@ -72,9 +72,6 @@ class LineState(StrEnum):
     IGNORED = "ignored"
 
 
-L = LineState
-
-
 class StatementLine(Audited, Base):
     """One movement on a statement: `amount` is signed (money in is positive). `fingerprint` is the
     bank's own line id when the export has one, else a hash of account, date, amount, reference and
@@ -88,11 +85,11 @@ class StatementLine(Audited, Base):
                       Index("ix_finance_statement_line_statement_state", "statement_id", "state"))
 
     TRANSITIONS: ClassVar[dict[LineState, set[LineState]]] = {
-        L.UNMATCHED: {L.RECONCILED, L.IGNORED},
-        L.SUGGESTED: {L.RECONCILED, L.IGNORED},
-        L.MATCHED: {L.RECONCILED, L.IGNORED},
-        L.IGNORED: set(),
-        L.RECONCILED: set(),
+        LineState.UNMATCHED: {LineState.RECONCILED, LineState.IGNORED},
+        LineState.SUGGESTED: {LineState.RECONCILED, LineState.IGNORED},
+        LineState.MATCHED: {LineState.RECONCILED, LineState.IGNORED},
+        LineState.IGNORED: set(),
+        LineState.RECONCILED: set(),
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +102,7 @@ class StatementLine(Audited, Base):
     counterparty: Mapped[str] = mapped_column(String(200), default="")
     bank_line_id: Mapped[str | None] = mapped_column(String(80))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(20), default=L.UNMATCHED.value)
+    state: Mapped[str] = mapped_column(String(20), default=LineState.UNMATCHED.value)
     rule: Mapped[str | None] = mapped_column(String(30))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("core_customer.id"))
     invoice_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
@@ -122,23 +119,23 @@ class StatementLine(Audited, Base):
 
     @property
     def open(self) -> bool:
-        return self.state not in (L.RECONCILED, L.IGNORED)
+        return self.state not in (LineState.RECONCILED, LineState.IGNORED)
 
     def reconcile(self, *, payment_id: int, by: int | None, at: datetime) -> None:
-        check_transition("statement line", self.state, L.RECONCILED, self.TRANSITIONS)
-        self.state, self.payment_id = L.RECONCILED.value, payment_id
+        check_transition("statement line", self.state, LineState.RECONCILED, self.TRANSITIONS)
+        self.state, self.payment_id = LineState.RECONCILED.value, payment_id
         self.reconciled_by_id, self.reconciled_at = by, at
 
     def ignore(self, *, reason: str, by: int | None, at: datetime) -> None:
-        check_transition("statement line", self.state, L.IGNORED, self.TRANSITIONS)
-        self.state, self.note = L.IGNORED.value, reason
+        check_transition("statement line", self.state, LineState.IGNORED, self.TRANSITIONS)
+        self.state, self.note = LineState.IGNORED.value, reason
         self.reconciled_by_id, self.reconciled_at = by, at
 
     def rematch(self, *, state: str, rule: str | None, customer_id: int | None, invoice_ids: list[int],
                 payment_id: int | None) -> bool:
         """The outcome of matching the line again (only an `unmatched` or `suggested` line is matched
         again); False when nothing changes."""
-        if self.state not in (L.UNMATCHED, L.SUGGESTED):
+        if self.state not in (LineState.UNMATCHED, LineState.SUGGESTED):
             raise ValueError(f"A {self.state} statement line is not matched again.")
         new = (state, rule, customer_id, list(invoice_ids), payment_id)
         if (self.state, self.rule, self.customer_id, list(self.invoice_ids or []), self.payment_id) == new:
