@@ -30,6 +30,17 @@ def test_what_each_module_contributes_to_the_others_is_the_reviewed_one(app):
     assert app.extensions["registry"].snapshot() == json.loads(REGISTRY.read_text())
 
 
+def test_each_app_gets_a_registry_of_its_own(app):
+    """Modules fill the registry in `init_app`, never at import: a second app built in the same process
+    gets the same contributions, in a registry of its own."""
+    from core.app import create_app
+    from core.config import Settings
+
+    twin = create_app(Settings.from_env({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x"}))
+    assert twin.extensions["registry"] is not app.extensions["registry"]
+    assert twin.extensions["registry"].snapshot() == app.extensions["registry"].snapshot()
+
+
 def test_no_float_reaches_money_columns():
     offenders = []
     for path in ROOT.glob("*/**/*.py"):
