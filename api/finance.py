@@ -26,6 +26,7 @@ from finance.schemas import (
     CreateInvoiceSchema,
     CreatePaymentSchema,
     CreditApprovalSchema,
+    CreditHoldCheckSchema,
     CreditStatusSchema,
     CustomerSummarySchema,
     InstallmentSchema,
@@ -62,6 +63,18 @@ class LiftCreditHold(MethodView):
         holds.lift_credit_hold(uow, customer_id, reason=data["reason"],
                                days=current_app.config["SETTINGS"].credit_hold_overdue_days)
         return services.customer_credit(uow, customer_id)
+
+
+@blp.route("/credit-holds/check")
+class CheckCreditHolds(MethodView):
+    @blp.response(200, CreditHoldCheckSchema)
+    def post(self):
+        """Run the daily overdue check now (finance, e.g. at month end): customers with an invoice overdue
+        more than `CREDIT_HOLD_OVERDUE_DAYS` go on credit hold, their owner and finance are notified. Running
+        it again holds nobody twice."""
+        held = holds.hold_overdue_customers(get_uow(), today=clock.today(),
+                                            days=current_app.config["SETTINGS"].credit_hold_overdue_days)
+        return {"held": [{"customer_id": h.customer_id, "invoice_numbers": list(h.invoice_numbers)} for h in held]}
 
 
 @blp.route("/sales-orders/<int:order_id>/credit-approval")

@@ -1,7 +1,14 @@
 """Celery bound to the Flask app: tasks run inside an app context.
 
 With `REDIS_URL` set, Redis is broker and result backend; without it, tasks
-run eagerly in-process (the embedded default)."""
+run eagerly in-process (the embedded default).
+
+Queueing a task (`.delay()`) gives up quickly when the broker cannot be reached
+(a short connect timeout, one publish retry) instead of holding a web answer for
+seconds: the hand-off to the outbox relay after commit is best effort
+(`core.web.relay_outbox_later`), and the beat entry `relay-outbox-sweep` runs
+`core.relay_outbox` every 30 seconds to deliver whatever was not handed off.
+A worker still reconnects to a broker that went away, retrying as before."""
 
 from __future__ import annotations
 
@@ -27,6 +34,10 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
         task_ignore_result=True,
         task_acks_late=True,
         broker_connection_retry_on_startup=True,
+        broker_connection_timeout=2,
+        broker_transport_options={"socket_connect_timeout": 2},
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.2},
         timezone="UTC",
         task_default_queue=settings.celery_queue,
         beat_schedule={
