@@ -1,25 +1,31 @@
 """The REST API under /api/v1 (flask-smorest), one blueprint per domain.
 
 This package maps domain errors to HTTP in one place, authenticates bearer
-tokens, and offers pagination and `Idempotency-Key` to the resources."""
+tokens, and offers pagination and `Idempotency-Key` to the resources. A
+database that cannot be reached is 503 with `Retry-After` (web and API alike),
+never an unexpected 500."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from functools import wraps
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_smorest import Api as BaseApi
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from core.auth import user_for_token
 from core.errors import DomainError
 from core.models import IdempotencyRecord
 from core.schemas import DecimalText
-from core.web import get_session, request_act
+from core.views import database_unavailable_page
+from core.web import DATABASE_RETRY_AFTER, database_unreachable, get_session, request_act
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 PUBLIC_ENDPOINTS = {"auth.Token", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
@@ -72,6 +78,19 @@ def handle_integrity_error(exc: IntegrityError):
     if not request.path.startswith(PREFIX):
         return render_template("core/error.html", code=409, message=message), 409
     return jsonify(error_body("conflict", message)), 409
+
+
+def handle_database_unavailable(exc: DBAPIError):
+    """A database that cannot be reached (connection refused or lost) is 503 with `Retry-After`, in the
+    error shape for the API and on a plain translated page for the web: the client may simply try
+    again. Any other database error is re-raised and stays the unexpected 500 it was."""
+    if not database_unreachable(exc):
+        raise exc
+    log.error("Database unavailable on %s %s: %s", request.method, request.path, str(exc).splitlines()[0])
+    if not request.path.startswith(PREFIX):
+        return database_unavailable_page()
+    body = error_body("database_unavailable", "The database cannot be reached right now; try again in a moment.")
+    return jsonify(body), 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
 def authenticate_request():
@@ -202,6 +221,7 @@ def init_app(app: Flask, csrf) -> Api:
     app.before_request(authenticate_request)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DBAPIError, handle_database_unavailable)
     for module in (auth, master, audit, sales, inventory, production, purchasing, finance, bank, leads, opportunities,
                    quotes, tickets, customers_admin, contacts, segments, credit_notes):
         csrf.exempt(module.blp)
