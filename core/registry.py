@@ -117,7 +117,11 @@ class Registry:
       stock locks that work orders hold;
     - `demand_sources`: functions (session, product id, warehouse id) -> waiting demand that
       inventory's allocation serves besides sales order lines (`inventory.allocation`);
-    - `timeline_sources`: `TimelineSource`s of the customer 360 timeline, by kind (`crm.timeline`).
+    - `timeline_sources`: `TimelineSource`s of the customer 360 timeline, by kind (`crm.timeline`);
+    - `activity_targets`: records of a module above the pipeline that activities are logged on, by the
+      field naming them (`crm.pipeline.services.ActivityTarget`: the lead, from `crm.leads`);
+    - `team_lists`: what modules above the pipeline add to the sales manager's team view
+      (`crm.pipeline.queries.TeamLists`: the leads' open leads, missed deadlines and pool claims).
 
     `create_app` runs each module's `init_app` inside `contributions_of(module)`, so that the snapshot
     files every entry under the module that added it.
@@ -134,6 +138,8 @@ class Registry:
         self.work_order_links: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
         self.demand_sources: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
         self.timeline_sources: Contributions[Any] = Contributions(attrgetter("kind"), self.contributor)
+        self.activity_targets: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
+        self.team_lists: Contributions[Any] = Contributions(_itself, self.contributor)
 
     # -- who contributes
     def contributor(self) -> str:
@@ -168,7 +174,7 @@ class Registry:
         for module, rows in self.permissions.by_module().items():
             found.setdefault(module, {})["permissions"] = rows
         for name in ("nav", "detail_panels", "home_alerts", "order_flags", "work_order_links", "demand_sources",
-                     "timeline_sources"):
+                     "timeline_sources", "activity_targets", "team_lists"):
             hook: Contributions[Any] = getattr(self, name)
             for module, entries in hook.by_module().items():
                 found.setdefault(module, {})[name] = entries

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,6 +13,7 @@ from core.queries import Page, paginate, search
 from core.registry import permissions_of
 from crm.leads.models import Lead, LeadStatus
 from crm.pipeline.models import Opportunity
+from crm.pipeline.queries import FollowUp, RepLists
 
 
 def leads(session: Session, actor: User, *, status: str | None = None, grade: str | None = None,
@@ -59,3 +63,28 @@ def quotes_of(session: Session, actor: User, opportunity_id: int) -> list:
         return []
     stmt = permissions_of(session).scoped(actor, "quote", select(Quote).where(Quote.opportunity_id == opportunity_id))
     return list(session.scalars(stmt.order_by(Quote.number, Quote.version.desc())))
+
+
+# --------------------------------------------------------------------------- the pipeline's team view
+
+
+def team_leads(session: Session, lists: Mapping[int, RepLists], rep_ids: list[int], *, now: datetime,
+               since: datetime) -> None:
+    """The leads' part of the sales manager's team view (`crm.pipeline.queries.TeamLists`): each rep's
+    open leads by grade and deadline, the first-contact deadlines among them missed by `now`, and the
+    leads the rep claimed from the pool since `since`."""
+    leads = list(session.scalars(select(Lead).where(Lead.owner_id.in_(rep_ids), Lead.status == LeadStatus.ASSIGNED)
+                                 .order_by(Lead.grade, Lead.follow_up_due, Lead.id)).unique())
+    for lead in leads:
+        lists[lead.owner_id].leads.append(lead)
+        if lead.followed_up_at is None and lead.follow_up_due is not None and lead.follow_up_due < now:
+            lists[lead.owner_id].overdue.append(FollowUp("deadline", lead, lead.follow_up_due))
+    claims = session.scalars(select(Lead).where(Lead.owner_id.in_(rep_ids), Lead.assigned_by == "claim",
+                                                Lead.assigned_at >= since).order_by(Lead.assigned_at)).unique()
+    for lead in claims:
+        lists[lead.owner_id].claims.append(lead)
+
+
+def lead_numbers(session: Session, ids: set[int]) -> dict[int, str]:
+    """The numbers of these leads, by id (the team view names the leads late tasks are about)."""
+    return {ident: number for ident, number in session.execute(select(Lead.id, Lead.number).where(Lead.id.in_(ids)))}

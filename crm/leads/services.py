@@ -411,6 +411,11 @@ def recycle_overdue_leads(uow: UnitOfWork, *, now: datetime | None = None) -> li
     return recycled
 
 
-def note_follow_up(uow: UnitOfWork, lead: Lead, *, at: datetime) -> None:
-    """Called by the activity service inside its transaction: the owner worked the lead. No commit."""
+def work_lead(uow: UnitOfWork, lead_id: int, at: datetime) -> Lead:
+    """An activity is being logged on the lead (the pipeline's activity service calls this through the
+    registry, inside its transaction): the lead is locked, the caller must be allowed to change it, and
+    its owner worked it at `at`, which meets the follow-up deadline. No commit."""
+    lead = get_lead(uow, lead_id, for_update=True)
+    uow.authorize("update", "lead", lead)
     lead.note_follow_up(at=at)
+    return lead

@@ -63,3 +63,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.public_bp)
     registry.add_nav("crm_leads_web.desk", _l("My desk"), ("read", "lead"))
     registry.add_nav("crm_leads_web.pool", _l("Lead pool"), ("read", "lead"))
+
+    # what the pipeline (below the leads: a lead converts into an opportunity) needs of a lead: activities
+    # logged on it (its follow-up) and its lists in the sales manager's team view
+    from crm.leads import queries, services
+    from crm.pipeline.queries import TeamLists
+    from crm.pipeline.services import ActivityTarget
+
+    registry.activity_targets.add(ActivityTarget("lead_id", read=services.get_lead, work=services.work_lead))
+    registry.team_lists.add(TeamLists(fill=queries.team_leads, numbers=queries.lead_numbers))

@@ -4,9 +4,11 @@ manager's team view, always in the caller's data scope."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -15,8 +17,7 @@ from core.formatting import CHINA
 from core.models import Role, User
 from core.money import ZERO, round_money
 from core.permissions import SALES
-from core.registry import permissions_of
-from crm.leads.models import Lead, LeadStatus
+from core.registry import permissions_of, registry_of
 from crm.pipeline.models import Activity, Opportunity, OpportunityState, Pipeline, Stage
 from crm.tasks.models import Task, TaskState
 
@@ -112,16 +113,16 @@ class FollowUp:
     time (an activity's next step becomes such a task)."""
 
     kind: str                 # "deadline" or "task"
-    record: Lead | Task
+    record: Any               # the lead (a deadline) or the Task
     due: datetime
     about: tuple[str, int, str] | None = None  # ("lead" or "opportunity", id, number) a task is about
 
 
 @dataclass
 class RepLists:
-    leads: list[Lead] = field(default_factory=list)
+    leads: list[Any] = field(default_factory=list)      # open leads, filled by the leads (`TeamLists`)
     overdue: list[FollowUp] = field(default_factory=list)
-    claims: list[Lead] = field(default_factory=list)
+    claims: list[Any] = field(default_factory=list)     # pool claims of the week, likewise
     opportunities: list[Card] = field(default_factory=list)
     stalled: list[Card] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
@@ -141,33 +142,45 @@ class RepLists:
         return sum((c.weighted for c in self.opportunities), ZERO)
 
 
+@dataclass(frozen=True)
+class TeamLists:
+    """What a module above the pipeline adds to the team view: the leads. A lead converts into an
+    opportunity, so `crm.leads` imports the pipeline and not the other way round; its `init_app` adds
+    this to the app's registry (`team_lists`).
+
+    `fill(session, lists, rep_ids, now=, since=)` adds to each rep's `RepLists` (a defaultdict by rep
+    id) the open leads, their first-contact deadlines missed by `now` as `FollowUp("deadline", ...)`
+    entries, and the pool claims since `since`; it runs before the late tasks are listed.
+    `numbers(session, ids)` gives the numbers of the leads that late tasks are about."""
+
+    fill: Callable[..., None]
+    numbers: Callable[[Session, set[int]], dict[int, str]]
+
+    def describe(self) -> str:
+        return f"{self.fill.__module__}.{self.fill.__qualname__}, {self.numbers.__module__}.{self.numbers.__qualname__}"
+
+
 def rep_lists(session: Session, reps: list[User], *, now: datetime, stalled_hours: int) -> dict[int, RepLists]:
     """Everything the team view counts, per rep: open leads, late follow-ups, pool claims this
     week, open opportunities, the stalled ones among them, and activities logged this week."""
     ids = [rep.id for rep in reps]
     lists: dict[int, RepLists] = defaultdict(RepLists)
     since = week_start(now)
-    leads = list(session.scalars(select(Lead).where(Lead.owner_id.in_(ids), Lead.status == LeadStatus.ASSIGNED)
-                                 .order_by(Lead.grade, Lead.follow_up_due, Lead.id)).unique())
-    for lead in leads:
-        lists[lead.owner_id].leads.append(lead)
-        if lead.followed_up_at is None and lead.follow_up_due is not None and lead.follow_up_due < now:
-            lists[lead.owner_id].overdue.append(FollowUp("deadline", lead, lead.follow_up_due))
+    contributions = list(registry_of(session).team_lists.values())
+    for contribution in contributions:
+        contribution.fill(session, lists, ids, now=now, since=since)
     tasks = session.scalars(select(Task).where(Task.owner_id.in_(ids), Task.state == TaskState.OPEN.value,
                                                Task.due_at < now).order_by(Task.due_at, Task.id)).unique()
     tasks = list(tasks)
     numbers = {("opportunity", i): n for i, n in session.execute(select(Opportunity.id, Opportunity.number).where(
         Opportunity.id.in_({t.opportunity_id for t in tasks if t.opportunity_id})))}
-    numbers.update({("lead", i): n for i, n in session.execute(select(Lead.id, Lead.number).where(
-        Lead.id.in_({t.lead_id for t in tasks if t.lead_id})))})
+    lead_ids = {t.lead_id for t in tasks if t.lead_id}
+    for contribution in contributions:
+        numbers.update({("lead", i): n for i, n in contribution.numbers(session, lead_ids).items()})
     for task in tasks:
         kind, ref = ("opportunity", task.opportunity_id) if task.opportunity_id else ("lead", task.lead_id)
         about = (kind, ref, numbers[(kind, ref)]) if (kind, ref) in numbers else None
         lists[task.owner_id].overdue.append(FollowUp("task", task, task.due_at, about))
-    claims = session.scalars(select(Lead).where(Lead.owner_id.in_(ids), Lead.assigned_by == "claim",
-                                                Lead.assigned_at >= since).order_by(Lead.assigned_at)).unique()
-    for lead in claims:
-        lists[lead.owner_id].claims.append(lead)
     opportunities = list(session.scalars(select(Opportunity).where(
         Opportunity.owner_id.in_(ids), Opportunity.state == OpportunityState.OPEN.value)
         .order_by(Opportunity.id)).unique())

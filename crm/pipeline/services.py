@@ -6,6 +6,8 @@ maker are known before an opportunity leaves needs analysis for the quote stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,8 +21,6 @@ from core.models import Contact, Customer
 from core.numbering import next_number
 from core.queries import Page, paginate
 from core.uow import UnitOfWork
-from crm.leads.models import Lead
-from crm.leads.services import get_lead, note_follow_up
 from crm.pipeline.models import Activity, Opportunity, Pipeline, Stage
 from crm.pipeline.schemas import LogActivitySchema
 from crm.tasks.services import follow_up_activity
@@ -38,6 +38,26 @@ DEFAULT_STAGES = (
 )
 DEFAULT_STAGE_NAMES = {code: name for code, name, *_ in DEFAULT_STAGES}
 EDITABLE = ("name", "amount", "budget", "decision_maker", "expected_close_date", "contact_id")
+
+
+@dataclass(frozen=True)
+class ActivityTarget:
+    """A record of a module above the pipeline that activities are logged on: the lead. A lead converts
+    into an opportunity, so `crm.leads` imports the pipeline and not the other way round; it gives the
+    activity services what they need of a lead through the app's registry (`activity_targets`, filled
+    by its `init_app`).
+
+    `field` names the record's id in the activity's input (`lead_id`). `read(uow, id)` gives the record
+    as the caller may read it (NotFound or Forbidden otherwise). `work(uow, id, at)` locks it, checks that
+    the caller may change it, notes that it was worked at `at` (inside the caller's transaction, no
+    commit) and gives it back: the activity takes its `id`, `customer_id` and `owner_id`."""
+
+    field: str
+    read: Callable[[UnitOfWork, int], Any]
+    work: Callable[[UnitOfWork, int, datetime], Any]
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.work.__module__}.{self.work.__qualname__}"
 
 
 def _authorize(uow: UnitOfWork, action: str, record=None) -> None:
@@ -138,10 +158,8 @@ def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None 
                         next_step_date=data.get("next_step_date"), at=now,
                         user_id=uow.actor_id)
     if data.get("lead_id"):
-        lead: Lead = get_lead(uow, data["lead_id"], for_update=True)
-        uow.authorize("update", "lead", lead)
+        lead = uow.registry.activity_targets["lead_id"].work(uow, data["lead_id"], now)
         activity.lead_id, activity.customer_id = lead.id, lead.customer_id
-        note_follow_up(uow, lead, at=now)
         record_owner = lead.owner_id
     elif data.get("customer_id"):
         customer = uow.get(Customer, data["customer_id"], "customer")
@@ -178,7 +196,7 @@ def list_activities(uow: UnitOfWork, *, customer_id: int | None = None, lead_id:
 
 def activities_of(uow: UnitOfWork, *, lead_id: int | None = None, opportunity_id: int | None = None) -> list[Activity]:
     if lead_id is not None:
-        get_lead(uow, lead_id)
+        uow.registry.activity_targets["lead_id"].read(uow, lead_id)
         stmt = select(Activity).where(Activity.lead_id == lead_id)
     else:
         get_opportunity(uow, opportunity_id)
