@@ -12,7 +12,8 @@ commits or rolls back with the act it records.
 
 A caller that goes on using the session after a refusal runs the act as
 `with uow: ...`: leaving the block rolls back whatever was not committed, so no
-view, API handler or task calls `rollback()` itself.
+view or task calls `rollback()` itself (a request's view is scoped the same way
+by `core.web.request_act`, which the API's error handlers rely on).
 """
 
 from __future__ import annotations
