@@ -48,9 +48,9 @@ class Tasks(MethodView):
 
         The body goes to the service as sent: it loads it through `CreateTaskSchema` itself, so one 422
         names every bad field, the schema's (a blank title) beside the database's (an unknown customer)."""
-        body = request.get_json(silent=True)
+        body = request.get_json() if request.is_json else {}  # broken JSON: 400, as for every body
         if not isinstance(body, dict):
-            raise InvalidInput({"_schema": ["Send the task as a JSON object."]})
+            raise InvalidInput({"_schema": ["Invalid input type."]})
         return services.create_task(get_uow(), g.actor, {**body, "owner_id": body.get("owner_id") or g.actor.id})
 
 
