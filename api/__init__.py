@@ -22,8 +22,13 @@ from core.auth import user_for_token
 from core.errors import DomainError
 from core.models import IdempotencyRecord
 from core.schemas import DecimalText
-from core.views import database_unavailable_page
-from core.web import DATABASE_RETRY_AFTER, database_unreachable, get_session, request_act
+from core.web import (
+    DATABASE_RETRY_AFTER,
+    database_unavailable_page,
+    database_unreachable,
+    get_session,
+    request_act,
+)
 
 log = logging.getLogger(__name__)
 

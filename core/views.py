@@ -48,7 +48,7 @@ from core.models import (
 from core.registry import current_registry
 from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
 from core.security import safe_next
-from core.web import DATABASE_RETRY_AFTER, can, get_session, get_uow
+from core.web import can, current_locale, get_session, get_uow
 
 bp = Blueprint("core_web", __name__, template_folder="templates")
 
@@ -484,16 +484,6 @@ def not_found(_exc):
     return render_template("core/error.html", code=404, message=_("This page or record does not exist.")), 404
 
 
-def database_unavailable_page() -> tuple[str, int, dict[str, str]]:
-    """The web's answer when the database cannot be reached: 503 with `Retry-After`, on a plain page that
-    reads nothing from the database (not the signed-in user, no menu), so the answer itself cannot fail
-    the same way. `api.handle_database_unavailable` answers with it for every path outside the API."""
-    html = current_app.jinja_env.get_template("core/unavailable.html").render(
-        locale=_current_locale(), title=_("Service unavailable"),
-        message=_("The database cannot be reached right now. Please try again in a moment."))
-    return html, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     formatting.init_app(app)
@@ -501,11 +491,4 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _globals():
         return {"nav_items": nav_items if current_user.is_authenticated else (lambda: []),
-                "languages": LANGUAGES, "can": can, "current_locale": _current_locale()}
-
-
-def _current_locale() -> str:
-    from flask_babel import get_locale
-
-    loc = get_locale()
-    return "_".join(filter(None, (loc.language, loc.territory))) if loc else "en"  # zh_CN, not zh_Hans_CN
+                "languages": LANGUAGES, "can": can, "current_locale": current_locale()}

@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from flask import Flask, current_app, g
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,23 @@ log = logging.getLogger(__name__)
 
 #: Seconds a client is asked to wait (`Retry-After`) when the database cannot be reached.
 DATABASE_RETRY_AFTER = 30
+
+
+def current_locale() -> str:
+    """The request's language as the templates name it: zh_CN, not zh_Hans_CN; en without one."""
+    loc = get_locale()
+    return "_".join(filter(None, (loc.language, loc.territory))) if loc else "en"
+
+
+def database_unavailable_page() -> tuple[str, int, dict[str, str]]:
+    """The web's answer when the database cannot be reached: 503 with `Retry-After`, on a plain page that
+    reads nothing from the database (not the signed-in user, no menu), so the answer itself cannot fail
+    the same way. `api.handle_database_unavailable` answers with it for every path outside the API; it
+    lives here, beside the session, so that the API needs no page module for it."""
+    html = current_app.jinja_env.get_template("core/unavailable.html").render(
+        locale=current_locale(), title=_("Service unavailable"),
+        message=_("The database cannot be reached right now. Please try again in a moment."))
+    return html, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
 class App(Flask):
