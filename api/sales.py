@@ -1,4 +1,5 @@
-"""Sales orders: entry, confirmation (credit, stock locks and planning in one transaction), cancellation."""
+"""Sales orders: entry, confirmation (credit, stock locks and planning in one transaction), cancellation, and
+the explicit "delivered" act of an order's services (an order of services only never ships)."""
 
 from __future__ import annotations
 
@@ -126,3 +127,20 @@ class CancelSalesOrder(MethodView):
     def post(self, order_id):
         """Cancel: releases the reservations, cancels the plans and the work orders not yet started."""
         return services.cancel_order(get_uow(), order_id)
+
+
+@blp.route("/sales-orders/<int:order_id>/deliver")
+class DeliverSalesOrder(MethodView):
+    @blp.response(200, SalesOrderSchema)
+    @blp.alt_response(403, description="The caller's role may not mark orders delivered (sales in their data scope "
+                                       "and admin may)")
+    @blp.alt_response(409, description="`goods_not_shipped` (with `details.unshipped`: the SKUs still to ship; "
+                                       "services are delivered with the shipment that completes the goods), "
+                                       "`nothing_to_deliver` (no service line is open) or `invalid_transition` "
+                                       "(the order is not confirmed or is already shipped); nothing was changed")
+    def post(self, order_id):
+        """Mark an order's services delivered: the explicit act for an order whose goods are all shipped,
+        above all an order of services only (installation, commissioning), which no shipment carries. Its
+        open service lines get their `shipped_qty`, the order becomes `shipped` and the same follow-ups run as
+        for a shipment: on-delivery installments are invoiced, and `POST /invoices` bills the services."""
+        return services.mark_delivered(get_uow(), order_id)

@@ -22,6 +22,11 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         "create": SALES | {Role.ADMIN},
         "update": SALES | {Role.ADMIN},
     }, scope=follows_customer(SalesOrder.customer_id))
+    # the explicit "delivered" act of an order's services (a service-only order never ships): the sales
+    # owner confirms with the customer that the installation or commissioning is done; the warehouse has
+    # nothing to pick for a service, and goods orders deliver theirs with the shipment of the goods
+    registry.permissions.register("sales_order_delivery", {"update": SALES | {Role.ADMIN}},
+                                  scope=follows_customer(SalesOrder.customer_id))
 
     app.register_blueprint(views.bp)
     registry.add_nav("crm_web.orders", _l("Sales orders"), ("read", "sales_order"))

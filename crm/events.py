@@ -37,7 +37,8 @@ class SalesOrderCancelled(Event):
 
 @dataclass(frozen=True)
 class SalesOrderShipped(Event):
-    """The order's last open quantity left the warehouse: every line is fully shipped."""
+    """The order's last open quantity is delivered: every goods line is fully shipped and every service line
+    delivered (with the shipment that completed the goods, or by the order's explicit "delivered" act)."""
 
     order_id: int
     customer_id: int

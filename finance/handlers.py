@@ -24,5 +24,6 @@ def invoice_deposits(uow: UnitOfWork, event: SalesOrderConfirmed) -> None:
 
 
 def invoice_delivery_installments(uow: UnitOfWork, event: SalesOrderShipped) -> None:
-    """An order with a payment plan, now fully shipped: its installments on delivery are invoiced."""
+    """An order with a payment plan, now fully shipped (or its services marked delivered): its installments
+    on delivery are invoiced."""
     plans.on_order_shipped(uow, event.order_id, on=event.on)

@@ -4,7 +4,8 @@ receipt, a work order's completion, a cancellation that frees a lock, a positive
 It reserves first for the demand the supply was pegged to (passed in as plain holders, in
 order), then for every other waiting demand in requested-date order. Waiting demand is what
 confirmed sales order lines and work order components still lack (neither reserved nor
-shipped/issued). Inventory knows sales order lines itself; work order components live
+shipped/issued); a service line is never waiting demand (a service needs no stock: it is delivered
+with the order's goods). Inventory knows sales order lines itself; work order components live
 downstream, in production, which adds a *demand source* for them to the app registry's
 `demand_sources` in its `init_app` (inventory cannot import production).
 """
@@ -19,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.models import Product, ProductKind
 from core.money import ZERO
 from core.registry import registry_of
 from core.uow import UnitOfWork
@@ -58,7 +60,11 @@ def holder_key(holder: Holder) -> tuple[str, int | None]:
 
 
 def sales_order_demand(session: Session, product_id: int, warehouse_id: int) -> list[WaitingDemand]:
-    """Lines of open orders that still lack stock: ordered minus reserved minus shipped."""
+    """Lines of open orders that still lack stock: ordered minus reserved minus shipped (none for a
+    service, which is never reserved: a stray balance row of it gives no service line stock)."""
+    product = session.get(Product, product_id)
+    if product is not None and product.kind == ProductKind.SERVICE:
+        return []
     rows = session.execute(
         select(SalesOrderLine, SalesOrder.requested_date)
         .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)

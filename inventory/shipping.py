@@ -1,6 +1,12 @@
 """Shipments: a pick list of what is reserved for a sales order; shipping moves that stock out,
 consumes its locks, reports the shipped quantities to the order (crm) and leaves a backorder
-(a draft shipment of the rest) when the order is not complete."""
+(a draft shipment of the rest) when the order is not complete.
+
+Service lines (installation, commissioning) need no stock, so they are never on a pick list, a
+backorder or a stock move: the order delivers them with the shipment that completes its goods (crm's
+`note_shipped`), and an order of services only is delivered on the order itself (`mark_delivered`).
+A pick list made before this rule may still hold a service line: shipping it skips that line, and a
+pick list of services only is refused (drop it; the order delivers its services)."""
 
 from __future__ import annotations
 
@@ -64,6 +70,10 @@ def create_shipment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> S
             if line is None:
                 errors[str(index)] = {"product_id": [f"Order {order.number} has no such line."]}
                 continue
+            if line.is_service:
+                errors[str(index)] = {"product_id": [f"{line.product.sku} is a service: it is not picked but "
+                                                     f"delivered with the order's goods."]}
+                continue
             wanted[line.id] += item["qty"]
             if wanted[line.id] > line.reserved_qty:
                 errors[str(index)] = {"qty": [f"Only {line.reserved_qty} of {line.product.sku} is reserved "
@@ -75,6 +85,9 @@ def create_shipment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> S
             if line.reserved_qty > 0:
                 wanted[line.id] = line.reserved_qty
         if not wanted:
+            if not order.goods_lines:
+                raise DomainError(f"Order {order.number} holds only services, which are not picked; mark it "
+                                  f"delivered on the order.", code="nothing_reserved")
             raise DomainError(f"Nothing is reserved for order {order.number} yet.", code="nothing_reserved")
     shipment = _new_shipment(uow, order, wanted, on=on)
     uow.commit()
@@ -98,8 +111,9 @@ def _new_shipment(uow: UnitOfWork, order: SalesOrder, quantities: dict[int, Deci
 
 def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) -> Shipment:
     """Ship a draft: its reserved stock leaves the warehouse (moves out, locks consumed), the order
-    learns the shipped quantities, and what the order still lacks becomes a backorder. A line with
-    more than is reserved for it refuses the whole shipment (409 `not_reserved`)."""
+    learns the shipped quantities (and, when this completes its goods, delivers its services with them),
+    and the goods the order still lacks become a backorder. A line with more than is reserved for it
+    refuses the whole shipment (409 `not_reserved`)."""
     _authorize(uow, "update")
     shipment = get_shipment(uow, shipment_id, for_update=True)
     if shipment.state != ShipmentState.DRAFT:
@@ -107,8 +121,13 @@ def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) 
     order = uow.session.get(SalesOrder, shipment.sales_order_id, with_for_update={"of": SalesOrder.__table__},
                             populate_existing=True)
     lines = {line.id: line for line in order.lines}
+    goods = [item for item in shipment.lines if not lines[item.sales_order_line_id].is_service]
+    if not goods:
+        raise DomainError(f"Shipment {shipment.number} holds only services, which are never picked: drop it; "
+                          f"order {order.number} delivers its services with its goods, or on the order when "
+                          f"the goods are shipped.", code="nothing_to_ship")
     short = {}
-    for item in shipment.lines:
+    for item in goods:
         line = lines[item.sales_order_line_id]
         if item.qty > line.reserved_qty:
             short[str(item.position - 1)] = {"qty": [
@@ -117,7 +136,7 @@ def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) 
         raise DomainError("The shipment holds more than is reserved; nothing was shipped.", code="not_reserved",
                           fields={"lines": short})
     shipped: dict[int, Decimal] = defaultdict(Decimal)
-    for item in sorted(shipment.lines, key=lambda i: i.product_id):
+    for item in sorted(goods, key=lambda i: i.product_id):
         consume_reserved(uow, product_id=item.product_id, warehouse_id=shipment.warehouse_id, qty=item.qty,
                          kind=MoveKind.SHIPMENT, sales_order_line_id=item.sales_order_line_id,
                          reference=shipment.number)
@@ -130,14 +149,15 @@ def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) 
 
 
 def _backorder(uow: UnitOfWork, order: SalesOrder, shipped: Shipment, *, on: date | None) -> Shipment | None:
-    """A draft shipment of what the order still lacks beyond its other open shipments."""
+    """A draft shipment of the goods the order still lacks beyond its other open shipments (its
+    services are delivered with the goods, never backordered)."""
     pending: dict[int, Decimal] = defaultdict(Decimal)
     for line_id, qty in uow.session.execute(
             select(ShipmentLine.sales_order_line_id, ShipmentLine.qty).join(Shipment)
             .where(Shipment.sales_order_id == order.id, Shipment.state == ShipmentState.DRAFT,
                    Shipment.id != shipped.id)):
         pending[line_id] += qty
-    rest = {line.id: line.open_qty - pending[line.id] for line in order.lines}
+    rest = {line.id: line.open_qty - pending[line.id] for line in order.goods_lines}
     if all(qty <= ZERO for qty in rest.values()):
         return None
     return _new_shipment(uow, order, rest, on=on, backorder_of=shipped)

@@ -1,4 +1,12 @@
-"""Sales orders: the document that drives everything downstream."""
+"""Sales orders: the document that drives everything downstream.
+
+Service lines (a product of kind `service`: installation, commissioning) need no stock: they are never
+reserved, allocated, planned, picked or moved in the stock ledger. They are delivered with the order's
+goods: when the shipment that completes the goods ships, the open service lines are delivered with it
+(`deliver_services`), and an order of services only is delivered by an explicit act (`mark_delivered`).
+Either way the delivered quantity is the line's `shipped_qty`, so `shipment_status` counts service lines
+like goods, the order becomes `shipped` (announcing `SalesOrderShipped`) and invoicing what shipped bills
+them."""
 
 from __future__ import annotations
 
@@ -11,9 +19,9 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
-from core.errors import DomainError, check_transition
+from core.errors import DomainError, InvalidTransition, check_transition
 from core.events import RecordsEvents
-from core.models import Audited, Customer, Product, Warehouse
+from core.models import Audited, Customer, Product, ProductKind, Warehouse
 from core.money import ZERO
 from crm.events import OrderLineDemand, SalesOrderCancelled, SalesOrderConfirmed, SalesOrderShipped
 from crm.totals import DocumentTotals, LineTotals
@@ -119,6 +127,41 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
         self.record(SalesOrderCancelled(order_id=self.id, customer_id=self.customer_id,
                                         was_confirmed=was_confirmed))
 
+    def deliver_services(self) -> list[SalesOrderLine]:
+        """When the goods are all shipped, the open service lines are delivered with them (their whole
+        open quantity). Returns the lines delivered now (none while goods are unshipped or when no service
+        is open). A shipment calls it after recording the goods it took out (through
+        `crm.orders.services.note_shipped`), `mark_delivered` after its own checks; the caller then notes
+        the shipping progress."""
+        if not self.goods_shipped:
+            return []
+        delivered = [line for line in self.service_lines if line.open_qty > 0]
+        for line in delivered:
+            line.shipped_qty = line.qty
+        return delivered
+
+    def mark_delivered(self, *, on: date) -> list[SalesOrderLine]:
+        """The explicit "delivered" act: the open service lines of a confirmed order whose goods are all
+        shipped (an order of services only has no goods) are delivered now, and the order becomes
+        `shipped`. Refused (409) while goods are unshipped (`goods_not_shipped`: they leave with a shipment,
+        which delivers the services with them), or when no service line is open (`nothing_to_deliver`)."""
+        if self.state not in (OrderState.CONFIRMED, OrderState.PARTIALLY_SHIPPED):
+            raise InvalidTransition(f"Order {self.number} is {self.state}; only a confirmed order that is not "
+                                    f"shipped yet can be marked delivered.",
+                                    details={"from": str(self.state), "to": OrderState.SHIPPED.value})
+        if not self.goods_shipped:
+            unshipped = [line.product.sku for line in self.goods_lines if line.open_qty > 0]
+            raise DomainError(
+                f"Order {self.number} still has goods to ship ({', '.join(unshipped)}); its services are "
+                f"delivered with the shipment that completes the goods.", code="goods_not_shipped",
+                details={"unshipped": unshipped})
+        if not any(line.open_qty > 0 for line in self.service_lines):
+            raise DomainError(f"Order {self.number} has no service line left to deliver.",
+                              code="nothing_to_deliver")
+        delivered = self.deliver_services()
+        self.note_shipping_progress(on=on)
+        return delivered
+
     def note_shipping_progress(self, *, on: date) -> None:
         """Shipping reported the lines' shipped quantities: the order is partially shipped or shipped
         (then it announces `SalesOrderShipped`, dated `on`)."""
@@ -128,6 +171,28 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
             self.state = target.value
             if target == OrderState.SHIPPED:
                 self.record(SalesOrderShipped(order_id=self.id, customer_id=self.customer_id, on=on))
+
+    # -- goods and services
+    @property
+    def goods_lines(self) -> list[SalesOrderLine]:
+        """The lines of stocked products: reserved, picked and shipped from the warehouse."""
+        return [line for line in self.lines if not line.is_service]
+
+    @property
+    def service_lines(self) -> list[SalesOrderLine]:
+        """The lines of services: no stock, delivered with the goods (or by `mark_delivered`)."""
+        return [line for line in self.lines if line.is_service]
+
+    @property
+    def goods_shipped(self) -> bool:
+        """Every goods line is shipped in full (true for an order of services only)."""
+        return all((line.shipped_qty or ZERO) >= line.qty for line in self.goods_lines)
+
+    @property
+    def can_mark_delivered(self) -> bool:
+        """Whether the explicit "delivered" act applies now (what `mark_delivered` accepts)."""
+        return (self.state in (OrderState.CONFIRMED, OrderState.PARTIALLY_SHIPPED) and self.goods_shipped
+                and any(line.open_qty > 0 for line in self.service_lines))
 
     # -- derived progress (never a written state)
     @property
@@ -188,8 +253,16 @@ class SalesOrderLine(LineTotals, Audited, Base):
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
 
     @property
+    def is_service(self) -> bool:
+        """A service line needs no stock: it is delivered with the order's goods, never picked."""
+        return self.product is not None and self.product.kind == ProductKind.SERVICE
+
+    @property
     def to_come_qty(self) -> Decimal:
-        """What is neither shipped nor reserved in stock yet: still to be made or bought."""
+        """What is neither shipped nor reserved in stock yet: still to be made or bought (nothing for a
+        service, which is neither)."""
+        if self.is_service:
+            return ZERO
         return max(self.qty - (self.shipped_qty or ZERO) - (self.reserved_qty or ZERO), ZERO)
 
     @property

@@ -4,7 +4,13 @@ The acting user is `uow.actor` (None for system acts). Sales users work on the
 orders of their own customers (data scope through the customer's owner). The input is the
 output of `crm.orders.schemas` (one to 500 lines, quantities and prices in shape), as the API
 and the order form load it; here the customer, warehouse and products are checked against the
-database."""
+database.
+
+Service lines (installation, commissioning) need no stock: inventory never reserves, picks or moves
+them. They are delivered with the order's goods: `note_shipped` delivers the open service lines when the
+shipment it records completes the goods, and an order of services only is delivered by the explicit act
+`mark_delivered` (sales in their data scope, and admin: resource `sales_order_delivery`). Either way the
+order becomes `shipped` and announces `SalesOrderShipped`, as a shipment of goods does."""
 
 from __future__ import annotations
 
@@ -23,6 +29,8 @@ from core.uow import UnitOfWork
 from crm.orders.models import SalesOrder, SalesOrderLine
 
 RESOURCE = "sales_order"
+#: Who may mark an order's services delivered (the explicit act; shipments deliver them with the goods).
+DELIVERY_RESOURCE = "sales_order_delivery"
 
 
 def _authorize(uow: UnitOfWork, action: str, order: SalesOrder | None = None) -> None:
@@ -134,6 +142,20 @@ def cancel_order(uow: UnitOfWork, order_id: int) -> SalesOrder:
     return order
 
 
+def mark_delivered(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> SalesOrder:
+    """The explicit "delivered" act (on `on`, today by default) for an order whose goods are all shipped,
+    above all an order of services only, which no shipment ever carries: its open service lines are
+    delivered, the order becomes `shipped` and announces `SalesOrderShipped` (so on-delivery installments
+    are invoiced in this transaction, and invoicing what shipped bills the services). Refused (409) while
+    goods are unshipped (`goods_not_shipped`), when no service is left to deliver (`nothing_to_deliver`) or
+    when the order is not confirmed (`invalid_transition`)."""
+    order = get_order(uow, order_id, for_update=True)
+    uow.authorize("update", DELIVERY_RESOURCE, order)
+    order.mark_delivered(on=on or clock.today())
+    uow.commit()
+    return order
+
+
 # --------------------------------------------------------------------------- reported back by downstream modules
 
 
@@ -151,7 +173,8 @@ def note_lines_reserved(uow: UnitOfWork, changes: dict[int, Decimal]) -> None:
 def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
                  on: date | None = None) -> SalesOrder:
     """Inventory reports what a shipment took out per order line (on `on`, today by default): the lines'
-    `shipped_qty` grow and the order moves to `partially_shipped` or `shipped` (announcing
+    `shipped_qty` grow; when the goods are then all shipped, the open service lines are delivered with
+    this shipment; and the order moves to `partially_shipped` or `shipped` (announcing
     `SalesOrderShipped`). No commit: it runs inside the caller's transaction."""
     order = uow.get(SalesOrder, order_id, "sales order")
     lines = {line.id: line for line in order.lines}
@@ -159,7 +182,11 @@ def note_shipped(uow: UnitOfWork, order_id: int, shipped: dict[int, Decimal], *,
         line = lines.get(line_id)
         if line is None:
             raise InvalidInput({"lines": [f"Line {line_id} is not a line of order {order.number}."]})
+        if line.is_service:
+            raise InvalidInput({"lines": [f"Line {line_id} of order {order.number} is a service; services are "
+                                          f"delivered with the goods, never shipped."]})
         line.shipped_qty = (line.shipped_qty or Decimal(0)) + qty
+    order.deliver_services()
     order.note_shipping_progress(on=on or clock.today())
     return order
 

@@ -1,5 +1,5 @@
 """The web UI of sales orders: list, entry (with a live preview of the totals), detail,
-confirmation and cancellation.
+confirmation, cancellation and the explicit "delivered" act of an order's services.
 
 Views parse the form, call one service (or one read-only query) and render or redirect.
 The totals shown while typing come from `queries.preview_order`, which runs the model's
@@ -299,6 +299,18 @@ def order_cancel(order_id: int):
                lambda order: _("Sales order %(number)s is cancelled; its stock locks and plans are released.",
                                number=order.number),
                url_for("crm_web.order_detail", order_id=order_id), refuse=lambda exc: exc.message)
+
+
+@bp.route("/<int:order_id>/deliver", methods=["POST"])
+@login_required
+def order_deliver(order_id: int):
+    """The explicit "delivered" act of the order's services (an order of services only never ships)."""
+    guard("update", "sales_order_delivery")
+    return act(lambda: services.mark_delivered(get_uow(), order_id),
+               lambda order: _("Sales order %(number)s is delivered: its services are done and can be invoiced.",
+                               number=order.number),
+               url_for("crm_web.order_detail", order_id=order_id),
+               refuse=lambda exc: _("Not marked delivered: %(reason)s", reason=exc.message))
 
 
 def _refusal(exc: DomainError) -> str:

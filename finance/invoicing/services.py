@@ -1,7 +1,8 @@
 """Invoices: the only code that creates, posts or discards them.
 
 An invoice bills what a sales order has shipped and no other invoice (draft or posted) has
-billed yet. Each line's amounts are rounded half-up to the cent like the order line's; the part
+billed yet. A service line counts as shipped once delivered (with the shipment that completes the
+order's goods, or by the order's "delivered" act), so it is billed like goods, exactly once. Each line's amounts are rounded half-up to the cent like the order line's; the part
 that completes an order line takes what is left of that line's own untaxed amount and VAT, so the
 invoices of a fully shipped order add up to the order's total to the cent. Posting reports the
 gross amount back to the order (`crm.orders.services.note_invoiced`), which moves it from unbilled to

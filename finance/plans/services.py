@@ -3,9 +3,9 @@
 Rules chosen:
 
 * A plan is a list of installments, each a `percent` of the order total or a fixed `amount`, with a
-  trigger (`on_confirmation`, `on_delivery` = the order is fully shipped, `after_acceptance` = finance
-  or sales marked the order accepted, `on_date` = a fixed date) and `days_after` it when payment is
-  due. The shares must make the order total: percentages alone must sum to exactly 100; with fixed
+  trigger (`on_confirmation`, `on_delivery` = the order is fully shipped, its service lines delivered,
+  `after_acceptance` = finance or sales marked the order accepted, `on_date` = a fixed date) and
+  `days_after` it when payment is due. The shares must make the order total: percentages alone must sum to exactly 100; with fixed
   amounts, the amounts plus the percentages of the total must make the total to the cent. Each
   installment's amount is rounded half-up to the cent and the last one takes the remainder, so the
   installments add up to the order total exactly.
