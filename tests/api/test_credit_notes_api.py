@@ -3,10 +3,11 @@ reads on the order: invoiced, credited and paid amounts, payment status and the 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from core import clock
 from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 from tests.finance.builders import build_books, confirmed_order, ship
 
@@ -28,7 +29,7 @@ def posted(finance, uow, books, qty_a, *, on):
 
 def test_a_credit_note_through_the_api_lowers_the_invoice_and_the_order(client, db, setup):
     books, uow, finance, _rep = setup
-    order, invoice = posted(finance, uow, books, 10, on=date.today().isoformat())  # 113.57
+    order, invoice = posted(finance, uow, books, 10, on=clock.today().isoformat())  # 113.57
     line_id = invoice["lines"][0]["id"]
     note = ok(finance.post(f"/invoices/{invoice['id']}/credit-notes", json={
         "kind": "return", "lines": [{"invoice_line_id": line_id, "qty": "3"}], "reason": "damaged"}), 201)
@@ -47,7 +48,7 @@ def test_a_credit_note_through_the_api_lowers_the_invoice_and_the_order(client, 
 
 def test_over_credit_and_bad_input_are_refused_and_nothing_changes(client, db, setup):
     books, uow, finance, _rep = setup
-    _order, invoice = posted(finance, uow, books, 2, on=date.today().isoformat())
+    _order, invoice = posted(finance, uow, books, 2, on=clock.today().isoformat())
     line_id = invoice["lines"][0]["id"]
     over = finance.post(f"/invoices/{invoice['id']}/credit-notes", json={
         "kind": "return", "lines": [{"invoice_line_id": line_id, "qty": "3"}]})
@@ -66,9 +67,9 @@ def test_over_credit_and_bad_input_are_refused_and_nothing_changes(client, db, s
 
 def test_paid_invoice_credit_is_refunded_and_over_refund_refused(client, db, setup):
     books, uow, finance, _rep = setup
-    _order, invoice = posted(finance, uow, books, 10, on=date.today().isoformat())
+    _order, invoice = posted(finance, uow, books, 10, on=clock.today().isoformat())
     payment = ok(finance.post("/payments", json={"customer_id": books.customer_id, "amount": "120.00",
-                                                 "date": date.today().isoformat()}), 201)
+                                                 "date": clock.today().isoformat()}), 201)
     ok(finance.post(f"/payments/{payment['id']}/allocate", json={"auto": True}))
     ok(finance.post(f"/invoices/{invoice['id']}/credit-notes", json={
         "kind": "price_correction", "lines": [{"invoice_line_id": invoice["lines"][0]["id"], "amount": "10.00"}]}),
@@ -91,7 +92,7 @@ def test_paid_invoice_credit_is_refunded_and_over_refund_refused(client, db, set
 def test_the_order_tells_sales_what_was_invoiced_and_paid_and_whether_it_is_overdue(client, db, setup):
     books, uow, finance, rep = setup
     sales = ApiClient(client, rep)
-    long_ago = (date.today() - timedelta(days=45)).isoformat()  # due 30 days later: overdue now
+    long_ago = (clock.today() - timedelta(days=45)).isoformat()  # due 30 days later: overdue now
     order, invoice = posted(finance, uow, books, 10, on=long_ago)
     seen = ok(sales.get(f"/sales-orders/{order.id}"))
     assert (seen["invoiced_amount"], seen["paid_amount"], seen["payment_status"], seen["invoice_status"]) == (
@@ -112,7 +113,7 @@ def test_the_order_tells_sales_what_was_invoiced_and_paid_and_whether_it_is_over
 
 def test_sales_cannot_credit_or_refund(client, db, setup):
     books, uow, finance, rep = setup
-    _order, invoice = posted(finance, uow, books, 1, on=date.today().isoformat())
+    _order, invoice = posted(finance, uow, books, 1, on=clock.today().isoformat())
     sales = ApiClient(client, rep)
     assert sales.post(f"/invoices/{invoice['id']}/credit-notes", json={"kind": "return", "full": True}).status_code \
         == 403
@@ -121,7 +122,7 @@ def test_sales_cannot_credit_or_refund(client, db, setup):
 
 def test_the_invoice_pdf_is_served(client, db, setup):
     books, uow, finance, _rep = setup
-    _order, invoice = posted(finance, uow, books, 1, on=date.today().isoformat())
+    _order, invoice = posted(finance, uow, books, 1, on=clock.today().isoformat())
     answer = finance.get(f"/invoices/{invoice['id']}/pdf")
     assert answer.status_code == 200 and answer.mimetype == "application/pdf"
     assert answer.data.startswith(b"%PDF-")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import services as core_services
+from core.db import utcnow
 from core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from core.formatting import CHINA
 from core.models import AuditEntry, Notification, OutboxMessage
@@ -215,7 +216,7 @@ def test_the_beat_schedule_runs_the_reminder_task_which_notifies_the_owner(app, 
     celery = app.extensions["celery"]
     assert any(entry["task"] == "crm.send_task_reminders" for entry in celery.conf.beat_schedule.values())
     rep = a_rep(db)
-    task = a_task(db, rep, due_at=datetime.now(UTC) - timedelta(minutes=1))
+    task = a_task(db, rep, due_at=utcnow() - timedelta(minutes=1))
 
     with app.app_context():
         sent = celery.tasks["crm.send_task_reminders"].apply().get()

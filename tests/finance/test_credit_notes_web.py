@@ -4,11 +4,12 @@ order's invoiced and paid amounts, payment status and the overdue flag on the or
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from finance.invoicing import services as invoicing
 from finance.models import CreditNote, Invoice, Payment, Refund
 from finance.payments import services as payments
@@ -24,7 +25,7 @@ def test_finance_credits_an_invoice_and_refunds_the_credit_through_the_pages(cli
     books = build_books(uow)
     order = confirmed_order(uow, books.customer_id, [(books.a, 10)])
     ship(uow, order.id, [(books.a, 10)])
-    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": date.today()})
+    invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True, "invoice_date": clock.today()})
     payment = payments.record_payment(uow, {"customer_id": books.customer_id, "amount": invoice.total})
     payments.allocate(uow, payment.id, auto=True)
     line_id = invoice.lines[0].id
@@ -85,7 +86,7 @@ def test_sales_sees_invoiced_and_paid_amounts_and_the_overdue_flag(client, db):
     order = confirmed_order(uow, books.customer_id, [(books.a, 10)])
     ship(uow, order.id, [(books.a, 10)])
     invoice = invoicing.create_invoice(uow, {"sales_order_id": order.id, "post": True,
-                                             "invoice_date": date.today() - timedelta(days=40)})
+                                             "invoice_date": clock.today() - timedelta(days=40)})
     payment = payments.record_payment(uow, {"customer_id": books.customer_id, "amount": D(50)})
     payments.allocate(uow, payment.id, auto=True)
     sign_in(client, rep)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import clock
 from core.models import Customer
 from finance.models import Invoice
 from tests.conftest import make_user, uow_for
@@ -69,7 +70,7 @@ def test_invoice_all_reads_the_list_again_so_an_order_billed_meanwhile_is_not_bi
 def test_the_overdue_check_runs_from_the_credit_holds_page(client, db):
     uow = uow_for(db)
     books = build_books(uow)
-    invoiced_order(uow, books.customer_id, [(books.a, 1)], on=date.today() - timedelta(days=100))  # due 70 days ago
+    invoiced_order(uow, books.customer_id, [(books.a, 1)], on=clock.today() - timedelta(days=100))  # due 70 days ago
     rep = make_user(db, "sales_rep")
     sign_in(client, rep)
     assert client.post("/finance/credit-holds/check",

@@ -4,12 +4,13 @@ refusing an order confirmation, the beat task, and the overdue alerts on the hom
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.config import Settings
 from core.errors import Forbidden, InvalidInput
 from core.models import AuditEntry, Customer, Notification, OutboxMessage
@@ -143,7 +144,7 @@ def test_the_beat_task_holds_through_the_service_and_relays_the_notifications(ap
     celery = app.extensions["celery"]
     assert any(entry["task"] == "finance.hold_overdue_customers" for entry in celery.conf.beat_schedule.values())
     # the invoice is back-dated so that it is overdue past the limit on the real today
-    invoice.due_date = date.today() - timedelta(days=app.config["SETTINGS"].credit_hold_overdue_days + 1)
+    invoice.due_date = clock.today() - timedelta(days=app.config["SETTINGS"].credit_hold_overdue_days + 1)
     db.commit()
 
     with app.app_context():
@@ -163,9 +164,9 @@ def test_the_overdue_days_are_a_setting():
 
 def test_finance_and_the_owning_rep_see_the_overdue_alert_and_finance_lifts_from_the_page(app, client, db, setting):
     rep, finance, books, invoice = setting
-    invoice.due_date = date.today() - timedelta(days=3)
+    invoice.due_date = clock.today() - timedelta(days=3)
     db.commit()
-    holds.hold_overdue_customers(uow_for(db), today=date.today() + timedelta(days=40), days=30)
+    holds.hold_overdue_customers(uow_for(db), today=clock.today() + timedelta(days=40), days=30)
 
     sign_in(client, rep)
     home = client.get("/").get_data(as_text=True)

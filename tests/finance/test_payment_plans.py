@@ -5,12 +5,13 @@ the order's shipped quantities no longer invoiced once it has a plan."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.errors import DomainError, InvalidInput
 from core.models import OutboxMessage
 from crm.orders import services as crm
@@ -345,7 +346,7 @@ def test_the_reminder_task_runs_the_service_on_todays_date(app, db, setting):
     rep, books = setting
     order = draft(db, books, rep)
     plan_30_60_10(db, order.id, rep)
-    crm.confirm_order(uow_for(db), order.id, on=date.today() - timedelta(days=8))  # due yesterday
+    crm.confirm_order(uow_for(db), order.id, on=clock.today() - timedelta(days=8))  # due yesterday
     celery = app.extensions["celery"]
     with app.app_context():
         assert celery.tasks["finance.remind_installments"].apply().get() == 1

@@ -18,7 +18,7 @@ from decimal import Decimal
 import pytest
 from flask import current_app
 
-from core import services
+from core import clock, services
 from crm.orders import services as crm
 from finance.bank import services as bank
 from finance.invoicing import services as invoicing
@@ -53,7 +53,7 @@ def seed(uow) -> dict:
     services.create_user(uow, {"username": "li.na", "password": PASSWORD, "role": "finance", "full_name": "Li Na"})
     books = build_books(uow, prefix="M", owner_id=rep.id)  # MC1 (30 days, the rep's), MC2 (60 days)
     services.update_customer(uow, books.other_customer_id, {"owner_id": other_rep.id})
-    today = date.today()
+    today = clock.today()
     first = shipped_order(uow, books.customer_id, [(books.a, 10)], on=today - timedelta(days=5))   # 113.57
     second = shipped_order(uow, books.customer_id, [(books.b, 10)], on=today - timedelta(days=4))  # 87.80
     # MC2's invoice of 100 days ago on 60-day terms: 40 days past due
@@ -88,7 +88,7 @@ def test_finance_runs_month_end_in_the_browser_and_the_rep_sees_which_orders_are
     seeded = live_suite.seeded
     topbar = page.locator("header.topbar")
     alert = page.get_by_role("alert")
-    today = date.today()
+    today = clock.today()
     year = today.year
     first_order, second_order = seeded["orders"]
     assert seeded["old_total"] == D("340.70") and (today - seeded["old_due"]).days == 40
