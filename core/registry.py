@@ -117,6 +117,9 @@ class Registry:
       stock locks that work orders hold;
     - `demand_sources`: functions (session, product id, warehouse id) -> waiting demand that
       inventory's allocation serves besides sales order lines (`inventory.allocation`);
+    - `supply_sources`: `inventory.allocation.SupplySource`s: the supply still to come that modules
+      hold for that demand (work orders, purchase plan lines), so that the allocation counts it once
+      and gives up what has not started for stock in hand (`docs/supply.md`);
     - `timeline_sources`: `TimelineSource`s of the customer 360 timeline, by kind (`crm.timeline`);
     - `activity_targets`: records of a module above the pipeline that activities are logged on, by the
       field naming them (`crm.pipeline.services.ActivityTarget`: the lead, from `crm.leads`);
@@ -137,6 +140,7 @@ class Registry:
         self.order_flags: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
         self.work_order_links: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
         self.demand_sources: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
+        self.supply_sources: Contributions[Any] = Contributions(_itself, self.contributor)
         self.timeline_sources: Contributions[Any] = Contributions(attrgetter("kind"), self.contributor)
         self.activity_targets: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
         self.team_lists: Contributions[Any] = Contributions(_itself, self.contributor)
@@ -174,7 +178,7 @@ class Registry:
         for module, rows in self.permissions.by_module().items():
             found.setdefault(module, {})["permissions"] = rows
         for name in ("nav", "detail_panels", "home_alerts", "order_flags", "work_order_links", "demand_sources",
-                     "timeline_sources", "activity_targets", "team_lists"):
+                     "supply_sources", "timeline_sources", "activity_targets", "team_lists"):
             hook: Contributions[Any] = getattr(self, name)
             for module, entries in hook.by_module().items():
                 found.setdefault(module, {})[name] = entries

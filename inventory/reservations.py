@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.db import utcnow
 from core.money import ZERO
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
@@ -74,3 +75,41 @@ def reserve_available(uow: UnitOfWork, balances: dict[int, StockBalance], *, pro
     if holder.sales_order_line_id is not None and holder.work_order_id is None:
         crm_services.note_lines_reserved(uow, {holder.sales_order_line_id: take})
     return take
+
+
+def held_by(uow: UnitOfWork, holder: Holder, *, product_id: int, warehouse_id: int) -> list[Reservation]:
+    """The active reservations of one demand on one product, oldest first."""
+    if holder.work_order_component_id is not None:
+        whose = Reservation.work_order_component_id == holder.work_order_component_id
+    else:
+        whose = (Reservation.sales_order_line_id == holder.sales_order_line_id) & Reservation.work_order_id.is_(None)
+    return list(uow.session.scalars(
+        select(Reservation).where(whose, Reservation.product_id == product_id, Reservation.warehouse_id == warehouse_id,
+                                  Reservation.state == ReservationState.ACTIVE).order_by(Reservation.id)))
+
+
+def release_held(uow: UnitOfWork, balances: dict[int, StockBalance], *, holder: Holder, product_id: int,
+                 warehouse_id: int, qty: Decimal) -> Decimal:
+    """Give back up to `qty` of what one demand holds of a product, on the (already locked) balance row:
+    its newest reservations first, the last one split when only part of it goes (the part kept stays an
+    active reservation). Returns what was released; handing the freed stock on is the caller's."""
+    balance = balances.get(product_id)
+    if balance is None or qty <= 0:
+        return ZERO
+    now, left = utcnow(), qty
+    for reservation in reversed(held_by(uow, holder, product_id=product_id, warehouse_id=warehouse_id)):
+        if left <= 0:
+            break
+        reservation.release(at=now)
+        if reservation.qty > left:
+            uow.session.add(Reservation(
+                product_id=product_id, warehouse_id=warehouse_id, qty=reservation.qty - left,
+                state=ReservationState.ACTIVE.value, sales_order_id=reservation.sales_order_id,
+                sales_order_line_id=reservation.sales_order_line_id, work_order_id=reservation.work_order_id,
+                work_order_component_id=reservation.work_order_component_id))
+        left -= min(left, reservation.qty)
+    released = qty - left
+    balance.reserved -= released
+    if released > 0 and holder.sales_order_line_id is not None and holder.work_order_id is None:
+        crm_services.note_lines_reserved(uow, {holder.sales_order_line_id: -released})
+    return released

@@ -2,7 +2,9 @@
 
 Locking and reserving go through `inventory.reservations` (balance rows locked in product id order,
 so parallel transactions never deadlock); stock that becomes available (a receipt, a released lock, a
-positive adjustment) is handed to `inventory.allocation`, which builds on the same primitives."""
+positive adjustment) is handed to `inventory.allocation`, which builds on the same primitives. Since
+allocating may shrink work orders and give back their components' stock, an act that puts stock in
+first locks every balance that may touch (`lock_for_allocation`), in product order."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from core.models import Product, ProductKind, Warehouse
 from core.money import ZERO
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
-from inventory.allocation import allocate, allocate_freed
+from inventory.allocation import allocate, allocate_freed, lock_for_allocation
 from inventory.events import StockMoved
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
 from inventory.reservations import lock_balances
@@ -63,8 +65,8 @@ def _release(uow: UnitOfWork, reservations: list[Reservation]) -> list[Reservati
     for reservation in reservations:
         by_warehouse[reservation.warehouse_id].add(reservation.product_id)
     balances: dict[tuple[int, int], StockBalance] = {}
-    for warehouse_id in sorted(by_warehouse):
-        for product_id, balance in lock_balances(uow, warehouse_id, by_warehouse[warehouse_id]).items():
+    for warehouse_id in sorted(by_warehouse):  # the freed stock is allocated next: lock what that may touch
+        for product_id, balance in lock_for_allocation(uow, warehouse_id, by_warehouse[warehouse_id]).items():
             balances[(product_id, warehouse_id)] = balance
     now = utcnow()
     line_changes: dict[int, Decimal] = defaultdict(Decimal)
@@ -79,7 +81,8 @@ def _release(uow: UnitOfWork, reservations: list[Reservation]) -> list[Reservati
 
 def lock_order_stock(uow: UnitOfWork, sales_order_id: int) -> None:
     """Lock, in product order and in one go, every balance that an order's active reservations
-    hold (its lines' and its work orders'), before a cancellation releases them in steps."""
+    hold (its lines' and its work orders') and that allocating their freed stock may touch, before a
+    cancellation releases them in steps."""
     rows = uow.session.execute(
         select(Reservation.warehouse_id, Reservation.product_id).distinct()
         .where(Reservation.sales_order_id == sales_order_id, Reservation.state == ReservationState.ACTIVE))
@@ -87,7 +90,7 @@ def lock_order_stock(uow: UnitOfWork, sales_order_id: int) -> None:
     for warehouse_id, product_id in rows:
         by_warehouse[warehouse_id].add(product_id)
     for warehouse_id in sorted(by_warehouse):
-        lock_balances(uow, warehouse_id, by_warehouse[warehouse_id])
+        lock_for_allocation(uow, warehouse_id, by_warehouse[warehouse_id])
 
 
 def release_order_line_reservations(uow: UnitOfWork, sales_order_id: int) -> list[Reservation]:
@@ -219,6 +222,8 @@ def adjust_stock(uow: UnitOfWork, data: dict) -> StockMove:
     if errors:
         raise InvalidInput(errors)
     warehouse_id = warehouse_id or default_warehouse_id(uow.session)
+    if data["qty"] > 0:  # the new stock is allocated next: lock what that may touch, in product order
+        lock_for_allocation(uow, warehouse_id, [product.id])
     move, _balance = post_move(uow, product_id=product.id, warehouse_id=warehouse_id,
                                qty=data["qty"], kind=MoveKind.ADJUSTMENT, reason=data["reason"].strip(),
                                reference=data.get("reference"),

@@ -12,8 +12,9 @@ from core.registry import Registry
 def init_app(app: Flask, events: EventRegistry) -> None:
     """Register this module's permissions, pages, event subscriptions and demo data."""
     from crm.events import SalesOrderCancelled, SalesOrderConfirmed
+    from inventory.allocation import SupplySource
     from inventory.events import StockAllocated
-    from production import demo, execution, handlers
+    from production import demo, execution, handlers, supply
 
     registry: Registry = app.extensions["registry"]
     permissions = registry.permissions
@@ -24,6 +25,9 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     permissions.register(execution.OVERRIDE, {"update": frozenset({Role.ADMIN})})
     # work order components wait for stock as sales order lines do: inventory's allocation serves them too
     registry.demand_sources.add(execution.component_demand)
+    # work orders not finished are supply to come for that demand and for sales order lines: counted once,
+    # and those not started give way to stock in hand (docs/supply.md)
+    registry.supply_sources.add(SupplySource(supply.work_order_supply, supply.components_reached))
     events.subscribe(StockAllocated, execution.sync_component_reservations)
     events.subscribe(SalesOrderConfirmed, handlers.plan_order)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_work_orders)

@@ -19,7 +19,7 @@ from core.forms import load_input
 from core.money import ZERO
 from core.uow import UnitOfWork
 from inventory import services as inventory
-from inventory.allocation import WaitingDemand, allocate
+from inventory.allocation import WaitingDemand, allocate, lock_for_allocation
 from inventory.events import StockAllocated
 from inventory.models import MoveKind, Reservation, ReservationState
 from inventory.reservations import Holder
@@ -107,6 +107,7 @@ def complete_work_order(uow: UnitOfWork, work_order_id: int, *, qty: Decimal) ->
                           fields={"qty": [f"At most {work_order.qty_open}."]},
                           details={"qty_open": str(work_order.qty_open)})
     unit_cost = unit_cost_of(work_order)
+    lock_for_allocation(uow, work_order.warehouse_id, [work_order.product_id])  # before the balance it moves
     inventory.post_move(uow, product_id=work_order.product_id, warehouse_id=work_order.warehouse_id, qty=qty,
                         kind=MoveKind.PRODUCTION, reference=work_order.number, unit_cost=unit_cost)
     work_order.qty_done = (work_order.qty_done or ZERO) + qty

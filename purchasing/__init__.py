@@ -12,8 +12,9 @@ from core.registry import Registry
 def init_app(app: Flask, events: EventRegistry) -> None:
     """Register this module's permissions, pages and event subscriptions."""
     from crm.events import SalesOrderCancelled
+    from inventory.allocation import SupplySource
     from production.events import MaterialShortagesFound, WorkOrdersCancelled
-    from purchasing import handlers
+    from purchasing import handlers, supply
 
     registry: Registry = app.extensions["registry"]
     permissions = registry.permissions
@@ -28,6 +29,9 @@ def init_app(app: Flask, events: EventRegistry) -> None:
         "create": frozenset({Role.PURCHASING, Role.ADMIN}), "update": frozenset({Role.PURCHASING, Role.ADMIN})})
     # goods are received by the warehouse (and purchasing may book a receipt for it)
     permissions.register("goods_receipt", {"create": frozenset({Role.WAREHOUSE, Role.PURCHASING, Role.ADMIN})})
+    # plan lines not received are supply to come for the demand they are pegged to: counted once, and
+    # open ones give way to stock in hand (docs/supply.md)
+    registry.supply_sources.add(SupplySource(supply.plan_supply))
     events.subscribe(MaterialShortagesFound, handlers.plan_material_shortages)
     events.subscribe(SalesOrderCancelled, handlers.cancel_order_plans)
     events.subscribe(WorkOrdersCancelled, handlers.cancel_work_order_plans)

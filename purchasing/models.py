@@ -49,7 +49,12 @@ class PlanState(StrEnum):
 
 class PurchasePlanLine(Audited, Base):
     """A planned purchase pegged to one demand: a sales order line, or a work order's component.
-    `order_by` is the suggested order date: `need_by` minus the product's lead time."""
+    `order_by` is the suggested order date: `need_by` minus the product's lead time.
+
+    Until it is received it is supply to come for its demand (`purchasing.supply`): an open line in
+    full (and it gives way to stock in hand: it shrinks or is cancelled), an ordered line for what its
+    purchase order line has not yet brought in for it (`qty_received`: receipts go to the live plan
+    lines of an order line in need-by order)."""
 
     __tablename__ = "purchasing_plan_line"
     __table_args__ = (CheckConstraint("qty > 0", name="qty_positive"),)
@@ -75,6 +80,8 @@ class PurchasePlanLine(Audited, Base):
         ForeignKey("production_work_order_component.id"))
     # the purchase order line that buys it (set when ordered)
     purchase_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("purchasing_order_line.id"), index=True)
+    # what that line's receipts brought in for this plan's demand
+    qty_received: Mapped[Quantity] = mapped_column(default=ZERO)
     created_at: Mapped[Timestamp]
 
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)

@@ -19,9 +19,8 @@ from core.money import ZERO
 from core.numbering import next_numbers
 from core.uow import UnitOfWork
 from inventory import services as inventory
-from inventory.allocation import allocate
+from inventory.allocation import allocate, lock_for_allocation
 from inventory.models import MoveKind
-from inventory.reservations import Holder
 from production.events import PurchaseNeed
 from purchasing.models import (
     PlanState,
@@ -32,6 +31,7 @@ from purchasing.models import (
     SupplierPrice,
 )
 from purchasing.schemas import ReceivePurchaseOrderSchema
+from purchasing.supply import receive_into_plans
 
 
 def plan_purchases(uow: UnitOfWork, needs: Iterable[PurchaseNeed]) -> list[PurchasePlanLine]:
@@ -200,14 +200,21 @@ def confirm_purchase_order(uow: UnitOfWork, order_id: int) -> PurchaseOrder:
 
 
 def cancel_purchase_order(uow: UnitOfWork, order_id: int) -> PurchaseOrder:
-    """Cancel a draft or confirmed order (nothing received yet): its plan lines are open again."""
+    """Cancel a draft or confirmed order (nothing received yet): its plan lines are open again, and so
+    give way to stock in hand like any open plan line: free stock of their products is allocated."""
     _authorize(uow, "update", "purchase_order")
     order = get_purchase_order(uow, order_id, for_update=True)
     order.cancel(at=utcnow())
     line_ids = [line.id for line in order.lines]
+    reopened = set()
     for plan in uow.session.scalars(select(PurchasePlanLine).where(
             PurchasePlanLine.purchase_order_line_id.in_(line_ids), PurchasePlanLine.state == PlanState.ORDERED)):
         plan.reopen()
+        reopened.add(plan.product_id)
+    if reopened:
+        lock_for_allocation(uow, order.warehouse_id, reopened)
+        for product_id in sorted(reopened):
+            allocate(uow, product_id=product_id, warehouse_id=order.warehouse_id)
     uow.commit()
     return order
 
@@ -216,7 +223,8 @@ def receive_purchase_order(uow: UnitOfWork, order_id: int, lines: list[dict], *,
                            tolerance: Decimal = ZERO) -> PurchaseOrder:
     """Book a goods receipt against a confirmed order: `lines` of {product_id, qty}, partial
     receipts allowed. Each is a stock move in at the order's price; the stock is then allocated,
-    first to the demand the order line's plans are pegged to, then to other waiting demand.
+    first to the demand the order line's plans are pegged to (what the receipt brings in for each of
+    them, `purchasing.supply.receive_into_plans`), then to other waiting demand.
     Receiving more than ordered is refused (409 `over_receipt`) unless within `tolerance`
     (a fraction of the ordered quantity, the `RECEIPT_TOLERANCE` setting).
 
@@ -249,16 +257,13 @@ def receive_purchase_order(uow: UnitOfWork, order_id: int, lines: list[dict], *,
     if over:
         raise DomainError(f"More than ordered on {order.number} (tolerance {tolerance:%}); nothing was received.",
                           code="over_receipt", fields={"lines": over})
+    lock_for_allocation(uow, order.warehouse_id, wanted)  # every balance the allocations may touch, in order
     for product_id in sorted(wanted):
         line, qty = by_product[product_id], wanted[product_id]
         inventory.post_move(uow, product_id=product_id, warehouse_id=order.warehouse_id, qty=qty,
                             kind=MoveKind.RECEIPT, reference=order.number, unit_cost=line.unit_price)
         line.qty_received += qty
-        pegged = [Holder(sales_order_id=p.sales_order_id, sales_order_line_id=p.sales_order_line_id,
-                         work_order_id=p.work_order_id, work_order_component_id=p.work_order_component_id)
-                  for p in uow.session.scalars(select(PurchasePlanLine).where(
-                      PurchasePlanLine.purchase_order_line_id == line.id)
-                      .order_by(PurchasePlanLine.need_by, PurchasePlanLine.id))]
+        pegged = receive_into_plans(uow.session, line, qty)
         allocate(uow, product_id=product_id, warehouse_id=order.warehouse_id, pegged=pegged)
     order.note_received()
     uow.commit()

@@ -55,6 +55,7 @@ from finance.models import (
 from finance.payments import services as payments
 from inventory import services as inventory
 from inventory.allocation import allocate as allocate_stock
+from inventory.allocation import lock_for_allocation
 from inventory.models import MoveKind
 
 RESOURCE = "credit_note"
@@ -287,6 +288,10 @@ def create_credit_note(uow: UnitOfWork, invoice_id: int, data: dict, *, on: date
             crm_services.note_paid(uow, order.id, -released)
 
     if restock:
+        # the returned goods are allocated next: lock every balance that may touch first, in product order
+        lock_for_allocation(uow, warehouse_id, {line.product_id for line in note.lines if line.qty > 0
+                                                and line.product is not None
+                                                and line.product.kind != ProductKind.SERVICE})
         for line in sorted(note.lines, key=lambda item: item.product_id):
             if line.qty <= 0 or line.product is None or line.product.kind == ProductKind.SERVICE:
                 continue
