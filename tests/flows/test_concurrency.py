@@ -8,6 +8,7 @@ the race, and no client saw anything but a credit refusal."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from decimal import Decimal
 
@@ -16,10 +17,12 @@ from sqlalchemy import select
 
 from crm.orders import services as crm
 from crm.orders.models import SalesOrder
+from inventory import services as inventory
 from inventory.models import Reservation, StockBalance
 from inventory.services import check_ledger
 from production.models import WorkOrder
 from purchasing.models import PurchasePlanLine
+from tests.flows.test_supply_counted_once import over_or_under
 from tests.flows.worked_example import build_worked_example
 from tests.parallel import Clients, parallel_database, run_at_once
 
@@ -123,3 +126,50 @@ def _assert_consistent(session, example, tight, outcomes) -> None:
             covered = sum((x.qty for x in made + bought), D(0))
             assert component_reserved[component.id] == component.qty_reserved
             assert component.qty_reserved + covered == component.qty_required, work_order.number
+
+
+def test_stock_found_while_orders_confirm_never_deadlocks_nor_counts_supply_twice(tmp_path):
+    """While some clients confirm pump and housing orders, others put stock in (adjustments of every product
+    of the BOM, so the allocations shrink the work orders of orders confirmed before, at both levels, and
+    give their components' stock back): the balances an allocation may touch are locked up front in product
+    order, so no client deadlocks, and afterwards every demand is covered exactly once (reserved + supply
+    to come = what it still needs)."""
+    with parallel_database(tmp_path, CLIENTS, spare=4) as database:
+        with database.session() as session:
+            uow = database.uow(session)
+            example = build_worked_example(uow, credit_limit=D(0), stock={
+                "PUMP": 3, "MOTOR": 4, "HOUSING": 2, "BOLT": 60, "GASKET": 8})
+            p = example.products
+
+            def order(lines) -> int:
+                return crm.create_order(uow, {"customer_id": example.customer_id, "requested_date": None, "lines": [
+                    {"product_id": p[sku], "qty": D(qty)} for sku, qty in lines]}).id
+
+            earlier = [order([("PUMP", 3)]) for _ in range(CLIENTS // 2)]
+            for order_id in earlier:
+                crm.confirm_order(uow, order_id)
+            drafts = [order([("PUMP", 2)] if n % 2 else [("HOUSING", 2), ("PUMP", 1)]) for n in range(CLIENTS * 2)]
+
+        clients = Clients(database)
+
+        def client(index: int) -> None:
+            rng = random.Random(index)
+            if index % 2 == 0:
+                for order_id in drafts[index::CLIENTS] + drafts[index + 1::CLIENTS]:
+                    clients.attempt(f"confirm {order_id}", lambda uow, o=order_id: crm.confirm_order(uow, o),
+                                    done="confirmed")
+                return
+            for _step in range(4):
+                sku = rng.choice(sorted(p))
+                qty = D(rng.randint(1, 4))
+                clients.attempt(f"adjust {sku} +{qty}", lambda uow, s=sku, q=qty: inventory.adjust_stock(
+                    uow, {"product_id": p[s], "qty": q, "reason": "found"}))
+
+        run_at_once(CLIENTS, client)
+        assert clients.unexpected == []
+        assert clients.outcomes.count("error") == 0
+
+        with database.session() as session:
+            assert over_or_under(session) == {}
+            assert check_ledger(session) == []
+            assert all(D(0) <= b.reserved <= b.on_hand for b in session.scalars(select(StockBalance)))
