@@ -4,7 +4,8 @@ Locking: every function that changes balances first locks the balance rows it ne
 ordered by product id (`SELECT ... FOR UPDATE`), so that parallel transactions queue on the rows in the
 same order and can never deadlock; a caller that will touch several products (the order explosion)
 locks all of them up front with `lock_balances`. A reservation takes what is available on a locked
-row for one `Holder` (a sales order line or a work order's component).
+row for one `Holder` (a sales order line or a work order's component); `release_held` gives part of
+what one holder holds back (a work order that shrank needs fewer components, `docs/supply.md`).
 
 Both `inventory.services` (receipts, releases, adjustments) and `inventory.allocation` (who gets the
 stock that became available) build on these, so neither needs the other's internals: services may call
