@@ -5,8 +5,10 @@ PUMP (make, list price 5000, lead 3), HOUSING (make, lead 2), MOTOR (buy, lead 1
 lead 5, S2), STEEL (buy, lead 7, S2), GASKET (buy, lead 4, S1); BOM PUMP = 1 MOTOR + 1 HOUSING + 4 BOLT,
 HOUSING = 2 STEEL + 1 GASKET; stock PUMP 2, MOTOR 3, HOUSING 1, BOLT 100, STEEL 0, GASKET 10.
 An order of 10 PUMP on a lane is "order 1": it reserves PUMP 2, MOTOR 3, HOUSING 1, BOLT 32, GASKET 7,
-plans work orders PUMP 8 and HOUSING 7 and purchase plan lines MOTOR 5 and STEEL 14. Topping the lane
-up by exactly what order 1 reserved gives the next order the same fresh stock.
+plans work orders PUMP 8 and HOUSING 7 and purchase plan lines MOTOR 5 and STEEL 14. Cancelling that order
+gives its stock back, so the next order meets the same fresh stock (topping the stock up instead would
+go to the order still waiting: stock in hand takes the place of its supply not started, docs/supply.md);
+an order shipped in full took its stock away, and topping the lane up by what order 1 reserved puts it back.
 
 `rounds` runs confirmations in rounds: before each round every client (untimed) tops up the stock
 of its lanes and enters one draft order per lane; then all clients confirm their drafts at once
@@ -37,6 +39,7 @@ from core.app import create_app
 from core.config import Settings
 from core.uow import UnitOfWork
 from crm.orders import services as crm
+from crm.orders.models import SalesOrder
 from inventory import services as inventory
 from inventory.models import Reservation
 from production import services as production
@@ -102,6 +105,7 @@ class Lane:
     customer_id: int
     products: dict[str, int]
     used: bool = False
+    last_order: int | None = None  # the lane's last confirmed order
 
 
 def suppliers(uow: UnitOfWork, tag: str) -> dict[str, int]:
@@ -142,14 +146,20 @@ def build_lanes(uow: UnitOfWork, tag: str, count: int, *, customer_id: int, supp
 
 
 def prepare_round(uow: UnitOfWork, lanes: list[Lane]) -> list[int]:
-    """Give each lane back the stock that order 1 took, and enter one order of 10 PUMP per lane."""
+    """Give each lane back the stock that its last order took, and enter one order of 10 PUMP per lane:
+    an order still waiting for its supply is cancelled (its stock is free again), one shipped is
+    replaced by topping the stock up by what order 1 reserved."""
     drafts = []
     with one_transaction(uow):
         for lane in lanes:
             if lane.used:  # its last order was confirmed (a round that was not run leaves it unused)
-                for sku, qty in ORDER_1_RESERVES.items():
-                    inventory.adjust_stock(uow, {"product_id": lane.products[sku], "qty": Decimal(qty),
-                                                 "reason": "benchmark: fresh stock for the next round"})
+                last = uow.session.get(SalesOrder, lane.last_order) if lane.last_order is not None else None
+                if last is not None and last.state == "confirmed":
+                    crm.cancel_order(uow, last.id)
+                else:
+                    for sku, qty in ORDER_1_RESERVES.items():
+                        inventory.adjust_stock(uow, {"product_id": lane.products[sku], "qty": Decimal(qty),
+                                                     "reason": "benchmark: fresh stock for the next round"})
                 lane.used = False
             drafts.append(pump_order(uow, lane, 10))
     uow.session.close()
@@ -162,12 +172,15 @@ def pump_order(uow: UnitOfWork, lane: Lane, qty: int) -> int:
 
 
 def check_like_order_1(uow: UnitOfWork, order_ids: list[int]) -> str:
-    """Did every confirmed order come out exactly as order 1? And does the ledger agree with the balances?"""
+    """Did every confirmed order come out exactly as order 1? And does the ledger agree with the balances?
+    (An order cancelled to give its stock back to the next round still shows what its confirmation
+    reserved, released since, and its cancelled work orders and plan lines.)"""
     session = uow.session
     ids = sorted(set(order_ids))
     reserved = dict(session.execute(
         select(Reservation.sales_order_id, func.sum(Reservation.qty)).where(
-            Reservation.sales_order_id.in_(ids), Reservation.state == "active").group_by(Reservation.sales_order_id)).all())
+            Reservation.sales_order_id.in_(ids), Reservation.state.in_(["active", "released"]))
+        .group_by(Reservation.sales_order_id)).all())
     wos = dict(session.execute(select(WorkOrder.sales_order_id, func.count()).where(
         WorkOrder.sales_order_id.in_(ids)).group_by(WorkOrder.sales_order_id)).all())
     plans = dict(session.execute(select(PurchasePlanLine.sales_order_id, func.sum(PurchasePlanLine.qty)).where(
@@ -224,7 +237,7 @@ def rounds(lanes: list[list[Lane]], *, make_uow: Callable[[], UnitOfWork],
                     began = time.perf_counter()
                     confirm(order_id)
                     timed.append((time.perf_counter() - began) * 1000)
-                    lane.used = True
+                    lane.used, lane.last_order = True, order_id
                 with lock:
                     confirmed.extend(drafts)
                     if not first:

@@ -23,10 +23,12 @@ DESCRIPTION = ("`crm.orders.services.confirm_order` on orders shaped like order 
                "the two-level PUMP/HOUSING BOM: credit check with the customer row locked, 5 reservations, "
                "2 work orders, 2 purchase plan lines, audit, one commit), each in a session of its own as a "
                "request has; 1 and 4 parallel clients (threads), each with its own customer and copies of the "
-               "example's products. Runs in rounds: before each round, untimed, each copy's stock is topped up "
-               "by what order 1 reserved and one draft per copy is entered, so every order meets exactly "
-               "order 1's stock; only the confirmations are timed. Afterwards every order is checked to have "
-               "come out as order 1 and the ledger to agree with the balances. Also: the SQL statements one "
+               "example's products. Runs in rounds: before each round, untimed, each copy's last order is "
+               "cancelled (its stock is free again: topping the stock up would go to that order, whose work "
+               "orders and plan lines have not started) and one draft per copy is entered, so every order meets "
+               "exactly order 1's stock; only the confirmations are timed. Afterwards every order is checked to "
+               "have come out as order 1 (what it reserved, released since if it was cancelled) and the ledger "
+               "to agree with the balances. Also: the SQL statements one "
                "confirmation sends (counted with a `before_cursor_execute` listener, grouped by statement "
                "and by the line of code that sent it).")
 DATABASES = ("postgresql",)

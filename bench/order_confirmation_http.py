@@ -36,7 +36,8 @@ DESCRIPTION = (f"`POST /api/v1/sales-orders/{{id}}/confirm` through gunicorn ({W
                "serve them one after the other, which measures the luck of `accept`) and a "
                "bearer token from `POST /api/v1/auth/token` for an admin made by `core.services.create_user`. "
                "The orders are shaped like order 1 and confirmed in rounds exactly as in the service-layer "
-               "benchmark (stock topped up and drafts entered through the services before each round, untimed); "
+               "benchmark (the last orders cancelled and drafts entered through the services before each round, "
+               "untimed); "
                "latency is the client's, from sending the request to reading the whole answer.")
 DATABASES = ("postgresql",)
 LANES_PER_CLIENT = 6
