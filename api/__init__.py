@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from core.auth import user_for_token
 from core.errors import DomainError
 from core.models import IdempotencyRecord
-from core.schemas import DecimalText
+from core.schemas import DecimalText, Int
 from core.web import (
     DATABASE_RETRY_AFTER,
     database_unavailable_page,
@@ -54,7 +54,27 @@ def _flatten_webargs(messages: dict) -> dict:
     return fields
 
 
+# What went wrong: a snake_case `code`, a sentence, the reasons per input field (a field's reasons are
+# a list of sentences, or the same mapping again for a nested row) and, for some refusals, `details`.
+ErrorDetailSchema = Schema.from_dict({
+    "code": fields.String(required=True),
+    "message": fields.String(required=True),
+    "fields": fields.Dict(keys=fields.String(), values=fields.Raw(), required=True),
+    "details": fields.Dict(keys=fields.String(), values=fields.Raw()),
+}, name="ErrorDetailSchema")
+
+
+class ErrorSchema(Schema):
+    """The one error shape of the API: `{"error": {"code", "message", "fields"}}`."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
 class Api(BaseApi):
+    # Every operation documents its errors (the `default` response, 401, 409, 422, ...) in the API's own
+    # shape rather than flask-smorest's `{code, status, message, errors}`.
+    ERROR_SCHEMA = ErrorSchema
+
     def handle_http_exception(self, error: HTTPException):
         if not request.path.startswith(PREFIX):
             return error
@@ -123,7 +143,7 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     if name not in _PAGE_SCHEMAS:
         _PAGE_SCHEMAS[name] = Schema.from_dict({
             "items": fields.List(fields.Nested(item_schema)),
-            "total": fields.Integer(), "page": fields.Integer(), "per_page": fields.Integer(),
+            "total": Int(), "page": Int(), "per_page": Int(),
         }, name=name)
     return _PAGE_SCHEMAS[name]
 
@@ -135,8 +155,16 @@ class PageArgs(Schema):
     """The query arguments of every paged list: `page` from 1, `per_page` up to 200 (25 unless a
     list says otherwise). A list's own filters subclass it."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+    page = Int(load_default=1, validate=validate.Range(min=1))
+    per_page = Int(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+def decimal_as_string(self, field, **kwargs) -> dict:
+    """An OpenAPI attribute function: a decimal that JSON carries as a string (`"12.50"`) is documented
+    as one, whichever Decimal field a schema declares it with."""
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "format": "decimal"}
+    return {}
 
 
 def idempotent(view):
@@ -201,6 +229,7 @@ def init_app(app: Flask, csrf) -> Api:
         "security": [{"bearer": []}],
     })
     rest.register_field(DecimalText, "string", "decimal")
+    rest.ma_plugin.converter.add_attribute_function(decimal_as_string)
     from api import (
         audit,
         auth,

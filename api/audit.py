@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from core import queries
-from core.schemas import AuditEntrySchema
+from core.schemas import AuditEntrySchema, Id, Int
 from core.web import get_session
 
 from . import PageArgs, page_body, page_schema
@@ -19,8 +19,8 @@ blp = Blueprint("audit", __name__, description="Audit log")
 class AuditArgs(PageArgs):
     entity = fields.String()
     entity_id = fields.String()
-    user_id = fields.Integer()
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    user_id = Id()
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 @blp.route("/audit-log")

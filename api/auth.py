@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core.auth import authenticate, issue_token
+from core.schemas import DateTime
 from core.web import get_session
 
 blp = Blueprint("auth", __name__, description="Authentication")
@@ -21,7 +22,7 @@ class TokenRequestSchema(Schema):
 class TokenSchema(Schema):
     access_token = fields.String()
     token_type = fields.String()
-    expires_at = fields.DateTime()
+    expires_at = DateTime()
 
 
 @blp.route("/auth/token")

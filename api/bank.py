@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
+from core.schemas import Id
 from core.web import get_uow
 from finance.bank import services as bank
 from finance.bank.models import LineState
@@ -79,7 +80,7 @@ class StatementFileSchema(Schema):
 
 
 class StatementArgs(PageArgs):
-    bank_account_id = fields.Integer()
+    bank_account_id = Id()
 
 
 class LineArgs(PageArgs):

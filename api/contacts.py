@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from core.schemas import Id
 from core.web import get_uow
 from crm import contacts
 from crm.leads.schemas import ContactSchema, CreateContactSchema, UpdateContactSchema
@@ -17,7 +18,7 @@ blp = Blueprint("contacts", __name__, description="Contacts of customers, in the
 
 
 class ContactListArgs(PageArgs):
-    customer_id = fields.Integer()
+    customer_id = Id()
     q = fields.String(metadata={"description": "search in name, e-mail and phone"})
 
 

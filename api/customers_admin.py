@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from core.schemas import CustomerSchema, Text
+from core.schemas import CustomerSchema, Id, Text
 from core.web import get_uow
 from crm import customers
 
@@ -17,22 +17,22 @@ _reason = Text(required=True, validate=[validate.Length(min=1, error="Give a rea
 
 
 class HandoverSchema(Schema):
-    from_user_id = fields.Integer(required=True)
-    to_user_id = fields.Integer(required=True)
+    from_user_id = Id(required=True)
+    to_user_id = Id(required=True)
     reason = _reason
 
 
 class HandoverResultSchema(Schema):
-    from_user_id = fields.Integer()
-    to_user_id = fields.Integer()
-    customer_ids = fields.List(fields.Integer())
-    lead_ids = fields.List(fields.Integer())
-    opportunity_ids = fields.List(fields.Integer())
-    task_ids = fields.List(fields.Integer())
+    from_user_id = Id()
+    to_user_id = Id()
+    customer_ids = fields.List(Id())
+    lead_ids = fields.List(Id())
+    opportunity_ids = fields.List(Id())
+    task_ids = fields.List(Id())
 
 
 class MergeSchema(Schema):
-    drop_id = fields.Integer(required=True)
+    drop_id = Id(required=True)
     reason = _reason
 
 

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from core import clock
+from core.schemas import Date, Id
 from core.web import get_session, get_uow
 from finance import queries
 from finance.credit import holds, services
@@ -93,24 +94,24 @@ class CreditApproval(MethodView):
 
 
 class InvoiceArgs(PageArgs):
-    customer_id = fields.Integer()
-    sales_order_id = fields.Integer()
+    customer_id = Id()
+    sales_order_id = Id()
     state = fields.String(metadata={"description": "draft, posted, partially_paid, paid, cancelled or open"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "open and past due today"})
     q = fields.String()
-    due_from = fields.Date(metadata={"description": "due on this day or later"})
-    due_to = fields.Date(metadata={"description": "due on this day or earlier"})
-    owner_id = fields.Integer(metadata={"description": "of the customers this sales user owns"})
+    due_from = Date(metadata={"description": "due on this day or later"})
+    due_to = Date(metadata={"description": "due on this day or earlier"})
+    owner_id = Id(metadata={"description": "of the customers this sales user owns"})
 
 
 class PaymentArgs(PageArgs):
-    customer_id = fields.Integer()
+    customer_id = Id()
     unapplied = fields.Boolean(load_default=False, metadata={"description": "only payments with money left"})
 
 
 class AgingArgs(Schema):
-    as_of = fields.Date(load_default=None, metadata={"description": "the day the ages are counted to (today)"})
-    customer_id = fields.Integer()
+    as_of = Date(load_default=None, metadata={"description": "the day the ages are counted to (today)"})
+    customer_id = Id()
 
 
 @blp.route("/invoices")
@@ -227,9 +228,9 @@ class CustomerSummary(MethodView):
 
 
 class StatementArgs(Schema):
-    start = fields.Date(data_key="from", load_default=None,
+    start = Date(data_key="from", load_default=None,
                         metadata={"description": "first day of the period (default: the first of `to`'s month)"})
-    end = fields.Date(data_key="to", load_default=None, metadata={"description": "last day of the period (today)"})
+    end = Date(data_key="to", load_default=None, metadata={"description": "last day of the period (today)"})
 
 
 def _binary(content_type: str, description: str) -> dict:

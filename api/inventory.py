@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import fields
 
+from core.schemas import Id
 from core.web import get_session, get_uow
 from inventory import queries, services, shipping
 from inventory.schemas import (
@@ -24,8 +25,8 @@ blp = Blueprint("inventory", __name__, description="Stock, adjustments, reservat
 
 
 class StockArgs(PageArgs):
-    product_id = fields.Integer()
-    warehouse_id = fields.Integer()
+    product_id = Id()
+    warehouse_id = Id()
 
 
 class MoveArgs(StockArgs):
@@ -33,14 +34,14 @@ class MoveArgs(StockArgs):
 
 
 class ShipmentArgs(PageArgs):
-    sales_order_id = fields.Integer()
+    sales_order_id = Id()
     state = fields.String(metadata={"description": "draft, shipped or cancelled"})
 
 
 class ReservationArgs(StockArgs):
-    sales_order_id = fields.Integer()
-    sales_order_line_id = fields.Integer()
-    work_order_id = fields.Integer()
+    sales_order_id = Id()
+    sales_order_line_id = Id()
+    work_order_id = Id()
     state = fields.String(metadata={"description": "active, released or consumed"})
 
 

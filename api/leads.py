@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from core.imports import read_table
 from core.queries import Page
+from core.schemas import Id
 from core.web import get_session, get_uow
 from crm.leads import conversion, imports, queries, services
 from crm.leads.schemas import (
@@ -38,7 +39,7 @@ class LeadListArgs(PageArgs):
     q = fields.String(metadata={"description": "search in company, contact and number"})
     status = fields.String()
     grade = fields.String(validate=validate.OneOf(["A", "B", "C"]))
-    owner_id = fields.Integer()
+    owner_id = Id()
     is_duplicate = fields.Boolean()
 
 

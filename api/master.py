@@ -17,6 +17,7 @@ from core.schemas import (
     CreateSupplierSchema,
     CreateWarehouseSchema,
     CustomerSchema,
+    Id,
     ProductSchema,
     SupplierSchema,
     UpdateCustomerSchema,
@@ -38,7 +39,7 @@ class ListArgs(PageArgs):
 class CustomerListArgs(ListArgs):
     tier = fields.String()
     region = fields.String()
-    owner_id = fields.Integer()
+    owner_id = Id()
     lifecycle_stage = fields.String()
     credit_hold = fields.Boolean()
 
@@ -46,7 +47,7 @@ class CustomerListArgs(ListArgs):
 class ProductListArgs(ListArgs):
     kind = fields.String()
     active = fields.Boolean()
-    default_supplier_id = fields.Integer()
+    default_supplier_id = Id()
 
 
 @blp.route("/customers")

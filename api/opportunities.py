@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.errors import InvalidInput
-from core.schemas import DecimalText
+from core.schemas import DecimalText, Id, Int
 from core.web import get_session, get_uow
 from crm.leads import queries
 from crm.leads.schemas import (
@@ -29,14 +29,14 @@ blp = Blueprint("opportunities", __name__, description="Opportunities and activi
 
 class OpportunityListArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(["open", "won", "lost"]))
-    customer_id = fields.Integer()
-    owner_id = fields.Integer()
+    customer_id = Id()
+    owner_id = Id()
 
 
 class ActivityListArgs(PageArgs):
-    customer_id = fields.Integer()
-    lead_id = fields.Integer()
-    opportunity_id = fields.Integer()
+    customer_id = Id()
+    lead_id = Id()
+    opportunity_id = Id()
     kind = fields.String(validate=validate.OneOf(["call", "visit", "meeting", "email"]))
 
 
@@ -91,13 +91,13 @@ class ForecastArgs(Schema):
 class ForecastRowSchema(Schema):
     key = fields.Raw(metadata={"description": "`YYYY-MM`, a user id, or null (no close date / no owner)"})
     label = fields.String()
-    count = fields.Integer()
+    count = Int()
     amount = fields.Decimal(places=2, as_string=True)
     weighted = fields.Decimal(places=2, as_string=True)
 
 
 class ForecastTotalsSchema(Schema):
-    count = fields.Integer()
+    count = Int()
     amount = fields.Decimal(places=2, as_string=True)
     weighted = fields.Decimal(places=2, as_string=True)
 
@@ -141,11 +141,11 @@ class Activities(MethodView):
 
 
 class StageSchema(Schema):
-    id = fields.Integer()
-    pipeline_id = fields.Integer()
+    id = Id()
+    pipeline_id = Id()
     code = fields.String()
     name = fields.String()
-    position = fields.Integer(metadata={"description": "open stages 1..n, then won and lost; 0 when retired"})
+    position = Int(metadata={"description": "open stages 1..n, then won and lost; 0 when retired"})
     probability = DecimalText(4)
     exit_fields = fields.List(fields.String())
     outcome = fields.String(metadata={"description": "`open`, `won` or `lost`"})
@@ -153,7 +153,7 @@ class StageSchema(Schema):
 
 
 class PipelineSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     code = fields.String(allow_none=True)
     is_default = fields.Boolean()

@@ -9,6 +9,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from core.queries import paginate
+from core.schemas import Id
 from core.web import get_session, get_uow, scoped
 from production import execution, services
 from production.models import Bom, WorkOrder
@@ -26,15 +27,15 @@ blp = Blueprint("production", __name__, description="BOMs and work orders")
 
 
 class BomArgs(PageArgs):
-    product_id = fields.Integer()
+    product_id = Id()
     active = fields.Boolean()
 
 
 class WorkOrderArgs(PageArgs):
-    sales_order_id = fields.Integer()
-    sales_order_line_id = fields.Integer()
-    parent_work_order_id = fields.Integer()
-    product_id = fields.Integer()
+    sales_order_id = Id()
+    sales_order_line_id = Id()
+    parent_work_order_id = Id()
+    product_id = Id()
     state = fields.String()
 
 

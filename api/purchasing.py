@@ -9,6 +9,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from core.queries import paginate
+from core.schemas import Id
 from core.web import get_session, get_uow, scoped
 from purchasing import queries, services
 from purchasing.models import PurchasePlanLine
@@ -27,12 +28,12 @@ blp = Blueprint("purchasing", __name__, description="Purchase plans, supplier pr
 
 
 class SupplierPriceArgs(PageArgs):
-    supplier_id = fields.Integer()
-    product_id = fields.Integer()
+    supplier_id = Id()
+    product_id = Id()
 
 
 class PurchaseOrderArgs(PageArgs):
-    supplier_id = fields.Integer()
+    supplier_id = Id()
     state = fields.String(metadata={"description": "draft, confirmed, partially_received, received or cancelled"})
 
 
@@ -41,10 +42,10 @@ class PurchaseOrderListSchema(Schema):
 
 
 class PlanArgs(PageArgs):
-    sales_order_id = fields.Integer()
-    work_order_id = fields.Integer()
-    product_id = fields.Integer()
-    supplier_id = fields.Integer()
+    sales_order_id = Id()
+    work_order_id = Id()
+    product_id = Id()
+    supplier_id = Id()
     state = fields.String(metadata={"description": "open, ordered or cancelled"})
 
 

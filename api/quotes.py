@@ -9,6 +9,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from core.queries import paginate
+from core.schemas import Id
 from core.web import get_session, get_uow, scoped
 from crm.leads.schemas import CreateQuoteSchema, QuoteSchema, UpdateQuoteSchema
 from crm.quotes import services
@@ -20,8 +21,8 @@ blp = Blueprint("quotes", __name__, description="Quotes")
 
 
 class QuoteListArgs(PageArgs):
-    opportunity_id = fields.Integer()
-    customer_id = fields.Integer()
+    opportunity_id = Id()
+    customer_id = Id()
     state = fields.String()
 
 

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from core import clock
-from core.schemas import money
+from core.schemas import Date, Id, money
 from core.schemas import qty as quantity
 from core.web import get_session, get_uow
 from crm.orders import queries, services
@@ -32,14 +32,14 @@ blp = Blueprint("sales", __name__, description="Sales orders")
 
 class SalesOrderListArgs(PageArgs):
     q = fields.String(metadata={"description": "search in order numbers"})
-    customer_id = fields.Integer()
+    customer_id = Id()
     state = fields.String()
-    warehouse_id = fields.Integer()
+    warehouse_id = Id()
 
 
 class SalesOrderLineProgressSchema(SalesOrderLineSchema):
     to_come_qty = quantity(metadata={"description": "neither shipped nor reserved yet: still to be made or bought"})
-    expected_date = fields.Date(allow_none=True, metadata={
+    expected_date = Date(allow_none=True, metadata={
         "description": "when what is still to come is expected, from its pegged supply (work order due date, "
                        "purchase order line date); null when nothing is to come"})
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.queries import paginate
-from core.schemas import money
+from core.schemas import Date, Id, Int, money
 from core.web import get_session, get_uow
 from crm.segments import services
 
@@ -18,32 +18,32 @@ blp = Blueprint("segments", __name__, description="Customer segments (RFM)")
 
 
 class SegmentRowSchema(Schema):
-    customer_id = fields.Integer()
+    customer_id = Id()
     customer_code = fields.String(attribute="customer.code")
     customer_name = fields.String(attribute="customer.name")
-    owner_id = fields.Integer(attribute="customer.owner_id", allow_none=True)
-    as_of = fields.Date()
-    last_order_date = fields.Date()
-    recency_days = fields.Integer()
-    frequency = fields.Integer()
+    owner_id = Id(attribute="customer.owner_id", allow_none=True)
+    as_of = Date()
+    last_order_date = Date()
+    recency_days = Int()
+    frequency = Int()
     monetary = money()
     paid = money()
-    r_score = fields.Integer()
-    f_score = fields.Integer()
-    m_score = fields.Integer()
+    r_score = Int()
+    f_score = Int()
+    m_score = Int()
     segment = fields.String()
 
 
 class SegmentListArgs(PageArgs):
     segment = fields.String(validate=validate.OneOf(services.SEGMENTS))
-    owner_id = fields.Integer()
+    owner_id = Id()
 
 
 class RefreshResultSchema(Schema):
-    customers = fields.Integer()
-    by_segment = fields.Dict(keys=fields.String(), values=fields.Integer())
-    became_dormant = fields.List(fields.Integer())
-    woke_up = fields.List(fields.Integer())
+    customers = Int()
+    by_segment = fields.Dict(keys=fields.String(), values=Int())
+    became_dormant = fields.List(Int())
+    woke_up = fields.List(Int())
 
 
 @blp.route("/customer-segments")

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 
 from core.errors import InvalidInput
 from core.queries import paginate
+from core.schemas import Id
 from core.web import get_session, get_uow
 from crm.tasks import services
 from crm.tasks.schemas import SOURCES, STATES, CreateTaskSchema, RescheduleTaskSchema, TaskSchema
@@ -20,10 +21,10 @@ blp = Blueprint("tasks", __name__, description="Tasks and reminders")
 
 class TaskListArgs(PageArgs):
     state = fields.String(validate=validate.OneOf(STATES))
-    owner_id = fields.Integer()
-    customer_id = fields.Integer()
-    lead_id = fields.Integer()
-    opportunity_id = fields.Integer()
+    owner_id = Id()
+    customer_id = Id()
+    lead_id = Id()
+    opportunity_id = Id()
     source = fields.String(validate=validate.OneOf(SOURCES))
     due = fields.String(validate=validate.OneOf(["today", "overdue"]),
                         metadata={"description": "today: open and due before the end of today (China time), "

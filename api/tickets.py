@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
 from core.queries import paginate
+from core.schemas import Id
 from core.web import get_session, get_uow
 from crm.tickets import services
 from crm.tickets.schemas import (
@@ -27,9 +28,9 @@ blp = Blueprint("tickets", __name__, description="After-sales tickets")
 
 
 class TicketListArgs(PageArgs):
-    customer_id = fields.Integer()
+    customer_id = Id()
     status = fields.String(validate=validate.OneOf(STATUSES))
-    assignee_id = fields.Integer()
+    assignee_id = Id()
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     overdue = fields.Boolean(metadata={"description": "Only open or in-progress tickets past their due time "
                                                       "(true) or only the others (false)"})

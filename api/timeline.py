@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from core.schemas import money
+from core.schemas import DateTime, Id, Int, money
 from core.web import get_uow
 from crm.timeline import registry
 
@@ -18,7 +18,7 @@ blp = Blueprint("timeline", __name__, description="Customer 360 timeline")
 
 
 class TimelineArgs(PageArgs):
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=registry.MAX_PER_PAGE))
+    per_page = Int(load_default=50, validate=validate.Range(min=1, max=registry.MAX_PER_PAGE))
     kind = fields.List(fields.String(), load_default=list,
                        metadata={"description": "Only these kinds (repeat the parameter); all when left out"})
     order = fields.String(load_default="desc", validate=validate.OneOf(["desc", "asc"]),
@@ -27,8 +27,8 @@ class TimelineArgs(PageArgs):
 
 class TimelineEntrySchema(Schema):
     kind = fields.String()
-    at = fields.DateTime()
-    id = fields.Integer(attribute="ref_id")
+    at = DateTime()
+    id = Id(attribute="ref_id")
     title = fields.String()
     status = fields.String(allow_none=True)
     amount = money(allow_none=True)

@@ -21,6 +21,7 @@ from core import (
     audit,  # noqa: F401  (registers the audit flush hooks)
     cli,
     clock,
+    input_bounds,
     security,
     views,
 )
@@ -107,5 +108,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
         with registry.contributions_of(module.__name__):
             module.init_app(app, app.extensions["events"])
     api.init_app(app, csrf)
+    # After the API's authentication: an anonymous caller is told 401 before anything about its input.
+    app.before_request(input_bounds.check_request)
     cli.init_app(app)
     return app

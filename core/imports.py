@@ -20,7 +20,7 @@ from sqlalchemy import select
 from core import services
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.models import Customer, Product, Supplier, User
-from core.schemas import CustomerFormSchema, ProductFormSchema
+from core.schemas import CustomerFormSchema, Int, ProductFormSchema
 from core.uow import UnitOfWork
 
 MAX_ROWS = 20000
@@ -113,7 +113,7 @@ class RowErrorSchema(Schema):
 
 
 class RowReportSchema(Schema):
-    row = fields.Integer()
+    row = Int()
     key = fields.String(allow_none=True)
     action = fields.String(metadata={"description": "create, update or error"})
     errors = fields.List(fields.Nested(RowErrorSchema))
@@ -121,11 +121,11 @@ class RowReportSchema(Schema):
 
 class ImportReportSchema(Schema):
     committed = fields.Boolean()
-    total = fields.Integer()
-    valid = fields.Integer()
-    invalid = fields.Integer()
-    created = fields.Integer()
-    updated = fields.Integer()
+    total = Int()
+    valid = Int()
+    invalid = Int()
+    created = Int()
+    updated = Int()
     rows = fields.List(fields.Nested(RowReportSchema))
 
 

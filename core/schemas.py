@@ -5,11 +5,111 @@ input schemas validate API bodies, web forms and import rows."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+import numbers
+import re
 from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from core.models import LifecycleStage, ProductKind, Role, Tier
+
+# The database's INTEGER: every id and every whole number a schema loads fits it, so a number beyond it
+# is the client's error (422), never the database's (500).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# Dates a schema accepts: wide enough for any business date, narrow enough that a derived date (a due
+# date, a schedule, a reminder, an aging bucket) never leaves what Python and the database can hold.
+DATE_MIN, DATE_MAX = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+
+_INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
+# A decimal as typed: digits, at most one point, no exponent, no thousands separator or underscore
+# (Python's Decimal would read "1_000" as 1000, and "1,50" once became 150).
+_DECIMAL_TEXT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
+
+
+class Int(fields.Integer):
+    """A whole number within the database's INTEGER (or the narrower `minimum`/`maximum`).
+
+    Strict about what counts as whole: a JSON integer, a float with nothing after the point, or text of
+    digits with an optional sign (forms and query strings send text). "1.5", 1.5, "1_000", "1,000" and
+    booleans are refused, where marshmallow's Integer would truncate 1.5 to 1 and read "1_000" as 1000."""
+
+    default_error_messages = {"invalid": "Not a valid integer.",
+                              "range": "Must be between {min} and {max}."}
+
+    def __init__(self, *, minimum: int = INT_MIN, maximum: int = INT_MAX, **kwargs):
+        if not INT_MIN <= minimum <= maximum <= INT_MAX:
+            raise ValueError("An Int's bounds lie within the database's INTEGER.")
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(**kwargs)
+        # Documented (OpenAPI minimum/maximum) and checked after the field's own validators.
+        self.validators.insert(0, validate.Range(min=minimum, max=maximum, error=self.error_messages["range"]))
+
+    def _validated(self, value) -> int:
+        if value is True or value is False or (self.strict and not isinstance(value, numbers.Integral)):
+            raise self.make_error("invalid", input=value)
+        if isinstance(value, str):
+            text = value.strip()
+            if not _INTEGER_TEXT.match(text):
+                raise self.make_error("invalid", input=value)
+            value = int(text)
+        elif isinstance(value, float | Decimal):  # JSON reads 1.5 as a Decimal here, 1e400 too
+            finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
+            if not finite or (self.minimum <= value <= self.maximum and value != int(value)):
+                raise self.make_error("invalid", input=value)
+        elif not isinstance(value, numbers.Integral):
+            raise self.make_error("invalid", input=value)
+        if not self.minimum <= value <= self.maximum:  # compared before any conversion of a huge number
+            raise self.make_error("range", min=self.minimum, max=self.maximum)
+        return int(value)
+
+
+class Id(Int):
+    """The id of a record: a positive INTEGER. Every schema's id fields (`id`, `*_id`, `*_ids`) are of
+    this type, so an id beyond the database's range is 422 like any unknown id, never a 500."""
+
+    default_error_messages = {"range": "Not a valid id."}
+
+    def __init__(self, **kwargs):
+        super().__init__(minimum=1, maximum=INT_MAX, **kwargs)
+
+
+class Date(fields.Date):
+    """A calendar date between DATE_MIN and DATE_MAX."""
+
+    default_error_messages = {"range": "Use a date between {min} and {max}."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise self.make_error("range", min=DATE_MIN.isoformat(), max=DATE_MAX.isoformat())
+        return day
+
+
+class DateTime(fields.DateTime):
+    """A moment whose date lies between DATE_MIN and DATE_MAX, so adding days or a time zone to it
+    cannot overflow."""
+
+    default_error_messages = {"range": "Use a date between {min} and {max}."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not DATE_MIN <= moment.date() <= DATE_MAX:
+            raise self.make_error("range", min=DATE_MIN.isoformat(), max=DATE_MAX.isoformat())
+        return moment
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """A moment with a time zone (`DateTime`'s bounds apply)."""
+
+    default_error_messages = {"range": "Use a date between {min} and {max}."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not DATE_MIN <= moment.date() <= DATE_MAX:
+            raise self.make_error("range", min=DATE_MIN.isoformat(), max=DATE_MAX.isoformat())
+        return moment
 
 
 class DecimalText(fields.Decimal):
@@ -30,11 +130,13 @@ class DecimalText(fields.Decimal):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         if isinstance(value, str):
-            value = value.strip().replace(",", "")
+            value = value.strip()
+            if not _DECIMAL_TEXT.match(value):
+                raise self.make_error("invalid")
         number = super()._deserialize(value, attr, data, **kwargs)
         if number.as_tuple().exponent < -self.max_places and number != number.quantize(Decimal(1).scaleb(-self.max_places)):
             raise self.make_error("places", places=self.max_places)
-        if abs(number) >= Decimal(10) ** self.integer_digits:
+        if number and number.adjusted() >= self.integer_digits:  # abs(number) >= 10**digits, without overflow
             raise self.make_error("too_large")
         return number.quantize(Decimal(1).scaleb(-self.max_places))
 
@@ -86,24 +188,24 @@ class StrictInputSchema(Schema):
 # --------------------------------------------------------------------------- customers
 
 class CustomerSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     code = fields.String()
     name = fields.String()
     tax_id = fields.String(allow_none=True)
     tier = fields.String()
     tags = fields.List(fields.String())
     region = fields.String(allow_none=True)
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     owner_name = fields.Function(lambda c: c.owner.display_name if c.owner else None)
     credit_limit = money()
-    payment_terms_days = fields.Integer()
+    payment_terms_days = Int()
     credit_hold = fields.Boolean()
     lifecycle_stage = fields.String()
     currency = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     active = fields.Boolean()
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 def _customer_fields(required: bool) -> dict:
@@ -114,9 +216,9 @@ def _customer_fields(required: bool) -> dict:
         "tier": choice(list(Tier)),
         "tags": fields.List(fields.String(validate=validate.Length(min=1, max=40)), validate=validate.Length(max=20)),
         "region": text(80),
-        "owner_id": fields.Integer(allow_none=True, strict=False),
+        "owner_id": Id(allow_none=True, strict=False),
         "credit_limit": money(),
-        "payment_terms_days": fields.Integer(validate=validate.Range(min=0, max=365)),
+        "payment_terms_days": Int(validate=validate.Range(min=0, max=365)),
         "credit_hold": fields.Boolean(),
         "lifecycle_stage": choice(list(LifecycleStage)),
         "currency": text(3, validate=[validate.Length(equal=3)]),
@@ -134,13 +236,13 @@ CustomerFormSchema = InputSchema.from_dict(_customer_fields(True), name="Custome
 # --------------------------------------------------------------------------- suppliers
 
 class SupplierSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     code = fields.String()
     name = fields.String()
     tax_id = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
-    payment_terms_days = fields.Integer()
+    payment_terms_days = Int()
     currency = fields.String()
     active = fields.Boolean()
 
@@ -152,7 +254,7 @@ def _supplier_fields(required: bool) -> dict:
         "tax_id": text(40),
         "email": fields.Email(allow_none=True, validate=validate.Length(max=200)),
         "phone": text(40),
-        "payment_terms_days": fields.Integer(validate=validate.Range(min=0, max=365)),
+        "payment_terms_days": Int(validate=validate.Range(min=0, max=365)),
         "currency": text(3, validate=[validate.Length(equal=3)]),
         "active": fields.Boolean(),
     }
@@ -166,7 +268,7 @@ SupplierFormSchema = InputSchema.from_dict(_supplier_fields(True), name="Supplie
 # --------------------------------------------------------------------------- products
 
 class ProductSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     sku = fields.String()
     name = fields.String()
     kind = fields.String()
@@ -174,8 +276,8 @@ class ProductSchema(Schema):
     list_price = price()
     standard_cost = price()
     tax_rate = DecimalText(4)
-    lead_time_days = fields.Integer()
-    default_supplier_id = fields.Integer(allow_none=True)
+    lead_time_days = Int()
+    default_supplier_id = Id(allow_none=True)
     min_order_qty = qty()
     active = fields.Boolean()
     description = fields.String(allow_none=True)
@@ -190,8 +292,8 @@ def _product_fields(required: bool) -> dict:
         "list_price": price(),
         "standard_cost": price(),
         "tax_rate": DecimalText(4, validate=[validate.Range(max=1, error="A tax rate is a fraction between 0 and 1.")]),
-        "lead_time_days": fields.Integer(validate=validate.Range(min=0, max=3650)),
-        "default_supplier_id": fields.Integer(allow_none=True),
+        "lead_time_days": Int(validate=validate.Range(min=0, max=3650)),
+        "default_supplier_id": Id(allow_none=True),
         "min_order_qty": qty(),
         "active": fields.Boolean(),
         "description": text(4000),
@@ -206,7 +308,7 @@ ProductFormSchema = InputSchema.from_dict(_product_fields(True), name="ProductFo
 # --------------------------------------------------------------------------- warehouses, users, audit
 
 class WarehouseSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = Id(dump_only=True)
     code = fields.String()
     name = fields.String()
     is_default = fields.Boolean()
@@ -228,9 +330,9 @@ class CreateUserSchema(StrictInputSchema):
 
 
 class AuditEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    user_id = fields.Integer(allow_none=True)
+    id = Id()
+    at = DateTime()
+    user_id = Id(allow_none=True)
     username = fields.Function(lambda e: e.user.username if e.user else None)
     action = fields.String()
     entity = fields.String()

@@ -14,8 +14,10 @@ from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from core.registry import current_registry
+from core.schemas import INT_MAX
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,22 @@ def database_unavailable_page() -> tuple[str, int, dict[str, str]]:
     return html, 503, {"Retry-After": str(DATABASE_RETRY_AFTER)}
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route, web and API: a number beyond the database's INTEGER matches no route,
+    so `/customers/2147483648` is the 404 of an unknown id rather than a 500 from the database."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 class App(Flask):
-    """The suite's Flask application: every view runs inside `request_act()`."""
+    """The suite's Flask application: every view runs inside `request_act()`, and `<int:...>` in a
+    route is an `IdConverter`."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.url_map.converters["int"] = IdConverter
 
     def dispatch_request(self):
         with request_act():

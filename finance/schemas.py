@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import DecimalText, StrictInputSchema, money, price, qty, text
+from core.schemas import Date, DateTime, DecimalText, Id, Int, StrictInputSchema, money, price, qty, text
 from finance.models import PaymentMethod
 from finance.plans.models import InstallmentTrigger
 
@@ -60,14 +60,14 @@ class ApproveCreditSchema(StrictInputSchema):
 
 
 class CreditApprovalSchema(Schema):
-    id = fields.Integer()
-    sales_order_id = fields.Integer()
-    customer_id = fields.Integer()
+    id = Id()
+    sales_order_id = Id()
+    customer_id = Id()
     approved_total = money()
     reason = fields.String()
-    approved_by_id = fields.Integer(allow_none=True)
-    approved_at = fields.DateTime()
-    used_at = fields.DateTime(allow_none=True)
+    approved_by_id = Id(allow_none=True)
+    approved_at = DateTime()
+    used_at = DateTime(allow_none=True)
 
 
 class LiftCreditHoldSchema(StrictInputSchema):
@@ -77,7 +77,7 @@ class LiftCreditHoldSchema(StrictInputSchema):
 class CreditHoldSchema(Schema):
     """A customer the overdue check put on credit hold, with the invoices that did it."""
 
-    customer_id = fields.Integer()
+    customer_id = Id()
     invoice_numbers = fields.List(fields.String())
 
 
@@ -86,7 +86,7 @@ class CreditHoldCheckSchema(Schema):
 
 
 class CreditStatusSchema(Schema):
-    customer_id = fields.Integer()
+    customer_id = Id()
     credit_limit = money()
     credit_hold = fields.Boolean()
     receivable = money()
@@ -100,7 +100,7 @@ class CreditStatusSchema(Schema):
 
 class ExplicitInvoiceLineSchema(StrictInputSchema):
     description = text(200)
-    product_id = fields.Integer(load_default=None, allow_none=True)
+    product_id = Id(load_default=None, allow_none=True)
     qty = qty(required=True, minimum=None)
     unit_price = price(required=True, minimum=None)
     vat_rate = DecimalText(4, required=True, minimum=None, integer_digits=2,
@@ -108,21 +108,21 @@ class ExplicitInvoiceLineSchema(StrictInputSchema):
 
 
 class CreateInvoiceSchema(StrictInputSchema):
-    sales_order_id = fields.Integer(load_default=None, allow_none=True,
+    sales_order_id = Id(load_default=None, allow_none=True,
                                     metadata={"description": "bill what this order shipped (without `lines`)"})
-    customer_id = fields.Integer(load_default=None, allow_none=True,
+    customer_id = Id(load_default=None, allow_none=True,
                                  metadata={"description": "with `lines`: the customer billed"})
     lines = fields.List(fields.Nested(ExplicitInvoiceLineSchema), load_default=None,
                         metadata={"description": "explicit lines instead of the order's shipments"})
-    invoice_date = fields.Date(load_default=None)
+    invoice_date = Date(load_default=None)
     post = fields.Boolean(load_default=False, metadata={"description": "post at once"})
 
 
 class InvoiceLineSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    sales_order_line_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
+    id = Id()
+    position = Int()
+    sales_order_line_id = Id(allow_none=True)
+    product_id = Id(allow_none=True)
     sku = fields.Function(lambda line: line.product.sku if line.product is not None else None)
     description = fields.String(attribute="label")
     qty = qty()
@@ -135,24 +135,24 @@ class InvoiceLineSchema(Schema):
 
 
 class AllocationSchema(Schema):
-    id = fields.Integer()
-    payment_id = fields.Integer()
-    invoice_id = fields.Integer()
+    id = Id()
+    payment_id = Id()
+    invoice_id = Id()
     invoice_number = fields.String(attribute="invoice.number")
     amount = money(minimum=None)
-    reverses_id = fields.Integer(allow_none=True)
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    reverses_id = Id(allow_none=True)
+    created_by_id = Id(allow_none=True)
+    created_at = DateTime()
 
 
 class InvoiceSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
-    sales_order_id = fields.Integer(allow_none=True)
+    customer_id = Id()
+    sales_order_id = Id(allow_none=True)
     state = fields.String()
-    invoice_date = fields.Date()
-    due_date = fields.Date()
+    invoice_date = Date()
+    due_date = Date()
     currency = fields.String()
     untaxed = money()
     tax = money()
@@ -161,35 +161,35 @@ class InvoiceSchema(Schema):
     issued_total = money(metadata={"description": "the gross total as issued (total + credited_amount)"})
     paid_amount = money()
     open_amount = money()
-    posted_at = fields.DateTime(allow_none=True)
+    posted_at = DateTime(allow_none=True)
     lines = fields.List(fields.Nested(InvoiceLineSchema))
 
 
 class CreatePaymentSchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True)
+    customer_id = Id(required=True)
     amount = moved_amount("received")
-    date = fields.Date(load_default=None)
+    date = Date(load_default=None)
     method = payment_method()
     reference = text(200)
 
 
 class PaymentSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
+    customer_id = Id()
     amount = money()
     allocated_amount = money()
     refunded_amount = money()
     unapplied = money()
-    date = fields.Date(attribute="payment_date")
+    date = Date(attribute="payment_date")
     method = fields.String()
     reference = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = DateTime()
     allocations = fields.List(fields.Nested(AllocationSchema))
 
 
 class AllocationInputSchema(StrictInputSchema):
-    invoice_id = fields.Integer(required=True)
+    invoice_id = Id(required=True)
     amount = allocated_amount()
 
 
@@ -204,7 +204,7 @@ class AllocationResultSchema(Schema):
 
 
 class AgingRowSchema(Schema):
-    customer_id = fields.Integer()
+    customer_id = Id()
     customer_code = fields.String()
     customer_name = fields.String()
     current = money()
@@ -219,13 +219,13 @@ class AgingRowSchema(Schema):
 
 
 class AgingSchema(Schema):
-    as_of = fields.Date()
+    as_of = Date()
     items = fields.List(fields.Nested(AgingRowSchema))
     totals = fields.Nested(AgingRowSchema)
 
 
 class SummaryOrderSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
     state = fields.String()
     total = money()
@@ -237,7 +237,7 @@ class SummaryOrderSchema(Schema):
 
 
 class CustomerSummarySchema(Schema):
-    customer_id = fields.Integer()
+    customer_id = Id()
     receivable = money()
     unbilled = money()
     exposure = money()
@@ -269,10 +269,10 @@ class InstallmentInputSchema(StrictInputSchema):
     trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS, error=f"Choose one of {', '.join(TRIGGERS)}."),
                             metadata={"description": "on_confirmation, on_delivery (fully shipped), after_acceptance "
                                                      "or on_date"})
-    days_after = fields.Integer(load_default=0, validate=validate.Range(
+    days_after = Int(load_default=0, validate=validate.Range(
         min=0, max=365, error="Days after the trigger go from 0 to 365."),
         metadata={"description": "payment is due this many days after"})
-    due_date = fields.Date(load_default=None, allow_none=True, metadata={"description": "the date of `on_date`"})
+    due_date = Date(load_default=None, allow_none=True, metadata={"description": "the date of `on_date`"})
 
     @validates_schema
     def _one_share_and_its_date(self, data, **_kwargs):
@@ -292,35 +292,35 @@ class SetPaymentPlanSchema(StrictInputSchema):
 
 
 class AcceptOrderSchema(StrictInputSchema):
-    accepted_on = fields.Date(load_default=None)
+    accepted_on = Date(load_default=None)
 
 
 class InstallmentSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
+    id = Id()
+    position = Int()
     label = fields.String()
     percent = fields.Decimal(as_string=True, allow_none=True)
     amount = money()
     trigger = fields.String()
-    days_after = fields.Integer()
-    fixed_date = fields.Date(allow_none=True)
-    triggered_on = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
-    invoice_id = fields.Integer(allow_none=True)
+    days_after = Int()
+    fixed_date = Date(allow_none=True)
+    triggered_on = Date(allow_none=True)
+    due_date = Date(allow_none=True)
+    invoice_id = Id(allow_none=True)
     invoice_number = fields.String(allow_none=True)
     status = fields.String()
     paid_amount = money()
     open_amount = money()
     overdue = fields.Boolean()
-    sales_order_id = fields.Integer()
+    sales_order_id = Id()
     order_number = fields.String()
     customer_name = fields.String()
 
 
 class PaymentPlanSchema(Schema):
-    sales_order_id = fields.Integer()
+    sales_order_id = Id()
     order_number = fields.String()
     order_total = money()
     template = fields.String(allow_none=True)
-    accepted_on = fields.Date(allow_none=True)
+    accepted_on = Date(allow_none=True)
     installments = fields.List(fields.Nested(InstallmentSchema))

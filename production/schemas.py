@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import DecimalText, StrictInputSchema, text
+from core.schemas import Date, DateTime, DecimalText, Id, Int, StrictInputSchema, text
 from core.schemas import qty as quantity
 
 
@@ -16,12 +16,12 @@ def positive_qty(**kwargs) -> DecimalText:
 
 
 class BomLineInputSchema(StrictInputSchema):
-    component_id = fields.Integer(required=True, strict=False)
+    component_id = Id(required=True, strict=False)
     qty = positive_qty(required=True)
 
 
 class CreateBomSchema(StrictInputSchema):
-    product_id = fields.Integer(required=True, strict=False)
+    product_id = Id(required=True, strict=False)
     output_qty = positive_qty(load_default=Decimal(1))
     note = text(200)
     lines = fields.List(fields.Nested(BomLineInputSchema), required=True,
@@ -29,46 +29,46 @@ class CreateBomSchema(StrictInputSchema):
 
 
 class BomLineSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    component_id = fields.Integer()
+    id = Id()
+    position = Int()
+    component_id = Id()
     sku = fields.Function(lambda line: line.component.sku)
     qty = quantity()
 
 
 class BomSchema(Schema):
-    id = fields.Integer()
-    product_id = fields.Integer()
+    id = Id()
+    product_id = Id()
     sku = fields.Function(lambda bom: bom.product.sku)
     output_qty = quantity()
     active = fields.Boolean()
     note = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = DateTime()
     lines = fields.List(fields.Nested(BomLineSchema))
 
 
 class WorkOrderComponentSchema(Schema):
-    id = fields.Integer()
-    product_id = fields.Integer()
+    id = Id()
+    product_id = Id()
     qty_required = quantity()
     qty_reserved = quantity()
     qty_issued = quantity()
 
 
 class WorkOrderSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    product_id = fields.Integer()
+    product_id = Id()
     sku = fields.Function(lambda wo: wo.product.sku)
-    warehouse_id = fields.Integer()
+    warehouse_id = Id()
     qty = quantity()
     qty_done = quantity()
     state = fields.String()
-    due_date = fields.Date()
-    start_date = fields.Date()
-    sales_order_id = fields.Integer(allow_none=True)
-    sales_order_line_id = fields.Integer(allow_none=True)
-    parent_work_order_id = fields.Integer(allow_none=True)
+    due_date = Date()
+    start_date = Date()
+    sales_order_id = Id(allow_none=True)
+    sales_order_line_id = Id(allow_none=True)
+    parent_work_order_id = Id(allow_none=True)
     material_cost = DecimalText(4)
     release_override = fields.String(allow_none=True)
     components = fields.List(fields.Nested(WorkOrderComponentSchema))

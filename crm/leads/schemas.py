@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import DecimalText, InputSchema, StrictInputSchema, Text, money, text
+from core.schemas import (
+    Date,
+    DateTime,
+    DecimalText,
+    Id,
+    InputSchema,
+    Int,
+    StrictInputSchema,
+    Text,
+    money,
+    text,
+)
 from crm.leads import scoring
 from crm.leads.matching import normalize_phone
 from crm.leads.models import BehaviourEvent
@@ -35,7 +46,7 @@ class CaptureLeadSchema(StrictInputSchema):
     email = text(200, validate=[email_address])
     industry = text(80)
     region = text(80)
-    company_size = fields.Integer(allow_none=True, strict=False, validate=validate.Range(min=0, max=10_000_000))
+    company_size = Int(allow_none=True, strict=False, validate=validate.Range(min=0, max=10_000_000))
     note = text(4000)
     channel = text(80)
     utm_source = text(120)
@@ -70,15 +81,15 @@ class LeadEventSchema(StrictInputSchema):
 class ConvertLeadSchema(InputSchema):
     name = Text(allow_none=True, validate=validate.Length(max=200),
                 metadata={"description": "the new opportunity's name; the customer's and the lead's number if blank"})
-    pipeline_id = fields.Integer(allow_none=True, strict=False,
+    pipeline_id = Id(allow_none=True, strict=False,
                                  metadata={"description": "the pipeline of the new opportunity; the default one "
                                                           "if not given"})
     amount = money(allow_none=True)
-    expected_close_date = fields.Date(allow_none=True)
+    expected_close_date = Date(allow_none=True)
 
 
 class LeadSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
     company = fields.String()
     contact_name = fields.String()
@@ -87,24 +98,24 @@ class LeadSchema(Schema):
     email = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
     region = fields.String(allow_none=True)
-    company_size = fields.Integer(allow_none=True)
+    company_size = Int(allow_none=True)
     source = fields.String()
     channel = fields.String(allow_none=True)
     utm_source = fields.String(allow_none=True)
     utm_medium = fields.String(allow_none=True)
     utm_campaign = fields.String(allow_none=True)
     status = fields.String()
-    score = fields.Integer()
+    score = Int()
     grade = fields.String()
-    owner_id = fields.Integer(allow_none=True)
-    follow_up_due = fields.DateTime(allow_none=True)
-    followed_up_at = fields.DateTime(allow_none=True)
+    owner_id = Id(allow_none=True)
+    follow_up_due = DateTime(allow_none=True)
+    followed_up_at = DateTime(allow_none=True)
     is_duplicate = fields.Boolean()
     duplicate_of = fields.Method("_duplicate")
-    customer_id = fields.Integer(allow_none=True)
-    contact_id = fields.Integer(allow_none=True)
-    opportunity_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    customer_id = Id(allow_none=True)
+    contact_id = Id(allow_none=True)
+    opportunity_id = Id(allow_none=True)
+    created_at = DateTime()
 
     def _duplicate(self, lead):
         if not lead.is_duplicate:
@@ -113,43 +124,43 @@ class LeadSchema(Schema):
 
 
 class FiredRuleSchema(Schema):
-    rule_id = fields.Integer(allow_none=True)
+    rule_id = Id(allow_none=True)
     label = fields.String()
     field = fields.String()
     operator = fields.String()
     value = fields.String()
-    points = fields.Integer()
+    points = Int()
 
 
 class ScoreExplanationSchema(Schema):
-    lead_id = fields.Integer()
-    score = fields.Integer()
+    lead_id = Id()
+    score = Int()
     grade = fields.String()
-    thresholds = fields.Dict(keys=fields.String(), values=fields.Integer())
+    thresholds = fields.Dict(keys=fields.String(), values=Int())
     rules = fields.List(fields.Nested(FiredRuleSchema))
 
 
 class OpportunitySchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
     name = fields.String()
-    customer_id = fields.Integer()
+    customer_id = Id()
     customer_name = fields.Function(lambda o: o.customer.name)
-    contact_id = fields.Integer(allow_none=True)
-    lead_id = fields.Integer(allow_none=True)
-    owner_id = fields.Integer(allow_none=True)
-    pipeline_id = fields.Integer()
-    stage_id = fields.Integer()
+    contact_id = Id(allow_none=True)
+    lead_id = Id(allow_none=True)
+    owner_id = Id(allow_none=True)
+    pipeline_id = Id()
+    stage_id = Id()
     stage = fields.Function(lambda o: o.stage.code)
     probability = fields.Function(lambda o: str(o.stage.probability.quantize(o.stage.probability.__class__("0.01"))))
     state = fields.String()
     amount = money(allow_none=True)
     budget = money(allow_none=True)
     decision_maker = fields.String(allow_none=True)
-    expected_close_date = fields.Date(allow_none=True)
+    expected_close_date = Date(allow_none=True)
     lost_reason = fields.String(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
+    closed_at = DateTime(allow_none=True)
+    created_at = DateTime()
 
 
 class ConvertedLeadSchema(Schema):
@@ -158,30 +169,30 @@ class ConvertedLeadSchema(Schema):
 
 
 class CreateOpportunitySchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True, strict=False)
-    pipeline_id = fields.Integer(allow_none=True, strict=False,
+    customer_id = Id(required=True, strict=False)
+    pipeline_id = Id(allow_none=True, strict=False,
                                  metadata={"description": "the pipeline to open it in; the default one if not given"})
-    contact_id = fields.Integer(allow_none=True, strict=False)
+    contact_id = Id(allow_none=True, strict=False)
     name = Text(required=True, validate=[validate.Length(min=1, error="Give the opportunity a name."),
                                          validate.Length(max=200)],
                 error_messages={"required": "Give the opportunity a name.", "null": "Give the opportunity a name."})
     amount = money(allow_none=True)
     budget = money(allow_none=True)
     decision_maker = text(200)
-    expected_close_date = fields.Date(allow_none=True)
+    expected_close_date = Date(allow_none=True)
 
 
 class UpdateOpportunitySchema(StrictInputSchema):
-    contact_id = fields.Integer(allow_none=True, strict=False)
+    contact_id = Id(allow_none=True, strict=False)
     name = text(200)
     amount = money(allow_none=True)
     budget = money(allow_none=True)
     decision_maker = text(200)
-    expected_close_date = fields.Date(allow_none=True)
+    expected_close_date = Date(allow_none=True)
 
 
 class MoveOpportunitySchema(StrictInputSchema):
-    stage_id = fields.Integer(strict=False)
+    stage_id = Id(strict=False)
     stage = fields.String(metadata={"description": "stage code, instead of stage_id"})
     lost_reason = fields.String(allow_none=True, validate=validate.OneOf([r.value for r in LostReason]))
     lost_note = text(2000)
@@ -194,7 +205,7 @@ def _contact_name(*, required: bool) -> Text:
 
 
 class CreateContactSchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True, strict=False)
+    customer_id = Id(required=True, strict=False)
     name = _contact_name(required=True)
     title = text(120)
     phone = text(40)
@@ -211,8 +222,8 @@ class UpdateContactSchema(StrictInputSchema):
 
 
 class ContactSchema(Schema):
-    id = fields.Integer()
-    customer_id = fields.Integer()
+    id = Id()
+    customer_id = Id()
     customer_name = fields.Function(lambda c: c.customer.name)
     name = fields.String()
     title = fields.String(allow_none=True)
@@ -222,16 +233,16 @@ class ContactSchema(Schema):
 
 
 class ActivitySchema(Schema):
-    id = fields.Integer()
+    id = Id()
     kind = fields.String()
     note = fields.String()
     next_step = fields.String(allow_none=True)
-    next_step_date = fields.Date(allow_none=True)
-    at = fields.DateTime()
-    user_id = fields.Integer(allow_none=True)
-    lead_id = fields.Integer(allow_none=True)
-    opportunity_id = fields.Integer(allow_none=True)
-    customer_id = fields.Integer(allow_none=True)
+    next_step_date = Date(allow_none=True)
+    at = DateTime()
+    user_id = Id(allow_none=True)
+    lead_id = Id(allow_none=True)
+    opportunity_id = Id(allow_none=True)
+    customer_id = Id(allow_none=True)
 
 
 EVENTS = [e.value for e in BehaviourEvent]
@@ -245,7 +256,7 @@ class CreateScoringRuleSchema(StrictInputSchema):
         scoring.OPERATORS, error=f"One of {', '.join(scoring.OPERATORS)}."),
         metadata={"description": "at_least for company_size, equals for the others when not given"})
     value = text(200, required=True)
-    points = fields.Integer(required=True, strict=False, validate=validate.Range(min=-1000, max=1000))
+    points = Int(required=True, strict=False, validate=validate.Range(min=-1000, max=1000))
 
     @validates_schema(skip_on_field_errors=False)
     def _value_fits(self, data, **_kwargs):
@@ -261,12 +272,12 @@ class CreateScoringRuleSchema(StrictInputSchema):
 
 
 class ScoringRuleSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     label = fields.String()
     field = fields.String()
     operator = fields.String()
     value = fields.String()
-    points = fields.Integer()
+    points = Int()
     active = fields.Boolean()
 
 
@@ -274,39 +285,39 @@ class CreateAssignmentRuleSchema(StrictInputSchema):
     field = fields.String(required=True, validate=validate.OneOf(["region", "industry"],
                                                                  error="One of region, industry."))
     value = text(200, required=True)
-    user_id = fields.Integer(required=True, strict=False)
-    priority = fields.Integer(strict=False, validate=validate.Range(min=0, max=10000))
+    user_id = Id(required=True, strict=False)
+    priority = Int(strict=False, validate=validate.Range(min=0, max=10000))
 
 
 class AssignmentRuleSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     field = fields.String()
     value = fields.String()
-    user_id = fields.Integer()
-    priority = fields.Integer()
+    user_id = Id()
+    priority = Int()
     active = fields.Boolean()
 
 
 class LeadPolicySchema(Schema):
-    grade_a_min = fields.Integer()
-    grade_b_min = fields.Integer()
-    rep_capacity = fields.Integer()
-    claim_limit = fields.Integer()
-    web_form_per_hour = fields.Integer()
+    grade_a_min = Int()
+    grade_b_min = Int()
+    rep_capacity = Int()
+    claim_limit = Int()
+    web_form_per_hour = Int()
     discount_approval_threshold = DecimalText(4)
 
 
 class UpdateLeadPolicySchema(StrictInputSchema):
-    grade_a_min = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))
-    grade_b_min = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
-    rep_capacity = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
-    claim_limit = fields.Integer(strict=False, validate=validate.Range(min=0, max=100000))
-    web_form_per_hour = fields.Integer(strict=False, validate=validate.Range(min=1, max=100000))
+    grade_a_min = Int(strict=False, validate=validate.Range(min=1, max=100000))
+    grade_b_min = Int(strict=False, validate=validate.Range(min=0, max=100000))
+    rep_capacity = Int(strict=False, validate=validate.Range(min=0, max=100000))
+    claim_limit = Int(strict=False, validate=validate.Range(min=0, max=100000))
+    web_form_per_hour = Int(strict=False, validate=validate.Range(min=1, max=100000))
     discount_approval_threshold = DecimalText(4, validate=[validate.Range(max=1, error="A fraction between 0 and 1.")])
 
 
 class QuoteLineInputSchema(StrictInputSchema):
-    product_id = fields.Integer(required=True, strict=False)
+    product_id = Id(required=True, strict=False)
     qty = DecimalText(4, required=True, validate=[validate.Range(min=0, min_inclusive=False,
                                                                  error="Must be greater than 0.")])
     unit_price = DecimalText(4, allow_none=True)
@@ -315,9 +326,9 @@ class QuoteLineInputSchema(StrictInputSchema):
 
 
 class CreateQuoteSchema(StrictInputSchema):
-    opportunity_id = fields.Integer(allow_none=True, strict=False)
-    customer_id = fields.Integer(allow_none=True, strict=False)
-    valid_until = fields.Date(allow_none=True)
+    opportunity_id = Id(allow_none=True, strict=False)
+    customer_id = Id(allow_none=True, strict=False)
+    valid_until = Date(allow_none=True)
     note = text(4000)
     lines = fields.List(fields.Nested(QuoteLineInputSchema), required=True,
                         validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."),
@@ -325,16 +336,16 @@ class CreateQuoteSchema(StrictInputSchema):
 
 
 class UpdateQuoteSchema(StrictInputSchema):
-    valid_until = fields.Date(allow_none=True)
+    valid_until = Date(allow_none=True)
     note = text(4000)
     lines = fields.List(fields.Nested(QuoteLineInputSchema),
                         validate=validate.Length(min=1, max=500, error="Give 1 to 500 lines."))
 
 
 class QuoteLineSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    product_id = fields.Integer()
+    id = Id()
+    position = Int()
+    product_id = Id()
     sku = fields.Function(lambda line: line.product.sku)
     qty = DecimalText(4)
     unit_price = DecimalText(4)
@@ -346,19 +357,19 @@ class QuoteLineSchema(Schema):
 
 
 class QuoteSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    version = fields.Integer()
-    opportunity_id = fields.Integer(allow_none=True)
-    customer_id = fields.Integer()
+    version = Int()
+    opportunity_id = Id(allow_none=True)
+    customer_id = Id()
     state = fields.String()
-    valid_until = fields.Date(allow_none=True)
+    valid_until = Date(allow_none=True)
     currency = fields.String()
     untaxed = money()
     tax = money()
     total = money()
-    approved_by_id = fields.Integer(allow_none=True)
-    sales_order_id = fields.Integer(allow_none=True)
+    approved_by_id = Id(allow_none=True)
+    sales_order_id = Id(allow_none=True)
     lines = fields.List(fields.Nested(QuoteLineSchema))
 
 
@@ -372,32 +383,32 @@ class LeadImportErrorSchema(Schema):
 
 class LeadImportDuplicateSchema(Schema):
     kind = fields.String(metadata={"description": "lead, contact or customer"})
-    id = fields.Integer()
+    id = Id()
     matched_on = fields.String(metadata={"description": "email, phone or company"})
-    row = fields.Integer(allow_none=True, metadata={"description": "the earlier row of the same file it repeats"})
+    row = Int(allow_none=True, metadata={"description": "the earlier row of the same file it repeats"})
 
 
 class LeadImportRowSchema(Schema):
-    row = fields.Integer(metadata={"description": "row of the file; 2 is the first row under the header"})
+    row = Int(metadata={"description": "row of the file; 2 is the first row under the header"})
     action = fields.String(metadata={"description": "create or error"})
     errors = fields.List(fields.Nested(LeadImportErrorSchema))
     number = fields.String()
     company = fields.String()
     contact_name = fields.String()
-    score = fields.Integer()
+    score = Int()
     grade = fields.String()
     status = fields.String()
-    owner_id = fields.Integer(allow_none=True)
+    owner_id = Id(allow_none=True)
     owner = fields.String(allow_none=True)
     duplicate = fields.Nested(LeadImportDuplicateSchema, allow_none=True)
 
 
 class LeadImportReportSchema(Schema):
     committed = fields.Boolean()
-    total = fields.Integer()
-    valid = fields.Integer()
-    invalid = fields.Integer()
-    created = fields.Integer()
-    duplicates = fields.Integer()
+    total = Int()
+    valid = Int()
+    invalid = Int()
+    created = Int()
+    duplicates = Int()
     ignored_columns = fields.List(fields.String())
     rows = fields.List(fields.Nested(LeadImportRowSchema))

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import DecimalText, StrictInputSchema, money, price, text
+from core.schemas import Date, DateTime, DecimalText, Id, Int, StrictInputSchema, money, price, text
 from core.schemas import qty as quantity
 
 
@@ -16,7 +16,7 @@ def positive_qty(**kwargs) -> DecimalText:
 
 
 class OrderLineInputSchema(StrictInputSchema):
-    product_id = fields.Integer(required=True, strict=False)
+    product_id = Id(required=True, strict=False)
     qty = positive_qty(required=True)
     unit_price = price(allow_none=True)
     discount = DecimalText(4, allow_none=True, validate=[
@@ -24,9 +24,9 @@ class OrderLineInputSchema(StrictInputSchema):
 
 
 class CreateSalesOrderSchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True, strict=False)
-    warehouse_id = fields.Integer(allow_none=True, strict=False)
-    requested_date = fields.Date(allow_none=True)
+    customer_id = Id(required=True, strict=False)
+    warehouse_id = Id(allow_none=True, strict=False)
+    requested_date = Date(allow_none=True)
     customer_reference = text(80)
     note = text(4000)
     lines = fields.List(fields.Nested(OrderLineInputSchema), required=True,
@@ -34,9 +34,9 @@ class CreateSalesOrderSchema(StrictInputSchema):
 
 
 class UpdateSalesOrderSchema(StrictInputSchema):
-    customer_id = fields.Integer(strict=False)
-    warehouse_id = fields.Integer(allow_none=True, strict=False)
-    requested_date = fields.Date(allow_none=True)
+    customer_id = Id(strict=False)
+    warehouse_id = Id(allow_none=True, strict=False)
+    requested_date = Date(allow_none=True)
     customer_reference = text(80)
     note = text(4000)
     lines = fields.List(fields.Nested(OrderLineInputSchema),
@@ -44,9 +44,9 @@ class UpdateSalesOrderSchema(StrictInputSchema):
 
 
 class SalesOrderLineSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    product_id = fields.Integer()
+    id = Id()
+    position = Int()
+    product_id = Id()
     sku = fields.Function(lambda line: line.product.sku)
     product_name = fields.Function(lambda line: line.product.name)
     qty = quantity()
@@ -61,16 +61,16 @@ class SalesOrderLineSchema(Schema):
 
 
 class SalesOrderSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
+    customer_id = Id()
     customer_name = fields.Function(lambda order: order.customer.name)
-    warehouse_id = fields.Integer()
+    warehouse_id = Id()
     state = fields.String()
-    order_date = fields.Date()
-    requested_date = fields.Date()
-    confirmed_on = fields.Date(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    order_date = Date()
+    requested_date = Date()
+    confirmed_on = Date(allow_none=True)
+    cancelled_at = DateTime(allow_none=True)
     customer_reference = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     currency = fields.String()
@@ -89,13 +89,13 @@ class SalesOrderSchema(Schema):
 class SalesOrderSummarySchema(Schema):
     """A list row: the header without lines."""
 
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
+    customer_id = Id()
     customer_name = fields.Function(lambda order: order.customer.name)
     state = fields.String()
-    order_date = fields.Date()
-    requested_date = fields.Date()
+    order_date = Date()
+    requested_date = Date()
     total = money()
     shipment_status = fields.String()
     payment_status = fields.String()

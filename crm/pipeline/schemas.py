@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from core.schemas import DecimalText, InputSchema, StrictInputSchema, Text, text
+from core.schemas import Date, DecimalText, Id, InputSchema, Int, StrictInputSchema, Text, text
 from crm.pipeline.models import EXIT_FIELDS, ActivityKind
 
 CODE = r"^[a-z][a-z0-9_]{0,39}$"
@@ -58,7 +58,7 @@ class CreateStageSchema(StrictInputSchema):
     code = _code()
     name = _name(required=True)
     probability = _probability(required=True)
-    position = fields.Integer(allow_none=True, strict=False,
+    position = Int(allow_none=True, strict=False,
                               metadata={"description": "1..n+1 among the open stages; the last open one if not given"})
     exit_fields = _exit_fields()
 
@@ -66,7 +66,7 @@ class CreateStageSchema(StrictInputSchema):
 class UpdateStageSchema(StrictInputSchema):
     name = _name(required=False)
     probability = _probability(allow_none=True)
-    position = fields.Integer(allow_none=True, strict=False)
+    position = Int(allow_none=True, strict=False)
     exit_fields = _exit_fields()
     active = fields.Boolean(allow_none=True, error_messages={"invalid": "true or false."},
                             metadata={"description": "false retires an open stage without open opportunities"})
@@ -82,10 +82,10 @@ class LogActivitySchema(StrictInputSchema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS, error=f"One of {', '.join(KINDS)}."))
     note = text(4000)
     next_step = text(200)
-    next_step_date = fields.Date(allow_none=True)
-    lead_id = fields.Integer(allow_none=True, strict=False)
-    opportunity_id = fields.Integer(allow_none=True, strict=False)
-    customer_id = fields.Integer(allow_none=True, strict=False)
+    next_step_date = Date(allow_none=True)
+    lead_id = Id(allow_none=True, strict=False)
+    opportunity_id = Id(allow_none=True, strict=False)
+    customer_id = Id(allow_none=True, strict=False)
 
     @validates_schema(skip_on_field_errors=False)
     def _one_subject(self, data, **_kwargs):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.db import utcnow
-from core.schemas import Text
+from core.schemas import AwareDateTime, DateTime, Id, Text
 from crm.tasks.models import TaskSource, TaskState
 
 STATES = [s.value for s in TaskState]
@@ -16,24 +16,24 @@ TITLE_MAX = 200
 
 
 class TaskSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     title = fields.String()
     notes = fields.String()
-    due_at = fields.DateTime()
-    remind_at = fields.DateTime(allow_none=True)
-    owner_id = fields.Integer()
-    customer_id = fields.Integer(allow_none=True)
-    lead_id = fields.Integer(allow_none=True)
-    opportunity_id = fields.Integer(allow_none=True)
-    activity_id = fields.Integer(allow_none=True)
+    due_at = DateTime()
+    remind_at = DateTime(allow_none=True)
+    owner_id = Id()
+    customer_id = Id(allow_none=True)
+    lead_id = Id(allow_none=True)
+    opportunity_id = Id(allow_none=True)
+    activity_id = Id(allow_none=True)
     state = fields.String()
     source = fields.String()
     overdue = fields.Method("_overdue")
-    reminded_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    reminded_at = DateTime(allow_none=True)
+    completed_at = DateTime(allow_none=True)
+    cancelled_at = DateTime(allow_none=True)
+    created_by_id = Id(allow_none=True)
+    created_at = DateTime()
 
     def _overdue(self, task) -> bool:
         return task.is_overdue(utcnow())
@@ -46,9 +46,9 @@ def _moment(*, required: bool) -> fields.AwareDateTime:
     messages = {"required": when, "null": when, "invalid": when,
                 "invalid_awareness": "Give the time with its time zone (for example 2026-11-23T09:00:00+08:00)."}
     if required:
-        return fields.AwareDateTime(required=True, error_messages=messages,
+        return AwareDateTime(required=True, error_messages=messages,
                                     metadata={"description": "ISO 8601 with its offset"})
-    return fields.AwareDateTime(allow_none=True, load_default=None, error_messages=messages,
+    return AwareDateTime(allow_none=True, load_default=None, error_messages=messages,
                                 metadata={"description": "ISO 8601 with its offset; at or before `due_at`"})
 
 
@@ -69,9 +69,9 @@ class CreateTaskSchema(RescheduleTaskSchema):
                  error_messages={"required": "Give the task a title.", "null": "Give the task a title."})
     notes = Text(load_default="", error_messages={"invalid": "Give the notes as text.",
                                                   "null": "Give the notes as text."})
-    owner_id = fields.Integer(load_default=None, metadata={"description": "The caller when left out"})
-    customer_id = fields.Integer(allow_none=True, load_default=None)
-    lead_id = fields.Integer(allow_none=True, load_default=None)
-    opportunity_id = fields.Integer(allow_none=True, load_default=None)
+    owner_id = Id(load_default=None, metadata={"description": "The caller when left out"})
+    customer_id = Id(allow_none=True, load_default=None)
+    lead_id = Id(allow_none=True, load_default=None)
+    opportunity_id = Id(allow_none=True, load_default=None)
     source = fields.String(load_default=TaskSource.MANUAL.value,
                            validate=validate.OneOf(SOURCES, error=f"One of {', '.join(SOURCES)}."))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.db import utcnow
-from core.schemas import Text
+from core.schemas import DateTime, Id, Int, Text
 from crm.tickets.models import TicketPriority, TicketStatus
 
 PRIORITIES = [p.value for p in TicketPriority]
@@ -16,45 +16,45 @@ _PRIORITY = validate.OneOf(PRIORITIES, error=f"Use one of {', '.join(PRIORITIES)
 
 
 class TicketSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
-    sales_order_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
+    customer_id = Id()
+    sales_order_id = Id(allow_none=True)
+    product_id = Id(allow_none=True)
     subject = fields.String()
     description = fields.String(allow_none=True)
     priority = fields.String()
     status = fields.String()
-    assignee_id = fields.Integer(allow_none=True)
-    due_at = fields.DateTime()
+    assignee_id = Id(allow_none=True)
+    due_at = DateTime()
     overdue = fields.Method("_overdue")
     resolution = fields.String(allow_none=True)
-    resolved_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
-    satisfaction = fields.Integer(allow_none=True)
-    created_by_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    resolved_at = DateTime(allow_none=True)
+    closed_at = DateTime(allow_none=True)
+    satisfaction = Int(allow_none=True)
+    created_by_id = Id(allow_none=True)
+    created_at = DateTime()
 
     def _overdue(self, ticket) -> bool:
         return ticket.is_overdue(utcnow())
 
 
 class CreateTicketSchema(Schema):
-    customer_id = fields.Integer(required=True, error_messages={"required": "Give a customer you may see.",
+    customer_id = Id(required=True, error_messages={"required": "Give a customer you may see.",
                                                                 "null": "Give a customer you may see."})
-    sales_order_id = fields.Integer(allow_none=True)
-    product_id = fields.Integer(allow_none=True)
+    sales_order_id = Id(allow_none=True)
+    product_id = Id(allow_none=True)
     subject = Text(required=True, validate=[validate.Length(min=1, error="Give a subject."),
                                             validate.Length(max=200)],
                    error_messages={"required": "Give a subject.", "null": "Give a subject."})
     description = fields.String(allow_none=True)
     priority = fields.String(load_default=TicketPriority.NORMAL.value, validate=_PRIORITY)
-    assignee_id = fields.Integer(allow_none=True)
+    assignee_id = Id(allow_none=True)
 
 
 class UpdateTicketSchema(Schema):
     priority = fields.String(validate=_PRIORITY)
-    assignee_id = fields.Integer(allow_none=True)
+    assignee_id = Id(allow_none=True)
 
 
 class ResolveTicketSchema(Schema):
@@ -62,4 +62,4 @@ class ResolveTicketSchema(Schema):
 
 
 class SatisfactionSchema(Schema):
-    score = fields.Integer(required=True)
+    score = Int(required=True)

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import StrictInputSchema, money, text
+from core.schemas import Date, DateTime, Id, Int, StrictInputSchema, money, text
 from finance.bank.models import DEFAULT_CURRENCY, MAPPING_FIELDS, LineState
 from finance.schemas import allocated_amount, reason_text
 
@@ -108,7 +108,7 @@ class CreateBankAccountSchema(BankAccountInputSchema):
 
 
 class BankAccountSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     name = fields.String()
     account_number = fields.String()
     currency = fields.String()
@@ -119,23 +119,23 @@ class BankAccountSchema(Schema):
 
 
 class BankStatementSchema(Schema):
-    id = fields.Integer()
-    bank_account_id = fields.Integer()
+    id = Id()
+    bank_account_id = Id()
     filename = fields.String()
     file_hash = fields.String()
-    period_start = fields.Date(allow_none=True)
-    period_end = fields.Date(allow_none=True)
-    line_count = fields.Integer()
-    skipped_count = fields.Integer()
-    imported_by_id = fields.Integer(allow_none=True)
-    imported_at = fields.DateTime()
+    period_start = Date(allow_none=True)
+    period_end = Date(allow_none=True)
+    line_count = Int()
+    skipped_count = Int()
+    imported_by_id = Id(allow_none=True)
+    imported_at = DateTime()
 
 
 class StatementLineSchema(Schema):
-    id = fields.Integer()
-    statement_id = fields.Integer()
-    row_number = fields.Integer(metadata={"description": "the line's row in the file (the header row counts)"})
-    date = fields.Date(attribute="line_date")
+    id = Id()
+    statement_id = Id()
+    row_number = Int(metadata={"description": "the line's row in the file (the header row counts)"})
+    date = Date(attribute="line_date")
     amount = money(minimum=None)
     reference = fields.String()
     counterparty = fields.String()
@@ -143,45 +143,45 @@ class StatementLineSchema(Schema):
     state = fields.String(metadata={"description": ", ".join(s.value for s in LineState)})
     rule = fields.String(allow_none=True, metadata={
         "description": "why it matched: payment, invoice_number, amount_and_name, name or amount"})
-    customer_id = fields.Integer(allow_none=True)
-    invoice_ids = fields.List(fields.Integer())
+    customer_id = Id(allow_none=True)
+    invoice_ids = fields.List(Id())
     invoice_numbers = fields.List(fields.String())
-    payment_id = fields.Integer(allow_none=True)
+    payment_id = Id(allow_none=True)
     note = fields.String(allow_none=True)
-    reconciled_at = fields.DateTime(allow_none=True)
+    reconciled_at = DateTime(allow_none=True)
 
 
 class ImportQuerySchema(Schema):
-    bank_account_id = fields.Integer(required=True, metadata={"description": "the account the statement is of"})
+    bank_account_id = Id(required=True, metadata={"description": "the account the statement is of"})
 
 
 class StatementImportSchema(Schema):
     statement = fields.Nested(BankStatementSchema, allow_none=True)
     created = fields.Boolean(metadata={"description": "false: every line was imported before; nothing new"})
-    imported = fields.Integer()
-    skipped = fields.Integer(metadata={"description": "lines of the file imported before"})
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+    imported = Int()
+    skipped = Int(metadata={"description": "lines of the file imported before"})
+    counts = fields.Dict(keys=fields.String(), values=Int())
     matched = fields.List(fields.Nested(StatementLineSchema))
     suggested = fields.List(fields.Nested(StatementLineSchema))
     unmatched = fields.List(fields.Nested(StatementLineSchema))
 
 
 class RematchSchema(Schema):
-    examined = fields.Integer(metadata={"description": "the statement's unmatched and suggested lines matched again"})
-    changed = fields.Integer(metadata={"description": "lines whose state, candidates or customer changed"})
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+    examined = Int(metadata={"description": "the statement's unmatched and suggested lines matched again"})
+    changed = Int(metadata={"description": "lines whose state, candidates or customer changed"})
+    counts = fields.Dict(keys=fields.String(), values=Int(), metadata={
         "description": "the examined lines by their new state: matched, suggested, unmatched"})
 
 
 class ConfirmLineSchema(StrictInputSchema):
-    invoice_ids = fields.List(fields.Integer(), load_default=None, metadata={
+    invoice_ids = fields.List(Id(), load_default=None, metadata={
         "description": "the invoices to pay, in order (default: what the line matched)"})
 
 
 class SplitPartSchema(StrictInputSchema):
     """One invoice a bank line pays (by id, or by the number on it) and how much of it."""
 
-    invoice_id = fields.Integer()
+    invoice_id = Id()
     invoice_number = fields.String()
     amount = allocated_amount()
 
@@ -196,7 +196,7 @@ class SplitLineSchema(StrictInputSchema):
 
 
 class PaymentFromLineSchema(StrictInputSchema):
-    customer_id = fields.Integer(required=True, error_messages={"required": "Required.", "null": "Required."})
+    customer_id = Id(required=True, error_messages={"required": "Required.", "null": "Required."})
 
 
 class IgnoreLineSchema(StrictInputSchema):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.schemas import StrictInputSchema, money, qty, text
+from core.schemas import Date, DateTime, Id, Int, StrictInputSchema, money, qty, text
 from finance.schemas import moved_amount, payment_method
 
 RETURNED_QTY = "Give the quantity returned, more than zero."
@@ -18,7 +18,7 @@ CREDITED_AMOUNT = "Give the untaxed amount to credit, more than zero, with at mo
 
 
 class CreditLineInputSchema(StrictInputSchema):
-    invoice_line_id = fields.Integer(required=True)
+    invoice_line_id = Id(required=True)
     qty = qty(load_default=None, allow_none=True, minimum=None,
               error_messages={key: RETURNED_QTY for key in ("invalid", "special", "places", "too_large")},
               validate=[validate.Range(min=Decimal(0), min_inclusive=False, error=RETURNED_QTY)],
@@ -34,10 +34,10 @@ class CreateCreditNoteSchema(StrictInputSchema):
         ["return", "price_correction"], error="The kind is one of return, price_correction."))
     lines = fields.List(fields.Nested(CreditLineInputSchema), load_default=list)
     full = fields.Boolean(load_default=False, metadata={"description": "credit everything left (cancels the invoice)"})
-    credit_date = fields.Date(load_default=None)
+    credit_date = Date(load_default=None)
     reason = text(2000)
     restock = fields.Boolean(load_default=True, metadata={"description": "returned goods come back into stock"})
-    warehouse_id = fields.Integer(load_default=None, allow_none=True,
+    warehouse_id = Id(load_default=None, allow_none=True,
                                   metadata={"description": "where returned goods go (the order's warehouse)"})
 
     @validates_schema
@@ -51,10 +51,10 @@ class CreateCreditNoteSchema(StrictInputSchema):
 
 
 class CreditNoteLineSchema(Schema):
-    id = fields.Integer()
-    position = fields.Integer()
-    invoice_line_id = fields.Integer()
-    product_id = fields.Integer(allow_none=True)
+    id = Id()
+    position = Int()
+    invoice_line_id = Id()
+    product_id = Id(allow_none=True)
     qty = qty()
     untaxed = money()
     tax = money()
@@ -63,53 +63,53 @@ class CreditNoteLineSchema(Schema):
 
 
 class CreditNoteSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    invoice_id = fields.Integer()
+    invoice_id = Id()
     invoice_number = fields.String(attribute="invoice.number")
-    customer_id = fields.Integer()
-    sales_order_id = fields.Integer(allow_none=True)
+    customer_id = Id()
+    sales_order_id = Id(allow_none=True)
     kind = fields.String()
-    credit_date = fields.Date()
+    credit_date = Date()
     reason = fields.String(allow_none=True)
-    warehouse_id = fields.Integer(allow_none=True)
+    warehouse_id = Id(allow_none=True)
     untaxed = money()
     tax = money()
     total = money()
     to_unapplied_credit = money()
     invoice_state = fields.String(attribute="invoice.state")
     invoice_open_amount = money(attribute="invoice.open_amount")
-    created_at = fields.DateTime()
+    created_at = DateTime()
     lines = fields.List(fields.Nested(CreditNoteLineSchema))
 
 
 class CreateRefundSchema(StrictInputSchema):
     amount = moved_amount("refunded")
-    date = fields.Date(load_default=None)
+    date = Date(load_default=None)
     method = payment_method()
     reference = text(200)
 
 
 class RefundPartSchema(Schema):
-    payment_id = fields.Integer()
+    payment_id = Id()
     payment_number = fields.String(attribute="payment.number")
     amount = money(minimum=None)
 
 
 class RefundSchema(Schema):
-    id = fields.Integer()
+    id = Id()
     number = fields.String()
-    customer_id = fields.Integer()
+    customer_id = Id()
     amount = money(minimum=None)
-    date = fields.Date(attribute="refund_date")
+    date = Date(attribute="refund_date")
     method = fields.String()
     reference = fields.String(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    reverses_id = Id(allow_none=True)
+    created_at = DateTime()
     parts = fields.List(fields.Nested(RefundPartSchema))
 
 
 class CustomerRefundsSchema(Schema):
-    customer_id = fields.Integer()
+    customer_id = Id()
     unapplied_credit = money()
     items = fields.List(fields.Nested(RefundSchema))
