@@ -85,9 +85,9 @@ def create_shipment(uow: UnitOfWork, data: dict, *, on: date | None = None) -> S
             if line.reserved_qty > 0:
                 wanted[line.id] = line.reserved_qty
         if not wanted:
-            if not order.goods_lines:
-                raise DomainError(f"Order {order.number} holds only services, which are not picked; mark it "
-                                  f"delivered on the order.", code="nothing_reserved")
+            if order.goods_shipped:  # services only, or services left after all the goods shipped
+                raise DomainError(f"Order {order.number} has no goods left to pick, only services, which are "
+                                  f"not picked: mark it delivered on the order.", code="nothing_reserved")
             raise DomainError(f"Nothing is reserved for order {order.number} yet.", code="nothing_reserved")
     shipment = _new_shipment(uow, order, wanted, on=on)
     uow.commit()
