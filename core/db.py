@@ -22,6 +22,14 @@ NAMING = {
 }
 
 
+def fit(text: str, column) -> str:
+    """`text` cut to what the string `column` (a model attribute) holds, with an ellipsis when cut: for a
+    label the suite derives from input (a rule's "field operator value"), which a schema bounds only
+    part by part."""
+    length = column.property.columns[0].type.length
+    return text if length is None or len(text) <= length else text[: length - 1] + "…"
+
+
 def utcnow() -> datetime:
     """Now, from the suite's one clock (`core.clock`)."""
     return clock.now()

@@ -43,10 +43,12 @@ def _for_api() -> bool:
 
 
 def _refusal(fields: dict) -> InvalidInput:
-    """The API speaks English, as its other messages do; a page speaks the reader's language."""
+    """The API speaks English, as its other messages do; a page speaks the reader's language and names
+    the fields on the error page itself."""
     if _for_api():
         return InvalidInput(fields)
-    return InvalidInput(fields, _("The input is not valid; nothing was changed."))
+    return InvalidInput(fields, _("Remove the NUL character or the unpaired UTF-16 surrogate from %(fields)s; "
+                                  "nothing was changed.", fields=", ".join(fields)))
 
 
 def _forbidden_text_message() -> str:

@@ -28,6 +28,18 @@ _INTEGER_TEXT = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL_TEXT = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")
 
 
+def parse_int(text: str) -> int:
+    """A whole number typed as text (a query string, a form): digits with an optional sign, within the
+    database's INTEGER; anything else is a ValueError, as `int()` would raise for "abc"."""
+    text = str(text).strip()
+    if not _INTEGER_TEXT.match(text):
+        raise ValueError(f"not a whole number: {text[:40]!r}")
+    value = int(text) if len(text) <= 12 else INT_MAX + 1  # never converts a thousand digits
+    if not INT_MIN <= value <= INT_MAX:
+        raise ValueError(f"beyond the database's INTEGER: {text[:40]!r}")
+    return value
+
+
 class Int(fields.Integer):
     """A whole number within the database's INTEGER (or the narrower `minimum`/`maximum`).
 
@@ -53,7 +65,7 @@ class Int(fields.Integer):
             text = value.strip()
             if not _INTEGER_TEXT.match(text):
                 raise self.make_error("invalid", input=value)
-            value = int(text)
+            value = int(text) if len(text) <= 12 else (INT_MAX + 1 if text[0] != "-" else INT_MIN - 1)
         elif isinstance(value, float | Decimal):  # JSON reads 1.5 as a Decimal here, 1e400 too
             finite = value.is_finite() if isinstance(value, Decimal) else math.isfinite(value)
             if not finite or (self.minimum <= value <= self.maximum and value != int(value)):

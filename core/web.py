@@ -8,16 +8,18 @@ from contextlib import contextmanager
 from decimal import Decimal
 
 from flask import Flask, current_app, g
+from flask import Request as FlaskRequest
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter
 
 from core.registry import current_registry
-from core.schemas import INT_MAX
+from core.schemas import INT_MAX, parse_int
 from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,27 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class Parameters(ImmutableMultiDict):
+    """A query string's or a form's fields. `get(name, type=int)` reads a whole number as the schemas do
+    (`core.schemas.parse_int`: digits within the database's INTEGER), so `?page=99999999999999999999` or
+    `?customer_id=1_000` is a value that is not a number (the default) rather than a database error."""
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, parse_int if type is int else type)
+
+    def getlist(self, key, type=None):
+        return super().getlist(key, parse_int if type is int else type)
+
+
+class Request(FlaskRequest):
+    parameter_storage_class = Parameters
+
+
 class App(Flask):
-    """The suite's Flask application: every view runs inside `request_act()`, and `<int:...>` in a
-    route is an `IdConverter`."""
+    """The suite's Flask application: every view runs inside `request_act()`, `<int:...>` in a route is
+    an `IdConverter`, and a request's query and form read whole numbers within the database's range."""
+
+    request_class = Request
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -17,6 +17,7 @@ from core import queries as core_queries
 from core.errors import DomainError, InvalidInput, NotFound
 from core.formatting import money
 from core.forms import load_form, load_input
+from core.schemas import DATE_MAX, DATE_MIN
 from core.views import act, guard, load_or_abort, refusal
 from core.web import can, get_session, get_uow
 from finance import queries
@@ -90,9 +91,10 @@ def _finance_labels():
 def request_day(name: str) -> date | None:
     """A YYYY-MM-DD date of the request's query or form, or None when absent or unreadable."""
     try:
-        return date.fromisoformat(request.values.get(name, "").strip())
+        day = date.fromisoformat(request.values.get(name, "").strip())
     except ValueError:
         return None
+    return day if DATE_MIN <= day <= DATE_MAX else None  # a derived date (an aging bucket) stays in range
 
 
 @bp.route("/receivables")

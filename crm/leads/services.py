@@ -7,12 +7,11 @@ system, e.g. the public web form and the recycling task)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 
-from core.db import utcnow
+from core.db import fit, utcnow
 from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from core.forms import check_input, load_input
 from core.models import Contact, Customer, Role, User
@@ -26,7 +25,6 @@ from crm.leads.models import (
     DuplicateKind,
     Grade,
     Lead,
-    LeadPolicy,
     LeadSource,
     LeadStatus,
     ScoringRule,
@@ -39,6 +37,7 @@ from crm.leads.schemas import (
     UpdateLeadPolicySchema,
 )
 from crm.people import managers_of
+from crm.policy import LeadPolicy, lead_policy
 
 RESOURCE = "lead"
 SETTINGS = "lead_settings"
@@ -65,18 +64,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 # --------------------------------------------------------------------------- policy and rules
-
-
-def lead_policy(uow: UnitOfWork, *, lock: bool = False) -> LeadPolicy:
-    """The one policy row, created with its defaults on first use."""
-    found = uow.session.scalar(select(LeadPolicy).order_by(LeadPolicy.id).with_for_update(of=LeadPolicy)
-                               if lock else select(LeadPolicy).order_by(LeadPolicy.id))
-    if found is None:
-        found = LeadPolicy(grade_a_min=60, grade_b_min=30, rep_capacity=50, claim_limit=10, web_form_per_hour=5,
-                           discount_approval_threshold=Decimal("0.10"))
-        uow.session.add(found)
-        uow.session.flush()
-    return found
 
 
 def read_settings(uow: UnitOfWork) -> tuple[LeadPolicy, list[ScoringRule], list[AssignmentRule]]:
@@ -113,7 +100,7 @@ def create_scoring_rule(uow: UnitOfWork, data: dict[str, Any]) -> ScoringRule:
     _authorize(uow, "create", resource=SETTINGS)
     data = load_input(CreateScoringRuleSchema, data)
     operator = data.get("operator") or scoring.default_operator(data["field"])
-    rule = ScoringRule(label=data.get("label") or f"{data['field']} {operator} {data['value']}",
+    rule = ScoringRule(label=data.get("label") or fit(f"{data['field']} {operator} {data['value']}", ScoringRule.label),
                        field=data["field"], operator=operator, value=data["value"], points=data["points"],
                        active=True)
     uow.session.add(rule)

@@ -32,6 +32,7 @@ from core.forms import check_input, load_input
 from core.imports import decode_text
 from core.models import AuditEntry, Customer
 from core.money import round_money
+from core.schemas import DATE_MAX, DATE_MIN
 from core.uow import UnitOfWork
 from finance.bank.matching import Matcher
 from finance.bank.models import (
@@ -154,7 +155,7 @@ def _amount(text: str, separator: str) -> Decimal | None:
     if text.startswith("(") and text.endswith(")"):
         text = "-" + text[1:-1]
     value = Decimal(text)  # InvalidOperation for anything else
-    if not value.is_finite():
+    if not value.is_finite() or (value and value.adjusted() >= 14):  # beyond any amount the books hold
         raise InvalidOperation(text)
     return value
 
@@ -207,6 +208,9 @@ def read_statement(account: BankAccount, content: bytes) -> list[ParsedLine]:
             line_date = datetime.strptime(cell("date"), account.date_format).date()
         except ValueError:
             problems["date"] = [f"{cell('date')!r} is not a date in the format {account.date_format}."]
+        if line_date is not None and not DATE_MIN <= line_date <= DATE_MAX:  # matching looks days around it
+            problems["date"] = [f"Use a date between {DATE_MIN.isoformat()} and {DATE_MAX.isoformat()}."]
+            line_date = None
         amount = None
         try:
             if "amount" in where:
