@@ -124,7 +124,9 @@ class Registry:
     - `activity_targets`: records of a module above the pipeline that activities are logged on, by the
       field naming them (`crm.pipeline.services.ActivityTarget`: the lead, from `crm.leads`);
     - `team_lists`: what modules above the pipeline add to the sales manager's team view
-      (`crm.pipeline.queries.TeamLists`: the leads' open leads, missed deadlines and pool claims).
+      (`crm.pipeline.queries.TeamLists`: the leads' open leads, missed deadlines and pool claims);
+    - `task_subjects`: records of modules above the tasks that a task may be about, by the task's field
+      naming them (`crm.tasks.services.TaskSubject`: the lead and the opportunity, from `crm.leads`).
 
     `create_app` runs each module's `init_app` inside `contributions_of(module)`, so that the snapshot
     files every entry under the module that added it.
@@ -144,6 +146,7 @@ class Registry:
         self.timeline_sources: Contributions[Any] = Contributions(attrgetter("kind"), self.contributor)
         self.activity_targets: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
         self.team_lists: Contributions[Any] = Contributions(_itself, self.contributor)
+        self.task_subjects: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
 
     # -- who contributes
     def contributor(self) -> str:
@@ -178,7 +181,7 @@ class Registry:
         for module, rows in self.permissions.by_module().items():
             found.setdefault(module, {})["permissions"] = rows
         for name in ("nav", "detail_panels", "home_alerts", "order_flags", "work_order_links", "demand_sources",
-                     "supply_sources", "timeline_sources", "activity_targets", "team_lists"):
+                     "supply_sources", "timeline_sources", "activity_targets", "team_lists", "task_subjects"):
             hook: Contributions[Any] = getattr(self, name)
             for module, entries in hook.by_module().items():
                 found.setdefault(module, {})[name] = entries

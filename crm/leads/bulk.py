@@ -29,7 +29,8 @@ from core.numbering import next_numbers
 from core.uow import UnitOfWork
 from crm.leads import clock, scoring, services
 from crm.leads.matching import company_key, normalize_phone
-from crm.leads.models import AssignmentRule, DuplicateKind, Grade, Lead, LeadPolicy, LeadSource, LeadStatus
+from crm.leads.models import AssignmentRule, DuplicateKind, Grade, Lead, LeadSource, LeadStatus
+from crm.policy import LeadPolicy
 
 BATCH = 1000
 KEYS = (("email", "norm_email"), ("phone", "norm_phone"), ("company", "norm_company"))

@@ -1,16 +1,15 @@
-"""Leads, the rules that score and assign them, and the lead policy (thresholds and limits)."""
+"""Leads and the rules that score and assign them (their thresholds and limits: `crm.policy`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Rate, Timestamp
+from core.db import Base, Timestamp
 from core.errors import check_transition
 from core.models import Audited, User
 
@@ -187,18 +186,3 @@ class AssignmentRule(Audited, Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-
-class LeadPolicy(Audited, Base):
-    """One row: grade thresholds, the per-rep limits and the round-robin pointer."""
-
-    __tablename__ = "crm_lead_policy"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    grade_a_min: Mapped[int] = mapped_column(Integer, default=60)
-    grade_b_min: Mapped[int] = mapped_column(Integer, default=30)
-    rep_capacity: Mapped[int] = mapped_column(Integer, default=50)      # open leads a rep may hold
-    claim_limit: Mapped[int] = mapped_column(Integer, default=10)       # open leads held, above which claims stop
-    web_form_per_hour: Mapped[int] = mapped_column(Integer, default=5)  # captures per address per hour
-    # quotes: a line discount above this fraction needs a sales manager's approval
-    discount_approval_threshold: Mapped[Rate] = mapped_column(default=Decimal("0.10"))
-    last_rotation_user_id: Mapped[int | None] = mapped_column(Integer)

@@ -72,3 +72,13 @@ def init_app(app: Flask) -> None:
 
     registry.activity_targets.add(ActivityTarget("lead_id", read=services.get_lead, work=services.work_lead))
     registry.team_lists.add(TeamLists(fill=queries.team_leads, numbers=queries.lead_numbers))
+
+    # what the tasks (below the leads and the pipeline, which give out follow-ups) need of the lead or the
+    # opportunity a task is about; both pages are this blueprint's
+    from crm.tasks.services import TaskSubject
+
+    registry.task_subjects.add(TaskSubject("lead_id", Lead, "lead", _l("Lead"), "crm_leads_web.lead_detail",
+                                           caption=lambda lead: lead.company or lead.contact_name))
+    registry.task_subjects.add(TaskSubject("opportunity_id", Opportunity, "opportunity", _l("Opportunity"),
+                                           "crm_leads_web.opportunity_detail",
+                                           caption=lambda opportunity: opportunity.name))

@@ -18,10 +18,10 @@ from core.errors import Forbidden, InvalidInput
 from core.models import Contact, Customer, Product
 from core.numbering import next_number
 from core.uow import UnitOfWork
-from crm.leads.services import lead_policy
 from crm.orders import services as orders
 from crm.pipeline.models import Opportunity
 from crm.pipeline.services import get_opportunity
+from crm.policy import lead_policy
 from crm.quotes import documents
 from crm.quotes.models import Quote
 

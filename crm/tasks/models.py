@@ -12,8 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, Timestamp
 from core.errors import check_transition
 from core.models import Audited, Customer, User
-from crm.leads.models import Lead
-from crm.pipeline.models import Opportunity
 
 
 class TaskState(StrEnum):
@@ -51,6 +49,8 @@ class Task(Audited, Base):
     remind_at: Mapped[datetime | None]
     owner_id: Mapped[int] = mapped_column(ForeignKey("core_user.id"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("core_customer.id"), index=True)
+    # the lead and the opportunity a task is about belong to modules above the tasks, which give what a task
+    # needs of them through the app's registry (`task_subjects`, `crm.tasks.services.TaskSubject`)
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), index=True)
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
     # the activity whose next step this task is (one task per activity)
@@ -66,8 +66,6 @@ class Task(Audited, Base):
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
     customer: Mapped[Customer | None] = relationship(lazy="joined")
-    lead: Mapped[Lead | None] = relationship()
-    opportunity: Mapped[Opportunity | None] = relationship()
 
     @property
     def reminder_time(self) -> datetime:

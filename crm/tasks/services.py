@@ -3,13 +3,19 @@
 A sales rep keeps their own tasks; a sales manager those of the team (and may give a team member a
 task); admin everything; management reads. A system act (no actor: a beat job such as the dormant-
 customer sweep) may create a task for any active sales user or admin. Every service takes `now`
-so tests control the clock."""
+so tests control the clock.
+
+A task may be about a lead or an opportunity. The leads and the pipeline give out tasks (a lead's
+follow-up, an activity's next step, a stalled deal), so they sit above the tasks, and the tasks import
+neither: what a task needs of its lead or opportunity comes through the app's registry
+(`task_subjects`, filled by `crm.leads`' init_app), and an activity is handed in as a `NextStep`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
@@ -19,10 +25,8 @@ from core.formatting import CHINA, china_time
 from core.forms import check_input, load_input
 from core.models import Customer, Role, User
 from core.permissions import allowed_owner
-from core.registry import permissions_of
+from core.registry import permissions_of, registry_of
 from core.uow import UnitOfWork
-from crm.leads.models import Lead
-from crm.pipeline.models import Activity, Opportunity
 from crm.tasks.models import Task, TaskSource, TaskState
 from crm.tasks.schemas import TITLE_MAX, CreateTaskSchema, RescheduleTaskSchema
 
@@ -32,6 +36,41 @@ OWNERS = frozenset({Role.SALES_REP, Role.SALES_MANAGER, Role.ADMIN})
 SOURCES = tuple(s.value for s in TaskSource)
 #: A next step dated D is due at the end of D's working day and reminds at its start (China time).
 NEXT_STEP_DUE, NEXT_STEP_REMIND = time(18), time(9)
+#: The task's fields that name a record of a module above the tasks, in the order the task's page shows them.
+SUBJECT_FIELDS = ("lead_id", "opportunity_id")
+
+
+@dataclass(frozen=True)
+class TaskSubject:
+    """A record of a module above the tasks that a task may be about: the lead or the opportunity.
+
+    `field` is the task's column holding the record's id (`lead_id`, `opportunity_id`), `model` the
+    record's mapped class and `resource` what its data scope is read under. The record's `customer_id`
+    names its customer (None for a lead not converted yet). The task's page shows it in a row headed
+    `label`: its `number`, linked to `endpoint` (with its id as `field`), then `caption(record)`."""
+
+    field: str
+    model: type
+    resource: str
+    label: Any  # a lazy string
+    endpoint: str
+    caption: Callable[[Any], Any]
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.model.__module__}.{self.model.__qualname__} ({self.resource})"
+
+
+class NextStep(Protocol):
+    """What a follow-up task is made from: an activity of the pipeline with its next step."""
+
+    id: int
+    kind: str
+    note: str | None
+    next_step: str | None
+    next_step_date: date | None
+    customer_id: int | None
+    lead_id: int | None
+    opportunity_id: int | None
 
 
 def _authorize(uow: UnitOfWork, action: str, task: Task | None = None) -> None:
@@ -56,6 +95,18 @@ def _visible(uow: UnitOfWork, actor: User | None, resource: str, record) -> bool
     return actor is None or uow.registry.permissions.in_scope(actor, "read", resource, record)
 
 
+def _subject(uow: UnitOfWork, actor: User | None, field: str, record_id: int,
+             errors: dict[str, list[str]]) -> Any | None:
+    """The record a task's `field` names, when it exists and is in the actor's sight; else None, and the
+    field's error."""
+    subject = uow.registry.task_subjects.get(field)
+    record = uow.session.get(subject.model, record_id) if subject is not None else None
+    if record is None or not _visible(uow, actor, subject.resource, record):
+        errors[field] = [f"No {field.removesuffix('_id')} with id {record_id}."]
+        return None
+    return record
+
+
 def _related(uow: UnitOfWork, actor: User | None, data: Mapping[str, Any],
              errors: dict[str, list[str]]) -> dict[str, int | None]:
     """The customer, lead and opportunity a task is about: each must exist and be in the actor's sight;
@@ -64,16 +115,12 @@ def _related(uow: UnitOfWork, actor: User | None, data: Mapping[str, Any],
     customer_id, lead_id, opportunity_id = data.get("customer_id"), data.get("lead_id"), data.get("opportunity_id")
     implied: int | None = None
     if opportunity_id is not None:
-        opportunity = session.get(Opportunity, opportunity_id)
-        if opportunity is None or not _visible(uow, actor, "opportunity", opportunity):
-            errors["opportunity_id"] = [f"No opportunity with id {opportunity_id}."]
-        else:
+        opportunity = _subject(uow, actor, "opportunity_id", opportunity_id, errors)
+        if opportunity is not None:
             implied = opportunity.customer_id
     if lead_id is not None:
-        lead = session.get(Lead, lead_id)
-        if lead is None or not _visible(uow, actor, "lead", lead):
-            errors["lead_id"] = [f"No lead with id {lead_id}."]
-        elif lead.customer_id is not None:
+        lead = _subject(uow, actor, "lead_id", lead_id, errors)
+        if lead is not None and lead.customer_id is not None:
             if implied is not None and implied != lead.customer_id:
                 errors["lead_id"] = ["This lead belongs to another customer than the opportunity."]
             implied = implied or lead.customer_id
@@ -165,7 +212,7 @@ def next_step_times(day: date) -> tuple[datetime, datetime]:
             datetime.combine(day, NEXT_STEP_REMIND, CHINA).astimezone(UTC))
 
 
-def follow_up_activity(uow: UnitOfWork, activity: Activity, *, owner_id: int | None,
+def follow_up_activity(uow: UnitOfWork, activity: NextStep, *, owner_id: int | None,
                        now: datetime | None = None) -> Task | None:
     """Called by the activity service inside its transaction (no commit of its own): an activity with a
     next step date gets a follow-up task for `owner_id`, due that day. One task per activity."""
@@ -237,6 +284,18 @@ def task_query(actor: User, filters: dict[str, Any], *, now: datetime | None = N
     elif due == "overdue":
         stmt = stmt.where(Task.state == TaskState.OPEN.value, Task.due_at < _now(now))
     return stmt.order_by(Task.due_at, Task.id)
+
+
+def subjects_of(session, task: Task) -> list[tuple[TaskSubject, Any]]:
+    """The lead and the opportunity a task is about, each with what its module registered, as the
+    task's page shows them."""
+    subjects = registry_of(session).task_subjects
+    found = []
+    for field in SUBJECT_FIELDS:
+        record_id = getattr(task, field)
+        if record_id is not None and field in subjects:
+            found.append((subjects[field], session.get(subjects[field].model, record_id)))
+    return found
 
 
 def my_tasks_today(session, actor: User, *, now: datetime | None = None) -> list[Task]:

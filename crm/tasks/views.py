@@ -118,8 +118,13 @@ def _back(default: str) -> str:
 @login_required
 def detail(task_id: int):
     guard("read", "task")
-    task = load_or_abort(services.get_task, task_id)
-    return render_template("tasks/detail.html", task=task, now=utcnow())
+    return _detail_page(load_or_abort(services.get_task, task_id))
+
+
+def _detail_page(task, **form):
+    """One task's page, with the lead and opportunity it is about as their modules show them."""
+    return render_template("tasks/detail.html", task=task, subjects=services.subjects_of(get_session(), task),
+                           now=utcnow(), **form)
 
 
 @bp.route("/<int:task_id>/complete", methods=["POST"])
@@ -162,8 +167,7 @@ def reschedule(task_id: int):
                                                              "remind_at": _local(form.get("remind_at"))})
     except InvalidInput as exc:
         flash(refusal(exc), "error")
-        return render_template("tasks/detail.html", task=load_or_abort(services.get_task, task_id), now=utcnow(),
-                               values=form, errors=exc.fields), 422
+        return _detail_page(load_or_abort(services.get_task, task_id), values=form, errors=exc.fields), 422
     return act(lambda: services.reschedule_task(get_uow(), task_id, **times),
                lambda t: _("Task “%(title)s” moved to %(due)s.", title=t.title,
                            due=china_time(t.due_at)),
