@@ -10,14 +10,9 @@ from core.web import get_session, get_uow
 from finance.invoicing import credit_notes
 from finance.invoicing import responses as printed
 from finance.invoicing import services as invoicing
-from finance.invoicing.credit_note_schemas import (
-    CreateCreditNoteSchema,
-    CreateRefundSchema,
-    CreditNoteSchema,
-    CustomerRefundsSchema,
-    RefundSchema,
-)
+from finance.invoicing.credit_note_schemas import CreateCreditNoteSchema, CreditNoteSchema
 from finance.payments import refunds
+from finance.schemas import CreateRefundSchema, CustomerRefundsSchema, RefundSchema
 
 from . import idempotent
 

@@ -16,9 +16,14 @@ from finance.credit import holds, services
 from finance.invoicing import services as invoicing
 from finance.payments import services as payments
 from finance.plans import services as plans
+from finance.plans.schemas import (
+    AcceptOrderSchema,
+    InstallmentSchema,
+    PaymentPlanSchema,
+    SetPaymentPlanSchema,
+)
 from finance.receivables import responses as files
 from finance.schemas import (
-    AcceptOrderSchema,
     AgingSchema,
     AllocateSchema,
     AllocationResultSchema,
@@ -30,12 +35,9 @@ from finance.schemas import (
     CreditHoldCheckSchema,
     CreditStatusSchema,
     CustomerSummarySchema,
-    InstallmentSchema,
     InvoiceSchema,
     LiftCreditHoldSchema,
-    PaymentPlanSchema,
     PaymentSchema,
-    SetPaymentPlanSchema,
 )
 
 from . import PageArgs, idempotent, page_body, page_schema

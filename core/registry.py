@@ -126,7 +126,10 @@ class Registry:
     - `team_lists`: what modules above the pipeline add to the sales manager's team view
       (`crm.pipeline.queries.TeamLists`: the leads' open leads, missed deadlines and pool claims);
     - `task_subjects`: records of modules above the tasks that a task may be about, by the task's field
-      naming them (`crm.tasks.services.TaskSubject`: the lead and the opportunity, from `crm.leads`).
+      naming them (`crm.tasks.services.TaskSubject`: the lead and the opportunity, from `crm.leads`);
+    - `invoicing_guards`: functions (uow, sales order) asked before an order is invoiced by hand (its
+      shipped quantities or explicit lines): a module above invoicing that bills the order its own way
+      refuses with a DomainError (`finance.plans`: an order with a payment plan, by its installments).
 
     `create_app` runs each module's `init_app` inside `contributions_of(module)`, so that the snapshot
     files every entry under the module that added it.
@@ -147,6 +150,7 @@ class Registry:
         self.activity_targets: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
         self.team_lists: Contributions[Any] = Contributions(_itself, self.contributor)
         self.task_subjects: Contributions[Any] = Contributions(attrgetter("field"), self.contributor)
+        self.invoicing_guards: Contributions[Callable[..., Any]] = Contributions(_itself, self.contributor)
 
     # -- who contributes
     def contributor(self) -> str:
@@ -181,7 +185,8 @@ class Registry:
         for module, rows in self.permissions.by_module().items():
             found.setdefault(module, {})["permissions"] = rows
         for name in ("nav", "detail_panels", "home_alerts", "order_flags", "work_order_links", "demand_sources",
-                     "supply_sources", "timeline_sources", "activity_targets", "team_lists", "task_subjects"):
+                     "supply_sources", "timeline_sources", "activity_targets", "team_lists", "task_subjects",
+                     "invoicing_guards"):
             hook: Contributions[Any] = getattr(self, name)
             for module, entries in hook.by_module().items():
                 found.setdefault(module, {})[name] = entries

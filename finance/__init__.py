@@ -40,8 +40,10 @@ def init_app(app: Flask, events: EventRegistry) -> None:
                          scope=follows_customer(SalesOrder.customer_id))
     events.subscribe(SalesOrderConfirmed, handlers.invoice_deposits)
     events.subscribe(SalesOrderShipped, handlers.invoice_delivery_installments)
+    from finance.plans import services as plan_services
     from finance.plans import views as plan_views
 
+    registry.invoicing_guards.add(plan_services.refuse_invoicing_by_hand)
     app.register_blueprint(plan_views.bp)
     registry.add_detail_panel("sales_order", "finance_plans_web.fragment", _l("Payment plan"),
                               ("read", "payment_plan"), "sales_order_id")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from core.schemas import Date, DateTime, DecimalText, Id, Int, StrictInputSchema, money, price, qty, text
 from finance.models import PaymentMethod
-from finance.plans.models import InstallmentTrigger
 
 
 def moved_amount(verb: str) -> DecimalText:
@@ -203,6 +202,38 @@ class AllocationResultSchema(Schema):
     allocations = fields.List(fields.Nested(AllocationSchema))
 
 
+class CreateRefundSchema(StrictInputSchema):
+    amount = moved_amount("refunded")
+    date = Date(load_default=None)
+    method = payment_method()
+    reference = text(200)
+
+
+class RefundPartSchema(Schema):
+    payment_id = Id()
+    payment_number = fields.String(attribute="payment.number")
+    amount = money(minimum=None)
+
+
+class RefundSchema(Schema):
+    id = Id()
+    number = fields.String()
+    customer_id = Id()
+    amount = money(minimum=None)
+    date = Date(attribute="refund_date")
+    method = fields.String()
+    reference = fields.String(allow_none=True)
+    reverses_id = Id(allow_none=True)
+    created_at = DateTime()
+    parts = fields.List(fields.Nested(RefundPartSchema))
+
+
+class CustomerRefundsSchema(Schema):
+    customer_id = Id()
+    unapplied_credit = money()
+    items = fields.List(fields.Nested(RefundSchema))
+
+
 class AgingRowSchema(Schema):
     customer_id = Id()
     customer_code = fields.String()
@@ -248,79 +279,3 @@ class CustomerSummarySchema(Schema):
     unapplied_credit = money()
     orders = fields.List(fields.Nested(SummaryOrderSchema))
 
-
-# --------------------------------------------------------------------------- payment plans
-
-
-TRIGGERS = [t.value for t in InstallmentTrigger]
-
-
-class InstallmentInputSchema(StrictInputSchema):
-    """One installment as typed: a percentage of the order total or an amount, and when it is due.
-    Whether the installments make the order total needs the order: the plans service checks that."""
-
-    label = text(80)
-    percent = DecimalText(4, load_default=None, allow_none=True, minimum=None, integer_digits=3, validate=[
-        validate.Range(min=Decimal(0), max=Decimal(100), min_inclusive=False,
-                       error="A percentage is more than 0 and at most 100.")],
-        metadata={"description": "a share of the order total, in percent (`30` for 30%)"})
-    amount = money(load_default=None, allow_none=True, minimum=None, validate=[
-        validate.Range(min=Decimal(0), min_inclusive=False, error="An amount must be more than 0.")])
-    trigger = fields.String(required=True, validate=validate.OneOf(TRIGGERS, error=f"Choose one of {', '.join(TRIGGERS)}."),
-                            metadata={"description": "on_confirmation, on_delivery (fully shipped), after_acceptance "
-                                                     "or on_date"})
-    days_after = Int(load_default=0, validate=validate.Range(
-        min=0, max=365, error="Days after the trigger go from 0 to 365."),
-        metadata={"description": "payment is due this many days after"})
-    due_date = Date(load_default=None, allow_none=True, metadata={"description": "the date of `on_date`"})
-
-    @validates_schema
-    def _one_share_and_its_date(self, data, **_kwargs):
-        errors = {}
-        if (data.get("percent") is None) == (data.get("amount") is None):
-            errors["percent"] = ["Give either a percentage of the order total or an amount."]
-        if data.get("trigger") == InstallmentTrigger.ON_DATE and data.get("due_date") is None:
-            errors["due_date"] = ["An installment on a fixed date needs that date."]
-        if errors:
-            raise ValidationError(errors)
-
-
-class SetPaymentPlanSchema(StrictInputSchema):
-    template = fields.String(load_default=None, allow_none=True,
-                             metadata={"description": "30/60/10, 30/70, 50/50 or 100/delivery (without installments)"})
-    installments = fields.List(fields.Nested(InstallmentInputSchema), load_default=None)
-
-
-class AcceptOrderSchema(StrictInputSchema):
-    accepted_on = Date(load_default=None)
-
-
-class InstallmentSchema(Schema):
-    id = Id()
-    position = Int()
-    label = fields.String()
-    percent = fields.Decimal(as_string=True, allow_none=True)
-    amount = money()
-    trigger = fields.String()
-    days_after = Int()
-    fixed_date = Date(allow_none=True)
-    triggered_on = Date(allow_none=True)
-    due_date = Date(allow_none=True)
-    invoice_id = Id(allow_none=True)
-    invoice_number = fields.String(allow_none=True)
-    status = fields.String()
-    paid_amount = money()
-    open_amount = money()
-    overdue = fields.Boolean()
-    sales_order_id = Id()
-    order_number = fields.String()
-    customer_name = fields.String()
-
-
-class PaymentPlanSchema(Schema):
-    sales_order_id = Id()
-    order_number = fields.String()
-    order_total = money()
-    template = fields.String(allow_none=True)
-    accepted_on = Date(allow_none=True)
-    installments = fields.List(fields.Nested(InstallmentSchema))

@@ -1,4 +1,5 @@
-"""Credit note and refund schemas: shape only. Money travels as strings.
+"""Credit note schemas: shape only. Money travels as strings. (A refund pays back unapplied credit,
+which lives on the payments: its schemas are the payments', in `finance.schemas`, below invoicing.)
 
 What a credit note line must give depends on the kind (a returned quantity, or an untaxed amount off
 the price), so that rule is the schema's too; the credit note service loads its input through
@@ -11,7 +12,6 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import Date, DateTime, Id, Int, StrictInputSchema, money, qty, text
-from finance.schemas import moved_amount, payment_method
 
 RETURNED_QTY = "Give the quantity returned, more than zero."
 CREDITED_AMOUNT = "Give the untaxed amount to credit, more than zero, with at most two decimals."
@@ -82,34 +82,3 @@ class CreditNoteSchema(Schema):
     created_at = DateTime()
     lines = fields.List(fields.Nested(CreditNoteLineSchema))
 
-
-class CreateRefundSchema(StrictInputSchema):
-    amount = moved_amount("refunded")
-    date = Date(load_default=None)
-    method = payment_method()
-    reference = text(200)
-
-
-class RefundPartSchema(Schema):
-    payment_id = Id()
-    payment_number = fields.String(attribute="payment.number")
-    amount = money(minimum=None)
-
-
-class RefundSchema(Schema):
-    id = Id()
-    number = fields.String()
-    customer_id = Id()
-    amount = money(minimum=None)
-    date = Date(attribute="refund_date")
-    method = fields.String()
-    reference = fields.String(allow_none=True)
-    reverses_id = Id(allow_none=True)
-    created_at = DateTime()
-    parts = fields.List(fields.Nested(RefundPartSchema))
-
-
-class CustomerRefundsSchema(Schema):
-    customer_id = Id()
-    unapplied_credit = money()
-    items = fields.List(fields.Nested(RefundSchema))

@@ -18,10 +18,11 @@ from core.web import can, get_session, get_uow
 from finance.credit.order_flags import overdue_by_order
 from finance.invoicing import credit_notes
 from finance.invoicing import services as invoicing
-from finance.invoicing.credit_note_schemas import CreateCreditNoteSchema, CreateRefundSchema
+from finance.invoicing.credit_note_schemas import CreateCreditNoteSchema
 from finance.invoicing.responses import credit_note_pdf_response, invoice_pdf_response
 from finance.models import CreditNoteKind, PaymentMethod
 from finance.payments import refunds
+from finance.schemas import CreateRefundSchema
 
 bp = Blueprint("finance_credit_web", __name__, template_folder="../templates", url_prefix="/finance")
 

@@ -28,7 +28,6 @@ from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
 from crm.totals import line_amounts
 from finance.events import InvoicePosted
 from finance.models import Invoice, InvoiceLine, InvoiceState
-from finance.plans.models import PaymentPlan
 
 RESOURCE = "invoice"
 #: Orders whose shipped goods can be billed.
@@ -107,11 +106,12 @@ def _refuse_unbillable(order: SalesOrder) -> None:
                           code="not_invoiceable", details={"state": str(order.state)})
 
 
-def _refuse_plan_order(uow: UnitOfWork, order: SalesOrder) -> None:
-    """An order with a payment plan is invoiced by its installments only."""
-    if uow.session.scalar(select(PaymentPlan.id).where(PaymentPlan.sales_order_id == order.id)) is not None:
-        raise DomainError(f"Order {order.number} has a payment plan; it is invoiced by its installments.",
-                          code="invoiced_by_payment_plan")
+def _refuse_billed_otherwise(uow: UnitOfWork, order: SalesOrder) -> None:
+    """An order that a module above invoicing bills its own way is not invoiced by hand: each of the
+    registry's `invoicing_guards` may refuse it (`finance.plans`: an order with a payment plan is invoiced
+    by its installments only, which the plans issue through `issue_invoice`)."""
+    for guard in uow.registry.invoicing_guards.values():
+        guard(uow, order)
 
 
 def invoiced_total(session, order_id: int) -> Decimal:
@@ -218,7 +218,7 @@ def create_invoice_from_lines(uow: UnitOfWork, data: dict, *, on: date | None = 
     lines = _explicit_lines(uow, data.get("lines"))
     if order is not None:
         _refuse_unbillable(order)
-        _refuse_plan_order(uow, order)
+        _refuse_billed_otherwise(uow, order)
         left = order.total - invoiced_total(uow.session, order.id)
         total = sum((line.total for line in lines), ZERO)
         if total > left:
@@ -246,7 +246,7 @@ def create_invoice(uow: UnitOfWork, data: dict, *, on: date | None = None) -> In
         raise InvalidInput({"sales_order_id": [f"No sales order with id {order_id}." if order_id is not None
                                                else "Name the sales order to invoice, or give explicit lines."]})
     _refuse_unbillable(order)
-    _refuse_plan_order(uow, order)
+    _refuse_billed_otherwise(uow, order)
     if _has_line_invoices(uow.session, order.id):
         raise DomainError(f"Order {order.number} is billed by invoices of explicit lines; bill the rest the same "
                           f"way.", code="invoiced_by_lines")

@@ -23,9 +23,9 @@ from core.money import ZERO
 from core.numbering import next_number
 from core.uow import UnitOfWork
 from finance.events import RefundRecorded, RefundUndone
-from finance.invoicing.credit_note_schemas import CreateRefundSchema
 from finance.models import Payment, Refund, RefundPart
 from finance.payments.services import movement_method, movement_reference
+from finance.schemas import CreateRefundSchema
 
 RESOURCE = "refund"
 

@@ -58,7 +58,7 @@ from finance.plans.models import (
     PaymentInstallment,
     PaymentPlan,
 )
-from finance.schemas import SetPaymentPlanSchema
+from finance.plans.schemas import SetPaymentPlanSchema
 
 RESOURCE = "payment_plan"
 HUNDRED = Decimal(100)
@@ -256,6 +256,15 @@ def accept_order(uow: UnitOfWork, order_id: int, *, on: date | None = None) -> P
 
 
 # --------------------------------------------------------------------------- triggers and invoices
+
+
+def refuse_invoicing_by_hand(uow: UnitOfWork, order: SalesOrder) -> None:
+    """An order with a plan is invoiced by its installments only. Invoicing, below the plans, asks here
+    (one of the registry's `invoicing_guards`, added by `finance.init_app`) before it bills an order's
+    shipped quantities or explicit lines."""
+    if uow.session.scalar(select(PaymentPlan.id).where(PaymentPlan.sales_order_id == order.id)) is not None:
+        raise DomainError(f"Order {order.number} has a payment plan; it is invoiced by its installments.",
+                          code="invoiced_by_payment_plan")
 
 
 def _trigger_date(installment: PaymentInstallment, plan: PaymentPlan, order: SalesOrder, *, on: date,

@@ -15,7 +15,7 @@ from core.web import can, get_session, get_uow, in_scope
 from crm.orders.models import SalesOrder
 from finance.plans import services as plans
 from finance.plans.models import InstallmentStatus, InstallmentTrigger
-from finance.schemas import SetPaymentPlanSchema
+from finance.plans.schemas import SetPaymentPlanSchema
 
 bp = Blueprint("finance_plans_web", __name__, template_folder="../templates", url_prefix="/finance/payment-plans")
 
