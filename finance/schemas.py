@@ -235,7 +235,7 @@ class CustomerRefundsSchema(Schema):
 
 
 class AgingRowSchema(Schema):
-    customer_id = Id()
+    customer_id = Int(minimum=0, metadata={"description": "0 in the totals row"})
     customer_code = fields.String()
     customer_name = fields.String()
     current = money()

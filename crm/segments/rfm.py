@@ -36,13 +36,13 @@ import pandas as pd
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from core.db import utcnow
+from core.db import fit, utcnow
 from core.models import Customer, LifecycleStage
 from core.uow import UnitOfWork
 from crm.orders.models import OrderState, SalesOrder, SalesOrderLine
 from crm.segments.models import CustomerRfm
 from crm.tasks import services as tasks
-from crm.tasks.models import TaskSource
+from crm.tasks.models import Task, TaskSource
 
 WINDOW_DAYS = 365
 DEFAULT_DORMANT_DAYS = 180
@@ -171,7 +171,7 @@ def _follow_lifecycle(uow: UnitOfWork, dormant: set[int], with_orders: set[int],
             customer.lifecycle_stage = LifecycleStage.DORMANT.value
             became.append(customer.id)
             if customer.owner_id:
-                tasks.create_task(uow, None, title=f"Win back dormant customer {customer.name}",
+                tasks.create_task(uow, None, title=fit(f"Win back dormant customer {customer.name}", Task.title),
                                   owner_id=customer.owner_id, due_at=now + timedelta(days=FOLLOW_UP_DAYS),
                                   customer_id=customer.id, source=TaskSource.DORMANT_CUSTOMER.value,
                                   notes="No order for a long time (RFM segment: dormant).", now=now)
