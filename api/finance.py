@@ -231,7 +231,7 @@ class CustomerSummary(MethodView):
 
 class StatementArgs(Schema):
     start = Date(data_key="from", load_default=None,
-                        metadata={"description": "first day of the period (default: the first of `to`'s month)"})
+                 metadata={"description": "first day of the period (default: the first of `to`'s month)"})
     end = Date(data_key="to", load_default=None, metadata={"description": "last day of the period (today)"})
 
 

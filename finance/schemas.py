@@ -108,9 +108,9 @@ class ExplicitInvoiceLineSchema(StrictInputSchema):
 
 class CreateInvoiceSchema(StrictInputSchema):
     sales_order_id = Id(load_default=None, allow_none=True,
-                                    metadata={"description": "bill what this order shipped (without `lines`)"})
+                        metadata={"description": "bill what this order shipped (without `lines`)"})
     customer_id = Id(load_default=None, allow_none=True,
-                                 metadata={"description": "with `lines`: the customer billed"})
+                     metadata={"description": "with `lines`: the customer billed"})
     lines = fields.List(fields.Nested(ExplicitInvoiceLineSchema), load_default=None,
                         metadata={"description": "explicit lines instead of the order's shipments"})
     invoice_date = Date(load_default=None)

@@ -82,7 +82,7 @@ class ConvertLeadSchema(InputSchema):
     name = Text(allow_none=True, validate=validate.Length(max=200),
                 metadata={"description": "the new opportunity's name; the customer's and the lead's number if blank"})
     pipeline_id = Id(allow_none=True, strict=False,
-                                 metadata={"description": "the pipeline of the new opportunity; the default one "
+                     metadata={"description": "the pipeline of the new opportunity; the default one "
                                                           "if not given"})
     amount = money(allow_none=True)
     expected_close_date = Date(allow_none=True)
@@ -171,7 +171,7 @@ class ConvertedLeadSchema(Schema):
 class CreateOpportunitySchema(StrictInputSchema):
     customer_id = Id(required=True, strict=False)
     pipeline_id = Id(allow_none=True, strict=False,
-                                 metadata={"description": "the pipeline to open it in; the default one if not given"})
+                     metadata={"description": "the pipeline to open it in; the default one if not given"})
     contact_id = Id(allow_none=True, strict=False)
     name = Text(required=True, validate=[validate.Length(min=1, error="Give the opportunity a name."),
                                          validate.Length(max=200)],

@@ -59,7 +59,7 @@ class CreateStageSchema(StrictInputSchema):
     name = _name(required=True)
     probability = _probability(required=True)
     position = Int(allow_none=True, strict=False,
-                              metadata={"description": "1..n+1 among the open stages; the last open one if not given"})
+                   metadata={"description": "1..n+1 among the open stages; the last open one if not given"})
     exit_fields = _exit_fields()
 
 

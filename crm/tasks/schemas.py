@@ -47,9 +47,9 @@ def _moment(*, required: bool) -> fields.AwareDateTime:
                 "invalid_awareness": "Give the time with its time zone (for example 2026-11-23T09:00:00+08:00)."}
     if required:
         return AwareDateTime(required=True, error_messages=messages,
-                                    metadata={"description": "ISO 8601 with its offset"})
+                             metadata={"description": "ISO 8601 with its offset"})
     return AwareDateTime(allow_none=True, load_default=None, error_messages=messages,
-                                metadata={"description": "ISO 8601 with its offset; at or before `due_at`"})
+                         metadata={"description": "ISO 8601 with its offset; at or before `due_at`"})
 
 
 class RescheduleTaskSchema(Schema):

@@ -38,7 +38,7 @@ class CreateCreditNoteSchema(StrictInputSchema):
     reason = text(2000)
     restock = fields.Boolean(load_default=True, metadata={"description": "returned goods come back into stock"})
     warehouse_id = Id(load_default=None, allow_none=True,
-                                  metadata={"description": "where returned goods go (the order's warehouse)"})
+                      metadata={"description": "where returned goods go (the order's warehouse)"})
 
     @validates_schema
     def _lines_give_what_the_kind_credits(self, data, **_kwargs):

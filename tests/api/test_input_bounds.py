@@ -212,3 +212,33 @@ def test_a_nul_byte_in_a_web_form_is_refused_and_nothing_is_recorded(client, db,
 def test_web_pages_take_an_id_or_a_page_beyond_integer_as_unknown(client, db, signed_in_finance):
     assert client.get(f"/finance/payments/{TOO_BIG}").status_code == 404
     assert client.get(f"/finance/payments?page={10**20}&customer_id={TOO_BIG}").status_code == 200
+
+
+# --------------------------------------------------------------------------- the OpenAPI document
+
+
+def _walk(node, path=""):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}/{index}")
+
+
+def test_the_document_gives_every_error_in_the_error_shape_and_every_decimal_as_a_string(client, db):
+    spec = ok(client.get("/api/v1/openapi.json"))
+    error = spec["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"] and error["properties"]["error"]["$ref"].endswith("/ErrorDetail")
+    assert set(spec["components"]["schemas"]["ErrorDetail"]["required"]) == {"code", "message", "fields"}
+    for name, response in spec["components"]["responses"].items():
+        if "content" in response:
+            assert response["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}, name
+    operations = [(path, method, operation) for path, item in spec["paths"].items()
+                  for method, operation in item.items() if method in ("get", "post", "put", "patch", "delete")]
+    assert len(operations) > 100
+    for path, method, operation in operations:
+        assert operation["responses"]["default"] == {"$ref": "#/components/responses/DEFAULT_ERROR"}, (method, path)
+    assert [where for where, node in _walk(spec) if node.get("type") == "number"] == []
+    assert spec["paths"]["/api/v1/customers/{customer_id}"]["parameters"][0]["schema"]["maximum"] == 2**31 - 1
