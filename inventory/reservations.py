@@ -14,7 +14,7 @@ work."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -89,6 +89,26 @@ def held_by(uow: UnitOfWork, holder: Holder, *, product_id: int, warehouse_id: i
                                   Reservation.state == ReservationState.ACTIVE).order_by(Reservation.id)))
 
 
+def end_reservations(uow: UnitOfWork, reservations: Iterable[Reservation], qty: Decimal,
+                     end: Callable[[Reservation], None]) -> Decimal:
+    """End `reservations`, in the order given, until `qty` is covered (`end` releases or consumes one);
+    the last one is split when only part of it goes, and the part kept stays an active reservation of the
+    same holder. Returns the quantity ended (less than `qty` when they hold less)."""
+    left = qty
+    for reservation in reservations:
+        if left <= 0:
+            break
+        end(reservation)
+        if reservation.qty > left:
+            uow.session.add(Reservation(
+                product_id=reservation.product_id, warehouse_id=reservation.warehouse_id,
+                qty=reservation.qty - left, state=ReservationState.ACTIVE.value,
+                sales_order_id=reservation.sales_order_id, sales_order_line_id=reservation.sales_order_line_id,
+                work_order_id=reservation.work_order_id, work_order_component_id=reservation.work_order_component_id))
+        left -= min(left, reservation.qty)
+    return qty - left
+
+
 def release_held(uow: UnitOfWork, balances: dict[int, StockBalance], *, holder: Holder, product_id: int,
                  warehouse_id: int, qty: Decimal) -> Decimal:
     """Give back up to `qty` of what one demand holds of a product, on the (already locked) balance row:
@@ -97,19 +117,9 @@ def release_held(uow: UnitOfWork, balances: dict[int, StockBalance], *, holder: 
     balance = balances.get(product_id)
     if balance is None or qty <= 0:
         return ZERO
-    now, left = utcnow(), qty
-    for reservation in reversed(held_by(uow, holder, product_id=product_id, warehouse_id=warehouse_id)):
-        if left <= 0:
-            break
-        reservation.release(at=now)
-        if reservation.qty > left:
-            uow.session.add(Reservation(
-                product_id=product_id, warehouse_id=warehouse_id, qty=reservation.qty - left,
-                state=ReservationState.ACTIVE.value, sales_order_id=reservation.sales_order_id,
-                sales_order_line_id=reservation.sales_order_line_id, work_order_id=reservation.work_order_id,
-                work_order_component_id=reservation.work_order_component_id))
-        left -= min(left, reservation.qty)
-    released = qty - left
+    now = utcnow()
+    released = end_reservations(uow, reversed(held_by(uow, holder, product_id=product_id, warehouse_id=warehouse_id)),
+                                qty, lambda reservation: reservation.release(at=now))
     balance.reserved -= released
     if released > 0 and holder.sales_order_line_id is not None and holder.work_order_id is None:
         crm_services.note_lines_reserved(uow, {holder.sales_order_line_id: -released})

@@ -26,7 +26,7 @@ from crm.orders import services as crm_services
 from inventory.allocation import allocate, allocate_freed, lock_for_allocation
 from inventory.events import StockMoved
 from inventory.models import MoveKind, Reservation, ReservationState, StockBalance, StockMove
-from inventory.reservations import lock_balances
+from inventory.reservations import Holder, end_reservations, held_by, lock_balances
 
 
 def _authorize(uow: UnitOfWork, action: str, resource: str) -> None:
@@ -128,30 +128,15 @@ def consume_reserved(uow: UnitOfWork, *, product_id: int, warehouse_id: int, qty
     """Take `qty` of the stock a demand holds out of the warehouse: its reservations (oldest first)
     are consumed (the last one split when only part of it goes) and a move out is posted at the
     running average cost. More than the demand holds is refused (409 `not_reserved`)."""
-    holder = (Reservation.work_order_component_id == work_order_component_id
-              if work_order_component_id is not None
-              else (Reservation.sales_order_line_id == sales_order_line_id) & Reservation.work_order_id.is_(None))
+    holder = Holder(sales_order_line_id=sales_order_line_id, work_order_component_id=work_order_component_id)
     balance = _balance_for_update(uow, product_id, warehouse_id)
-    held = list(uow.session.scalars(
-        select(Reservation).where(holder, Reservation.product_id == product_id,
-                                  Reservation.warehouse_id == warehouse_id,
-                                  Reservation.state == ReservationState.ACTIVE).order_by(Reservation.id)))
+    held = held_by(uow, holder, product_id=product_id, warehouse_id=warehouse_id)
     total = sum((r.qty for r in held), ZERO)
     if qty > total:
         raise DomainError(f"Only {total} is reserved; {qty} cannot be taken out.", code="not_reserved",
                           details={"product_id": product_id, "reserved": str(total), "qty": str(qty)})
-    now, left = utcnow(), qty
-    for reservation in held:
-        if left <= 0:
-            break
-        reservation.consume(at=now)
-        if reservation.qty > left:
-            uow.session.add(Reservation(
-                product_id=product_id, warehouse_id=warehouse_id, qty=reservation.qty - left,
-                state=ReservationState.ACTIVE.value, sales_order_id=reservation.sales_order_id,
-                sales_order_line_id=reservation.sales_order_line_id, work_order_id=reservation.work_order_id,
-                work_order_component_id=reservation.work_order_component_id))
-        left -= min(left, reservation.qty)
+    now = utcnow()
+    end_reservations(uow, held, qty, lambda reservation: reservation.consume(at=now))
     balance.reserved -= qty
     if work_order_component_id is None and sales_order_line_id is not None:
         crm_services.note_lines_reserved(uow, {sales_order_line_id: -qty})
