@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Money, Quantity, Rate, UnitPrice
 from core.money import ZERO, round_money
 
 
@@ -22,17 +25,16 @@ def line_amounts(qty: Decimal, unit_price: Decimal, discount: Decimal, tax_rate:
 
 
 class LineTotals:
-    """Mixin of a priced line (`qty`, `unit_price`, `discount`, `tax_rate`) that keeps its `untaxed`,
-    `tax` and `total` columns."""
+    """Mixin of a priced line: its price columns (`qty`, `unit_price`, `discount`, `tax_rate`) and the
+    `untaxed`, `tax` and `total` it keeps from them."""
 
-    if TYPE_CHECKING:  # the mapped columns of the model that mixes this in
-        qty: Decimal
-        unit_price: Decimal
-        discount: Decimal | None
-        tax_rate: Decimal
-        untaxed: Decimal
-        tax: Decimal
-        total: Decimal
+    qty: Mapped[Quantity]
+    unit_price: Mapped[UnitPrice]
+    discount: Mapped[Rate] = mapped_column(default=ZERO)
+    tax_rate: Mapped[Rate]
+    untaxed: Mapped[Money] = mapped_column(default=ZERO)
+    tax: Mapped[Money] = mapped_column(default=ZERO)
+    total: Mapped[Money] = mapped_column(default=ZERO)
 
     def compute(self) -> None:
         """Set the line's net, VAT and gross from its price, discount and rate."""
@@ -44,11 +46,12 @@ class DocumentTotals:
     """Mixin of a priced document whose `lines` are `LineTotals`: it keeps its `untaxed`, `tax` and
     `total` columns as the sums of its lines'."""
 
+    untaxed: Mapped[Money] = mapped_column(default=ZERO)
+    tax: Mapped[Money] = mapped_column(default=ZERO)
+    total: Mapped[Money] = mapped_column(default=ZERO)
+
     if TYPE_CHECKING:
         lines: Sequence[LineTotals]
-        untaxed: Decimal
-        tax: Decimal
-        total: Decimal
 
     def compute_totals(self) -> None:
         """Add up the lines (computed already) into the document's net, VAT and gross."""

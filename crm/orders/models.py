@@ -18,7 +18,7 @@ from typing import ClassVar
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
+from core.db import Base, Money, Quantity, Timestamp
 from core.errors import DomainError, InvalidTransition, check_transition
 from core.events import RecordsEvents
 from core.models import Audited, Customer, Product, ProductKind, Warehouse
@@ -63,9 +63,7 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     customer_reference: Mapped[str | None] = mapped_column(String(80))
     note: Mapped[str | None] = mapped_column(Text)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
-    untaxed: Mapped[Money] = mapped_column(default=ZERO)
-    tax: Mapped[Money] = mapped_column(default=ZERO)
-    total: Mapped[Money] = mapped_column(default=ZERO)
+    # untaxed, tax, total: DocumentTotals
     # reported back by finance when it bills, credits and collects (0 until invoices exist):
     # invoiced_amount is net of credit notes, credited_amount what credit notes took off the order
     invoiced_amount: Mapped[Money] = mapped_column(default=ZERO)
@@ -238,13 +236,7 @@ class SalesOrderLine(LineTotals, Audited, Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("crm_sales_order.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(ForeignKey("core_product.id"), index=True)
-    qty: Mapped[Quantity]
-    unit_price: Mapped[UnitPrice]
-    discount: Mapped[Rate] = mapped_column(default=ZERO)
-    tax_rate: Mapped[Rate]
-    untaxed: Mapped[Money] = mapped_column(default=ZERO)
-    tax: Mapped[Money] = mapped_column(default=ZERO)
-    total: Mapped[Money] = mapped_column(default=ZERO)
+    # qty, unit_price, discount, tax_rate, untaxed, tax, total: LineTotals
     # reported back by inventory (reservations) and, later, by shipping
     reserved_qty: Mapped[Quantity] = mapped_column(default=ZERO)
     shipped_qty: Mapped[Quantity] = mapped_column(default=ZERO)

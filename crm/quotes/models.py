@@ -10,7 +10,7 @@ from typing import ClassVar
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, Money, Quantity, Rate, Timestamp, UnitPrice
+from core.db import Base, Timestamp
 from core.errors import DomainError, check_transition
 from core.models import Audited, Customer, Product
 from core.money import ZERO
@@ -48,9 +48,7 @@ class Quote(DocumentTotals, Audited, Base):
     valid_until: Mapped[date | None] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     note: Mapped[str | None] = mapped_column(Text)
-    untaxed: Mapped[Money] = mapped_column(default=ZERO)
-    tax: Mapped[Money] = mapped_column(default=ZERO)
-    total: Mapped[Money] = mapped_column(default=ZERO)
+    # untaxed, tax, total: DocumentTotals
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))
     approved_at: Mapped[datetime | None]
     sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("crm_sales_order.id"))
@@ -127,13 +125,7 @@ class QuoteLine(LineTotals, Audited, Base):
     quote_id: Mapped[int] = mapped_column(ForeignKey("crm_quote.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     product_id: Mapped[int] = mapped_column(ForeignKey("core_product.id"))
-    qty: Mapped[Quantity]
-    unit_price: Mapped[UnitPrice]
-    discount: Mapped[Rate] = mapped_column(default=ZERO)
-    tax_rate: Mapped[Rate]
-    untaxed: Mapped[Money] = mapped_column(default=ZERO)
-    tax: Mapped[Money] = mapped_column(default=ZERO)
-    total: Mapped[Money] = mapped_column(default=ZERO)
+    # qty, unit_price, discount, tax_rate, untaxed, tax, total: LineTotals
 
     quote: Mapped[Quote] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship(lazy="joined", innerjoin=True)
