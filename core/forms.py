@@ -5,8 +5,8 @@ a schema reads, and `load_form` loads it through the schema the API resource use
 (required, length, a number's places, a choice) is written once, in the schema, and a service receives
 validated, typed values whichever way the request came in.
 
-* Strings stay as typed: the schema's strict fields (`core.schemas.DecimalText`, `Integer`, `Date`)
-  parse them, with the same messages an API client gets.
+* Strings stay as typed: the schema's strict fields (`core.schemas.DecimalText`, `Int`, `Id`, `Date`)
+  parse them, with the same messages an API client gets ("1,50" is refused on a page as in the API).
 * A blank input of an optional field is missing (or `None` with `blank_as_none=True`, for an edit form
   that clears a field); a blank required field is missing, so the schema names it. `blank_as_none`
   may instead name the fields a blank clears, nullable or not (the schema refuses `None` where a

@@ -126,7 +126,12 @@ class AwareDateTime(fields.AwareDateTime):
 
 class DecimalText(fields.Decimal):
     """A decimal with at most `places` decimals, carried as a string in JSON. Its messages can be
-    worded per field through `error_messages` (`invalid`, `places`, `too_large`, `required`, `null`)."""
+    worded per field through `error_messages` (`invalid`, `places`, `too_large`, `required`, `null`).
+
+    The one parser of typed decimals, for the API and the web forms alike: text is digits with at most
+    one point and an optional sign ("1,50", "1_000", "1e3" are refused, never read as 150, 1000 or
+    1000.00); a JSON number is read exactly. A locale-aware reading of what a page shows ("14,209.75")
+    belongs here, so that both ways in change together."""
 
     default_error_messages = {"places": "Use at most {places} decimal places.", "too_large": "The number is too large."}
 
