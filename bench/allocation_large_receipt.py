@@ -42,11 +42,10 @@ DATABASES = ("sqlite", "postgresql")
 SMALL_ORDERS, SMALL_WORK_ORDERS = 200, 200  # 1,000 lines
 TINY_ORDERS, TINY_WORK_ORDERS = 2, 2  # 10 lines, with the statements' origins
 START = date(2027, 1, 1)
-D = Decimal
 
 
 def _qty(i: int) -> Decimal:
-    return D(i % 5 + 1)
+    return Decimal(i % 5 + 1)
 
 
 def waiting_demand(suite: Suite, tag: str, customer_id: int, product_id: int, assembly_id: int, warehouse_id: int,
@@ -59,21 +58,21 @@ def waiting_demand(suite: Suite, tag: str, customer_id: int, product_id: int, as
          "state": "confirmed", "order_date": START, "requested_date": START + timedelta(days=n * 7919 % 365),
          "currency": "CNY", "created_at": now, "confirmed_on": START} for n in range(orders)]).scalars().all()
     lines = [{"order_id": order_id, "position": position, "product_id": product_id,
-              "qty": _qty(n * LINES_PER_ORDER + position), "unit_price": D(10), "tax_rate": D("0.13"),
-              "reserved_qty": D(0), "shipped_qty": D(0)}
+              "qty": _qty(n * LINES_PER_ORDER + position), "unit_price": Decimal(10), "tax_rate": Decimal("0.13"),
+              "reserved_qty": Decimal(0), "shipped_qty": Decimal(0)}
              for n, order_id in enumerate(orders) for position in range(1, LINES_PER_ORDER + 1)]
     session.execute(insert(SalesOrderLine.__table__), lines)
     work_orders = session.execute(insert(WorkOrder.__table__).returning(WorkOrder.id, sort_by_parameter_order=True), [
-        {"number": f"B{tag}-WO-{n:06d}", "product_id": assembly_id, "warehouse_id": warehouse_id, "qty": D(1),
+        {"number": f"B{tag}-WO-{n:06d}", "product_id": assembly_id, "warehouse_id": warehouse_id, "qty": Decimal(1),
          "state": "planned", "due_date": START + timedelta(days=n * 104729 % 365 + 1),
          "start_date": START + timedelta(days=n * 104729 % 365), "created_at": now}
         for n in range(work_orders)]).scalars().all()
     components = [{"work_order_id": wo_id, "product_id": product_id, "qty_required": _qty(n + 2),
-                   "qty_reserved": D(0), "qty_issued": D(0)} for n, wo_id in enumerate(work_orders)]
+                   "qty_reserved": Decimal(0), "qty_issued": Decimal(0)} for n, wo_id in enumerate(work_orders)]
     session.execute(insert(WorkOrderComponent.__table__), components)
     session.commit()
     session.close()
-    return sum((line["qty"] for line in lines), D(0)) + sum((c["qty_required"] for c in components), D(0))
+    return sum((line["qty"] for line in lines), Decimal(0)) + sum((c["qty_required"] for c in components), Decimal(0))
 
 
 def check_covered(suite: Suite, product_id: int, lacked: Decimal, demand: int) -> str:
@@ -90,7 +89,7 @@ def check_covered(suite: Suite, product_id: int, lacked: Decimal, demand: int) -
     problems = []
     if short_lines or short_components:
         problems.append(f"{short_lines} order lines and {short_components} components NOT covered")
-    if held[0] != demand or D(held[1] or 0) != lacked:
+    if held[0] != demand or Decimal(held[1] or 0) != lacked:
         problems.append(f"{held[0]} reservations of {held[1]} (expected {demand} of {lacked})")
     if balance is None or balance.on_hand != lacked or balance.reserved != lacked:
         problems.append(f"balance {balance and (balance.on_hand, balance.reserved)} (expected {lacked} both)")
@@ -147,8 +146,8 @@ def lane(suite: Suite, tag: str, customer_id: int, warehouse_id: int, *, orders:
     setup = suite.uow()
     with one_transaction(setup):
         product_id, assembly_id = (core_services.create_product(setup, {
-            "sku": f"{tag}-{sku}", "name": sku.title(), "kind": kind, "list_price": D(10), "lead_time_days": 5,
-            "tax_rate": D("0.13")}).id for sku, kind in (("PART", "buy"), ("ASSY", "make")))
+            "sku": f"{tag}-{sku}", "name": sku.title(), "kind": kind, "list_price": Decimal(10), "lead_time_days": 5,
+            "tax_rate": Decimal("0.13")}).id for sku, kind in (("PART", "buy"), ("ASSY", "make")))
     setup.session.close()
     began = time.perf_counter()
     lacked = waiting_demand(suite, tag, customer_id, product_id, assembly_id, warehouse_id, orders=orders,

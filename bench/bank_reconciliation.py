@@ -35,7 +35,6 @@ DESCRIPTION = (f"`finance.bank.services.import_statement` of one {LINES:,}-line 
                "outcome of every line is checked against what it was built to hit.")
 DATABASES = ("sqlite", "postgresql")
 START = date(2026, 1, 5)
-D = Decimal
 
 
 def _invoice_number(n: int) -> str:
@@ -51,8 +50,9 @@ def seed(suite: Suite) -> tuple[list[dict], float]:
         for n in range(CUSTOMERS)]).scalars().all()
     invoices = [{"number": _invoice_number(n), "customer_id": customer_ids[n % CUSTOMERS], "state": "posted",
                  "invoice_date": START + timedelta(days=n % 300), "due_date": START + timedelta(days=n % 300 + 30),
-                 "currency": "CNY", "untaxed": D(1000) + D(n) / 100, "tax": D(0), "total": D(1000) + D(n) / 100,
-                 "paid_amount": D(0), "created_at": now, "customer": n % CUSTOMERS}
+                 "currency": "CNY", "untaxed": Decimal(1000) + Decimal(n) / 100, "tax": Decimal(0),
+                 "total": Decimal(1000) + Decimal(n) / 100,
+                 "paid_amount": Decimal(0), "created_at": now, "customer": n % CUSTOMERS}
                 for n in range(INVOICES)]
     rows = [{k: v for k, v in row.items() if k != "customer"} for row in invoices]
     for at in range(0, len(rows), 10_000):
@@ -81,9 +81,9 @@ def statement(invoices: list[dict]) -> tuple[bytes, dict[str, int]]:
         elif rule == "amount":
             name = f"未知公司{i}"
         elif rule == "name":
-            amount = D(5) + D(i % 1000) / 100  # no invoice is open for less than 1,000
+            amount = Decimal(5) + Decimal(i % 1000) / 100  # no invoice is open for less than 1,000
         elif rule == "unmatched":
-            name, amount = f"未知公司{i}", D(7) + D(i % 1000) / 100
+            name, amount = f"未知公司{i}", Decimal(7) + Decimal(i % 1000) / 100
         expected["matched" if rule in ("invoice_number", "amount_and_name") else
                  "suggested" if rule in ("amount", "name") else "unmatched"] += 1
         day = START + timedelta(days=30 + i % 60)
@@ -145,8 +145,8 @@ def _rematch(suite: Suite, target: Target, statement_id: int, expected: dict[str
         {"code": "BKNEW", "name": "月末新客户有限公司", "payment_terms_days": 30, "created_at": now}]).scalar_one()
     session.execute(insert(Invoice.__table__), [
         {"number": f"INV-2028-{k + 1:05d}", "customer_id": customer_id, "state": "posted", "invoice_date": START,
-         "due_date": START + timedelta(days=400), "currency": "CNY", "untaxed": D(7) + D(k) / 100, "tax": D(0),
-         "total": D(7) + D(k) / 100, "paid_amount": D(0), "created_at": now} for k in range(1000)])
+         "due_date": START + timedelta(days=400), "currency": "CNY", "untaxed": Decimal(7) + Decimal(k) / 100,
+         "tax": Decimal(0), "total": Decimal(7) + Decimal(k) / 100, "paid_amount": Decimal(0), "created_at": now} for k in range(1000)])
     session.commit()
     session.close()
     uow = suite.uow()
