@@ -111,16 +111,17 @@ def check_request() -> None:
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and _FORBIDDEN.search(value):
             paths.append((name,))
-    for name, value in request.args.items(multi=True):
+    fields = [*request.args.items(multi=True)]
+    if request.mimetype in _FORM_TYPES:
+        fields += request.form.items(multi=True)
+    for name, value in fields:
+        name, value = str(name or ""), str(value or "")  # a part of a multipart body may come without either
         if _FORBIDDEN.search(name) or _FORBIDDEN.search(value):
             paths.append((_FORBIDDEN.sub("?", name),))
     if request.mimetype in _FORM_TYPES:
-        for name, value in request.form.items(multi=True):
-            if _FORBIDDEN.search(name) or _FORBIDDEN.search(value):
-                paths.append((_FORBIDDEN.sub("?", name),))
         for name, upload in request.files.items(multi=True):
-            if upload.filename and _FORBIDDEN.search(upload.filename):
-                paths.append((_FORBIDDEN.sub("?", name),))
+            if upload.filename and _FORBIDDEN.search(str(upload.filename)):
+                paths.append((_FORBIDDEN.sub("?", str(name or "")),))
     elif request.is_json:
         if json_too_deep(request.get_data(cache=True)):
             if _for_api():

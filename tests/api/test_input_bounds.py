@@ -242,3 +242,11 @@ def test_the_document_gives_every_error_in_the_error_shape_and_every_decimal_as_
         assert operation["responses"]["default"] == {"$ref": "#/components/responses/DEFAULT_ERROR"}, (method, path)
     assert [where for where, node in _walk(spec) if node.get("type") == "number"] == []
     assert spec["paths"]["/api/v1/customers/{customer_id}"]["parameters"][0]["schema"]["maximum"] == 2**31 - 1
+
+
+def test_a_multipart_part_without_a_name_is_no_server_error(client, db):
+    admin = api_as(client, db, "admin")
+    body = (b"--B\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n"
+            b"--B\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nbad\x00value\r\n--B--\r\n")
+    answer = admin.post("/leads/import", data=body, content_type="multipart/form-data; boundary=B")
+    assert refused(answer, 422, "validation_error") == {"x": [answer.get_json()["error"]["fields"]["x"][0]]}
