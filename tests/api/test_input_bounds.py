@@ -198,6 +198,16 @@ def test_the_payment_form_refuses_a_customer_that_is_not_an_id(client, db, books
     assert rows(db, Payment) == before
 
 
+def test_the_payment_form_refuses_a_date_past_9000_as_the_api_does(client, db, books, signed_in_finance):
+    before = rows(db, Payment)
+    answer = client.post("/finance/payments", data={"csrf_token": csrf_token(client, "/finance/payments"),
+                                                    "customer_id": str(books.customer_id), "amount": "1.50",
+                                                    "date": "9999-12-31", "method": "bank_transfer"})
+    assert answer.status_code == 422
+    assert 'data-field="date"' in answer.get_data(as_text=True)
+    assert rows(db, Payment) == before
+
+
 def test_a_nul_byte_in_a_web_form_is_refused_and_nothing_is_recorded(client, db, books, signed_in_finance):
     before = rows(db, Payment)
     answer = client.post("/finance/payments", data={"csrf_token": csrf_token(client, "/finance/payments"),
