@@ -99,6 +99,7 @@ def test_a_rep_confirms_an_order_and_the_warehouse_sees_its_lock(live_suite, pag
     sign_in(page, live_suite.warehouse)
     expect(topbar.get_by_role("link", name="Sales orders")).to_have_count(1)  # may read orders, not enter them
     topbar.get_by_role("link", name="Stock and locks").click()
+    page.wait_for_load_state("load")  # htmx binds the search box's input trigger once the page has loaded
     page.get_by_label("Search a product").fill("PUMP")
     balances = page.locator("#balances tbody tr")
     expect(balances).to_have_count(1)
