@@ -26,6 +26,7 @@ from core.models import Customer, Notification, OutboxMessage, ProcessedMessage,
 from core.outbox import relay_pending
 from core.uow import UnitOfWork
 from tests.conftest import PASSWORD, ApiClient, fresh_database, make_user, settings_for, uow_for
+from tests.core.test_outbox import _Keep
 from tests.finance.builders import build_books, invoiced_order
 from tests.parallel import parallel_database, run_at_once
 from tests.web.test_forms import csrf_token, sign_in
@@ -157,22 +158,6 @@ def test_an_after_commit_hook_that_fails_is_logged_and_the_others_still_run(db, 
     assert [r.getMessage() for r in caplog.records if r.name == "core.uow"][0].startswith("after-commit hook")
     db.rollback()  # whatever the session does next, the act stays
     assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 1
-
-
-class _Keep:
-    """The test's own session for the relay (its `with factory() as session` must not close it)."""
-
-    def __init__(self, db):
-        self.db = db
-
-    def __call__(self):
-        return self
-
-    def __enter__(self):
-        return self.db
-
-    def __exit__(self, *exc):
-        return False
 
 
 def enqueue_many(db, count: int) -> int:
