@@ -10,7 +10,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -96,14 +95,11 @@ def test_the_overdue_check_button_succeeds_with_the_broker_down_and_the_sweep_de
     sign_in(client, site.finance)
     token = csrf_token(client, "/finance/credit-holds")
 
-    started = time.monotonic()
     with caplog.at_level(logging.WARNING, logger="core.web"):
         answer = client.post("/finance/credit-holds/check", data={"csrf_token": token})
-    took = time.monotonic() - started
 
     assert answer.status_code == 303 and answer.headers["Location"].endswith("/finance/credit-holds")
     assert "1 customers put on credit hold" in client.get("/finance/credit-holds").get_data(as_text=True)
-    assert took < 10, f"queueing the relay held the answer {took:.1f} s"
     hold, delivered = committed_state(site)
     assert hold is True and delivered == [False]  # committed; the notification waits in the outbox
     [logged] = hand_off_failures(caplog)
