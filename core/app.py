@@ -17,6 +17,7 @@ import finance
 import inventory
 import production
 import purchasing
+import reports
 from core import (
     audit,  # noqa: F401  (registers the audit flush hooks)
     cli,
@@ -35,7 +36,7 @@ from core.permissions import register_core
 from core.registry import Registry
 from core.web import App, Database, DecimalJSONProvider, close_session, get_session
 
-DOMAIN_MODULES = (crm, inventory, production, purchasing, finance)
+DOMAIN_MODULES = (crm, inventory, production, purchasing, finance, reports)
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

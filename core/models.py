@@ -128,6 +128,14 @@ class LifecycleStage(StrEnum):
     DORMANT = "dormant"
 
 
+#: The acquisition source of a customer entered by hand.
+DIRECT_SOURCE = "direct"
+
+#: The pick list of acquisition sources offered for manual entry (a converted lead may bring others).
+ACQUISITION_SOURCES = ("direct", "website", "trade_show", "referral", "b2b_marketplace", "cold_call",
+                       "advertising", "social_media", "partner")
+
+
 class Customer(Audited, Base):
     __tablename__ = "core_customer"
 
@@ -143,6 +151,10 @@ class Customer(Audited, Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=30)
     credit_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     lifecycle_stage: Mapped[str] = mapped_column(String(20), default=LifecycleStage.TARGET.value)
+    # where the customer came from (a converted lead's channel, else its UTM source; `direct` when entered
+    # by hand) and its trade: dimensions of the management reports
+    source: Mapped[str] = mapped_column(String(80), default=DIRECT_SOURCE, server_default=DIRECT_SOURCE, index=True)
+    industry: Mapped[str | None] = mapped_column(String(80))
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     email: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -212,6 +224,22 @@ class ProductKind(StrEnum):
     SERVICE = "service"
 
 
+class ProductLine(Audited, Base):
+    """A managed list that groups products for the management reports (pumps, valves, service...)."""
+
+    __tablename__ = "core_product_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[Code] = mapped_column(unique=True)
+    name: Mapped[Name]
+    name_zh: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp]
+
+    def label(self, locale: str | None) -> str:
+        return self.name_zh if locale and locale.startswith("zh") and self.name_zh else self.name
+
+
 class Product(Audited, Base):
     __tablename__ = "core_product"
 
@@ -226,6 +254,8 @@ class Product(Audited, Base):
     lead_time_days: Mapped[int] = mapped_column(Integer, default=0)
     default_supplier_id: Mapped[int | None] = mapped_column(ForeignKey("core_supplier.id"))
     min_order_qty: Mapped[Quantity] = mapped_column(default=Decimal("0"))
+    product_line: Mapped[str | None] = mapped_column(
+        String(40), ForeignKey("core_product_line.code", onupdate="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[Timestamp]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import grimp
 import pytest
 
-ROOTS = ("core", "crm", "inventory", "production", "purchasing", "finance", "api")
+ROOTS = ("core", "crm", "inventory", "production", "purchasing", "finance", "reports", "api")
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,8 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"))
+    # the sales rep the order counts for (the customer's owner when the order was entered)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("core_warehouse.id"))
     state: Mapped[str] = mapped_column(String(20), default=OrderState.DRAFT.value, index=True)
     order_date: Mapped[date] = mapped_column(Date)
@@ -113,6 +115,8 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
             raise DomainError(f"Order {self.number} has no lines and cannot be confirmed.", code="empty_order")
         check_transition("sales order", self.state, OrderState.CONFIRMED, self.TRANSITIONS)
         self.state, self.confirmed_on = OrderState.CONFIRMED.value, on
+        if self.owner_id is None:
+            self.owner_id = self.customer.owner_id
         self.record(SalesOrderConfirmed(
             order_id=self.id, customer_id=self.customer_id, warehouse_id=self.warehouse_id,
             need_by=self.requested_date, total=self.total,

@@ -93,7 +93,7 @@ def create_order(uow: UnitOfWork, data: dict, *, on: date | None = None) -> Sale
     order = SalesOrder(
         customer_id=customer.id, customer=customer, warehouse_id=warehouse.id, order_date=on,
         requested_date=data.get("requested_date") or on, customer_reference=data.get("customer_reference"),
-        note=data.get("note"), currency=customer.currency, state="draft",
+        note=data.get("note"), currency=customer.currency, state="draft", owner_id=customer.owner_id,
         created_by_id=uow.actor_id)
     _set_lines(uow, order, data["lines"])
     order.number = next_number(uow.session, "SO", on=on)
@@ -109,7 +109,7 @@ def update_order(uow: UnitOfWork, order_id: int, data: dict) -> SalesOrder:
     order.ensure_editable()
     if "customer_id" in data and data["customer_id"] != order.customer_id:
         customer = _customer_for_order(uow, data["customer_id"])
-        order.customer_id, order.customer = customer.id, customer
+        order.customer_id, order.customer, order.owner_id = customer.id, customer, customer.owner_id
     if "warehouse_id" in data:
         order.warehouse_id = _warehouse(uow, data["warehouse_id"]).id
     for key in ("requested_date", "customer_reference", "note"):

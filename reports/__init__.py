@@ -1,0 +1,25 @@
+"""The `reports` module: management reports read what every department wrote.
+
+It keeps its own aggregates beside the documents (the sales entries and cubes in `reports.models`),
+written by its handlers in the act's own transaction, and serves the sales cube, the funnel, targets,
+forecast against actual, operations and cash, and the dashboard."""
+
+from flask import Flask
+
+from core.events import EventRegistry
+from core.models import Role
+from core.registry import Registry
+
+#: who reads the company-wide reports (a sales manager reads the team's, a rep their own)
+COMPANY_READERS = frozenset({Role.MANAGEMENT, Role.FINANCE, Role.ADMIN})
+READERS = COMPANY_READERS | {Role.SALES_MANAGER, Role.SALES_REP}
+
+
+def init_app(app: Flask, events: EventRegistry) -> None:
+    """Register the reports' permissions, pages and the handlers that keep the sales entries."""
+    from reports import handlers
+
+    registry: Registry = app.extensions["registry"]
+    registry.permissions.register("sales_report", {"read": READERS,
+                                                    "update": frozenset({Role.MANAGEMENT, Role.ADMIN})})
+    handlers.subscribe(events)

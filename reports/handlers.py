@@ -1,0 +1,5 @@
+"""Placeholder replaced below."""
+
+
+def subscribe(events) -> None:
+    return None
