@@ -7,6 +7,7 @@ else looks at `os.environ`.
 | variable | meaning | default |
 | --- | --- | --- |
 | `DATABASE_URL` | SQLAlchemy URL of the database | SQLite file `instance/suite.db` |
+| `REPORTS_DATABASE_URL` | SQLAlchemy URL the management reports read from (a PostgreSQL replica of `DATABASE_URL`) | the database itself |
 | `REDIS_URL` | Celery broker and result backend | absent: tasks run eagerly in-process |
 | `SECRET_KEY` | signs sessions and CSRF tokens | generated once into `instance/secret_key` |
 | `DEFAULT_LOCALE` | UI language when the user has not chosen one | `en` |
@@ -76,6 +77,7 @@ class Settings:
     database_url: str
     redis_url: str | None
     secret_key: str
+    reports_database_url: str | None = None
     default_locale: str = "en"
     default_currency: str = "CNY"
     api_token_ttl_hours: int = 12
@@ -108,6 +110,7 @@ class Settings:
         values = dict(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'suite.db'}",
             redis_url=env.get("REDIS_URL") or None,
+            reports_database_url=env.get("REPORTS_DATABASE_URL") or None,
             secret_key=env.get("SECRET_KEY") or None,
             default_locale=env.get("DEFAULT_LOCALE") or "en",
             default_currency=env.get("DEFAULT_CURRENCY") or "CNY",

@@ -27,3 +27,13 @@ def round_money(value: Decimal) -> Decimal:
 
 def round_qty(value: Decimal) -> Decimal:
     return value.quantize(QUANTUM_QTY, rounding=ROUND_HALF_UP)
+
+
+def split_money(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
+    """Share `amount` out in proportion to `weights` (non-negative, positive sum), each share rounded
+    half-up to the cent and the last taking what rounding left, so the shares add up to `amount` exactly."""
+    whole = sum(weights, ZERO)
+    if whole <= 0:
+        raise ValueError("the weights must have a positive sum")
+    shares = [round_money(amount * weight / whole) for weight in weights[:-1]]
+    return [*shares, amount - sum(shares, ZERO)]

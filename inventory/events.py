@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from core.events import Event
@@ -34,3 +34,25 @@ class StockAllocated(Event):
     product_id: int
     warehouse_id: int
     work_order_component_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ShippedLine:
+    """What one shipment line took out: `qty` of the order line's product at `unit_cost` each."""
+
+    sales_order_line_id: int
+    product_id: int
+    qty: Decimal
+    unit_cost: Decimal
+
+
+@dataclass(frozen=True)
+class ShipmentShipped(Event):
+    """Shipment `shipment_id` of order `sales_order_id` left the warehouse on `shipped_on` (a day)."""
+
+    shipment_id: int
+    number: str
+    sales_order_id: int
+    shipped_on: date
+    lines: tuple[ShippedLine, ...]
+

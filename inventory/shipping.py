@@ -24,6 +24,7 @@ from core.numbering import next_number
 from core.uow import UnitOfWork
 from crm.orders import services as crm_services
 from crm.orders.models import OPEN_STATES, SalesOrder, SalesOrderLine
+from inventory.events import ShipmentShipped, ShippedLine
 from inventory.models import MoveKind, Shipment, ShipmentLine, ShipmentState
 from inventory.services import consume_reserved
 
@@ -136,13 +137,18 @@ def ship_shipment(uow: UnitOfWork, shipment_id: int, *, on: date | None = None) 
         raise DomainError("The shipment holds more than is reserved; nothing was shipped.", code="not_reserved",
                           fields={"lines": short})
     shipped: dict[int, Decimal] = defaultdict(Decimal)
+    moved: list[ShippedLine] = []
     for item in sorted(goods, key=lambda i: i.product_id):
-        consume_reserved(uow, product_id=item.product_id, warehouse_id=shipment.warehouse_id, qty=item.qty,
-                         kind=MoveKind.SHIPMENT, sales_order_line_id=item.sales_order_line_id,
-                         reference=shipment.number)
+        move = consume_reserved(uow, product_id=item.product_id, warehouse_id=shipment.warehouse_id, qty=item.qty,
+                                kind=MoveKind.SHIPMENT, sales_order_line_id=item.sales_order_line_id,
+                                reference=shipment.number)
         shipped[item.sales_order_line_id] += item.qty
+        moved.append(ShippedLine(item.sales_order_line_id, item.product_id, item.qty, move.unit_cost or ZERO))
     shipment.ship(at=utcnow())
+    on = on or clock.today()
     crm_services.note_shipped(uow, order.id, dict(shipped), on=on)
+    uow.publish(ShipmentShipped(shipment_id=shipment.id, number=shipment.number, sales_order_id=order.id,
+                                shipped_on=on, lines=tuple(moved)))
     _backorder(uow, order, shipment, on=on)
     uow.commit()
     return shipment

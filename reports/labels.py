@@ -1,0 +1,13 @@
+"""The reports' words in the reader's language: dimensions, measures and acquisition sources."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def sales_titles() -> dict[str, str]:
+    """The sales cube's dimensions and measures by name."""
+    return {"source": _("Source"), "tier": _("Tier"), "region": _("Region"), "rep": _("Sales rep"),
+            "team": _("Team"), "product_line": _("Product line"), "month": _("Month"),
+            "orders": _("Orders"), "booked": _("Booked"), "shipped": _("Shipped"), "cost": _("Cost"),
+            "margin": _("Margin"), "invoiced": _("Invoiced"), "collected": _("Collected")}
