@@ -267,3 +267,25 @@ def _sort_key(item: tuple[tuple, dict]) -> tuple:
 def pending(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(SalesEntry).where(SalesEntry.cubed.is_(False))) or 0
 
+
+
+def rebuild(session: Session) -> int:
+    """Build both cubes again from every entry, in SQL (after a restore, or for a database loaded in
+    bulk): empty them, sum the entries per day and per month, mark every entry rolled up."""
+    session.execute(SalesCubeDay.__table__.delete())
+    session.execute(SalesCubeMonth.__table__.delete())
+    entry = SalesEntry
+    keyed = [func.coalesce(getattr(entry, key), literal(_NONE_KEY[key])) if key in _NONE_KEY
+             else getattr(entry, key) for key in CELL_KEY]
+    sums = [*(func.sum(case((entry.measure == name, entry.amount), else_=ZERO)) for name in AMOUNTS),
+            func.sum(entry.orders), func.sum(entry.orders_in_line)]
+    columns = [*CELL_KEY, *AMOUNTS, "orders", "orders_in_line"]
+    for table, period in ((SalesCubeDay, entry.day), (SalesCubeMonth, month_of(session, entry.day))):
+        grouped = select(period, *keyed, *sums).group_by(period, *keyed)
+        target = table.__table__
+        session.execute(target.insert().from_select(
+            [target.c.day if table is SalesCubeDay else target.c.month, *(target.c[name] for name in columns)],
+            grouped))
+    count = session.execute(update(SalesEntry).where(SalesEntry.cubed.is_(False)).values(cubed=True)).rowcount
+    session.commit()
+    return count

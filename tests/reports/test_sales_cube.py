@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import services as core_services
 from core.models import ProductLine
@@ -28,7 +28,7 @@ from finance.payments import services as payments
 from inventory import services as inventory
 from inventory import shipping
 from reports import cube
-from reports.models import SalesEntry
+from reports.models import SalesCubeMonth, SalesEntry
 from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 
 D = Decimal
@@ -221,3 +221,28 @@ def test_the_workbook_holds_the_rows_and_the_totals(client, db, company):
     assert values[0][:3] == ["Month", "Orders", "Booked"]
     assert values[1][:3] == ["2026-03", 1, 350]
     assert values[3][:3] == ["Total", 2, 450]
+
+
+def test_the_beat_rolls_the_entries_up(app, db, company, client):
+    celery = app.extensions["celery"]
+    assert any(entry["task"] == "reports.roll_up_sales" and entry["schedule"] <= 60
+               for entry in celery.conf.beat_schedule.values())
+    api = api_as(client, db, "management")
+    before = _report(api, by="month,product_line,rep")
+    waiting = cube.pending(db)
+    with app.app_context():
+        assert celery.tasks["reports.roll_up_sales"].apply().get() == waiting
+        assert celery.tasks["reports.roll_up_sales"].apply().get() == 0
+    assert cube.pending(db) == 0
+    after = _report(api, by="month,product_line,rep")
+    assert after["rows"] == before["rows"] and after["totals"] == before["totals"]
+
+
+def test_rebuilding_the_cubes_from_the_entries_gives_the_same_answers(app, db, company, client):
+    api = api_as(client, db, "management")
+    before = _report(api, by="month,product_line,source")
+    cube.roll_up(db)
+    db.execute(update(SalesCubeMonth).values(booked=0))  # a damaged cube
+    assert _report(api, by="month,product_line,source")["totals"] != before["totals"]
+    assert cube.rebuild(db) == 0
+    assert _report(api, by="month,product_line,source") | {"as_of": None} == before | {"as_of": None}
