@@ -1,4 +1,4 @@
-"""Master data: customers, suppliers, products, warehouses, and their imports."""
+"""Master data: customers, suppliers, products and their product lines, warehouses, and their imports."""
 
 from __future__ import annotations
 
@@ -10,17 +10,20 @@ from marshmallow import Schema, fields
 
 from core import queries, services
 from core.imports import IMPORTERS, ImportReportSchema, read_table, run_import
-from core.models import Customer, Product, Supplier
+from core.models import Customer, Product, ProductLine, Supplier
 from core.schemas import (
     CreateCustomerSchema,
+    CreateProductLineSchema,
     CreateProductSchema,
     CreateSupplierSchema,
     CreateWarehouseSchema,
     CustomerSchema,
     Id,
+    ProductLineSchema,
     ProductSchema,
     SupplierSchema,
     UpdateCustomerSchema,
+    UpdateProductLineSchema,
     UpdateProductSchema,
     UpdateSupplierSchema,
     WarehouseSchema,
@@ -42,12 +45,19 @@ class CustomerListArgs(ListArgs):
     owner_id = Id()
     lifecycle_stage = fields.String()
     credit_hold = fields.Boolean()
+    source = fields.String(metadata={"description": "acquisition source code"})
+    industry = fields.String()
 
 
 class ProductListArgs(ListArgs):
     kind = fields.String()
     active = fields.Boolean()
     default_supplier_id = Id()
+    product_line = fields.String(metadata={"description": "product line code"})
+
+
+class ProductLineListArgs(ListArgs):
+    active = fields.Boolean()
 
 
 @blp.route("/customers")
@@ -139,6 +149,37 @@ class ProductItem(MethodView):
     def patch(self, data, product_id):
         """Change some of a product's fields."""
         return services.update_product(get_uow(), product_id, data)
+
+
+@blp.route("/product-lines")
+class ProductLines(MethodView):
+    @blp.arguments(ProductLineListArgs, location="query")
+    @blp.response(200, page_schema(ProductLineSchema))
+    def get(self, args):
+        """List the product lines (by code)."""
+        return page_body(queries.product_lines(get_session(), g.actor, **args))
+
+    @idempotent
+    @blp.arguments(CreateProductLineSchema)
+    @blp.response(201, ProductLineSchema)
+    @blp.alt_response(422, description="A field is not valid, or a product line has this code already")
+    def post(self, data):
+        """Create a product line (its code is unique whatever its letter case)."""
+        return services.create_product_line(get_uow(), data)
+
+
+@blp.route("/product-lines/<int:line_id>")
+class ProductLineItem(MethodView):
+    @blp.response(200, ProductLineSchema)
+    def get(self, line_id):
+        """One product line."""
+        return services.get_record(get_uow(), ProductLine, line_id, "product_line")
+
+    @blp.arguments(UpdateProductLineSchema)
+    @blp.response(200, ProductLineSchema)
+    def patch(self, data, line_id):
+        """Rename a product line, or retire it (`active: false`: its products keep it, new ones cannot take it)."""
+        return services.update_product_line(get_uow(), line_id, data)
 
 
 @blp.route("/warehouses")

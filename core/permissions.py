@@ -294,6 +294,13 @@ def register_core(permissions: Permissions) -> None:
         "update": frozenset({Role.ADMIN, Role.PURCHASING, Role.PRODUCTION}),
         "delete": frozenset({Role.ADMIN}),
     })
+    # the product lines that group products in the reports are kept by whoever keeps the products
+    permissions.register("product_line", {
+        "read": EVERYONE,
+        "create": frozenset({Role.ADMIN, Role.PURCHASING, Role.PRODUCTION}),
+        "update": frozenset({Role.ADMIN, Role.PURCHASING, Role.PRODUCTION}),
+        "delete": frozenset({Role.ADMIN}),
+    })
     permissions.register("supplier", {
         "read": frozenset({Role.PURCHASING, Role.PRODUCTION, Role.FINANCE, Role.WAREHOUSE, Role.MANAGEMENT,
                            Role.ADMIN}),

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.models import AuditEntry, Customer, Product, Supplier, User, Warehouse
+from core.models import AuditEntry, Customer, Product, ProductLine, Supplier, User, Warehouse
 from core.registry import permissions_of
 
 MAX_PER_PAGE = 200
@@ -73,6 +73,12 @@ def products(session: Session, actor: User, *, q=None, page=1, per_page=25, **fi
     stmt = permissions_of(session).scoped(actor, "product", select(Product))
     stmt = _filters(_search(stmt, q, Product.sku, Product.name), Product, filters)
     return paginate(session, stmt.order_by(Product.sku), page, per_page)
+
+
+def product_lines(session: Session, actor: User, *, q=None, page=1, per_page=25, **filters) -> Page:
+    stmt = permissions_of(session).scoped(actor, "product_line", select(ProductLine))
+    stmt = _filters(_search(stmt, q, ProductLine.code, ProductLine.name, ProductLine.name_zh), ProductLine, filters)
+    return paginate(session, stmt.order_by(ProductLine.code), page, per_page)
 
 
 def suppliers(session: Session, actor: User, *, q=None, page=1, per_page=25, **filters) -> Page:

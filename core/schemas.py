@@ -218,6 +218,8 @@ class CustomerSchema(Schema):
     payment_terms_days = Int()
     credit_hold = fields.Boolean()
     lifecycle_stage = fields.String()
+    source = fields.String(metadata={"description": "acquisition source code (`direct` when entered by hand)"})
+    industry = fields.String(allow_none=True)
     currency = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
@@ -238,6 +240,11 @@ def _customer_fields(required: bool) -> dict:
         "payment_terms_days": Int(validate=validate.Range(min=0, max=365)),
         "credit_hold": fields.Boolean(),
         "lifecycle_stage": choice(list(LifecycleStage)),
+        "source": text(80, allow_none=False, metadata={
+            "description": "acquisition source: one of the pick list (direct, website, trade_show, referral, "
+                           "b2b_marketplace, cold_call, advertising, social_media, partner) or one already in use; "
+                           "`direct` when left out"}),
+        "industry": text(80),
         "currency": text(3, validate=[validate.Length(equal=3)]),
         "email": fields.Email(allow_none=True, validate=validate.Length(max=200)),
         "phone": text(40),
@@ -296,6 +303,7 @@ class ProductSchema(Schema):
     lead_time_days = Int()
     default_supplier_id = Id(allow_none=True)
     min_order_qty = qty()
+    product_line = fields.String(allow_none=True, metadata={"description": "code of the product's product line"})
     active = fields.Boolean()
     description = fields.String(allow_none=True)
 
@@ -312,6 +320,7 @@ def _product_fields(required: bool) -> dict:
         "lead_time_days": Int(validate=validate.Range(min=0, max=3650)),
         "default_supplier_id": Id(allow_none=True),
         "min_order_qty": qty(),
+        "product_line": text(40, metadata={"description": "code of a product line (`GET /product-lines`)"}),
         "active": fields.Boolean(),
         "description": text(4000),
     }
@@ -320,6 +329,29 @@ def _product_fields(required: bool) -> dict:
 CreateProductSchema = StrictInputSchema.from_dict(_product_fields(True), name="CreateProductSchema")
 UpdateProductSchema = StrictInputSchema.from_dict(_product_fields(False), name="UpdateProductSchema")
 ProductFormSchema = InputSchema.from_dict(_product_fields(True), name="ProductFormSchema")
+
+
+class ProductLineSchema(Schema):
+    id = Id(dump_only=True)
+    code = fields.String()
+    name = fields.String()
+    name_zh = fields.String()
+    active = fields.Boolean()
+
+
+def _product_line_fields(required: bool) -> dict:
+    return {
+        "code": text(40, required=required, validate=[validate.Regexp(r"^[A-Za-z0-9._-]+$", error="Use letters, digits, dot, dash or underscore.")]),
+        "name": text(200, required=required),
+        "name_zh": text(200, allow_none=False, metadata={"description": "the Chinese name (empty: the name)"}),
+        "active": fields.Boolean(),
+    }
+
+
+CreateProductLineSchema = StrictInputSchema.from_dict(_product_line_fields(True), name="CreateProductLineSchema")
+UpdateProductLineSchema = StrictInputSchema.from_dict(
+    {k: v for k, v in _product_line_fields(False).items() if k != "code"}, name="UpdateProductLineSchema")
+ProductLineFormSchema = InputSchema.from_dict(_product_line_fields(True), name="ProductLineFormSchema")
 
 
 # --------------------------------------------------------------------------- warehouses, users, audit

@@ -5,13 +5,26 @@ Every function takes the unit of work first; the acting user is `uow.actor`
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.auth import hash_password, password_problems
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.models import Customer, Product, ProductKind, Role, Supplier, UoM, User, Warehouse
+from core.models import (
+    ACQUISITION_SOURCES,
+    DIRECT_SOURCE,
+    Customer,
+    Product,
+    ProductKind,
+    ProductLine,
+    Role,
+    Supplier,
+    UoM,
+    User,
+    Warehouse,
+)
 from core.permissions import allowed_owner
 from core.uow import UnitOfWork
 
@@ -61,8 +74,48 @@ def get_record(uow: UnitOfWork, model, ident: int, resource: str):
 # --------------------------------------------------------------------------- customers
 
 
-def _check_customer(uow: UnitOfWork, data: dict, current: Customer | None) -> None:
+def source_slug(text: str | None) -> str | None:
+    """An acquisition source as a code: lower case, blanks and dashes as `_` ("Trade Show" -> "trade_show",
+    "b2b-marketplace" -> "b2b_marketplace"), at most 80 characters; None when nothing is left."""
+    if text is None:
+        return None
+    slug = re.sub(r"[\s\-_]+", "_", text.strip().lower()).strip("_")
+    return slug[:80].rstrip("_") or None
+
+
+def sources_in_use(uow: UnitOfWork) -> list[str]:
+    """The acquisition sources customers already have, beyond the pick list (a converted lead's channel)."""
+    used = uow.session.scalars(select(Customer.source).distinct().where(Customer.source.not_in(ACQUISITION_SOURCES)))
+    return sorted(used)
+
+
+def _check_source(uow: UnitOfWork, data: dict, current: Customer | None) -> dict:
+    """A source typed or picked by hand is one of the pick list or one some customer already has (so a
+    typo does not become a new row of the sales report). `data["source"]` is already a slug."""
+    if "source" not in data:
+        return {}
+    source = data["source"]
+    if source is None:
+        return {"source": ["Choose an acquisition source."]}
+    if source in ACQUISITION_SOURCES or (current is not None and source == current.source):
+        return {}
+    if uow.session.scalar(select(Customer.id).where(Customer.source == source).limit(1)) is not None:
+        return {}
+    return {"source": [f"Unknown acquisition source {source!r}: use one of {', '.join(ACQUISITION_SOURCES)} "
+                       "or a source some customer already has."]}
+
+
+def _slug_source(data: dict) -> dict:
+    if isinstance(data.get("source"), str):
+        data = dict(data)
+        data["source"] = source_slug(data["source"])
+    return data
+
+
+def _check_customer(uow: UnitOfWork, data: dict, current: Customer | None, *, any_source: bool = False) -> None:
     errors = _unique(uow, Customer, "code", data.get("code"), current.id if current else None, "customer")
+    if not any_source:
+        errors |= _check_source(uow, data, current)
     if "owner_id" in data:
         owner = uow.session.get(User, data["owner_id"]) if data["owner_id"] is not None else None
         if data["owner_id"] is not None and owner is None:
@@ -93,17 +146,23 @@ def _authorize_customer_change(uow: UnitOfWork, data: dict, current: Customer | 
         uow.authorize("update", "customer", current)
 
 
-def create_customer(uow: UnitOfWork, data: dict) -> Customer:
-    data = dict(data)
+def create_customer(uow: UnitOfWork, data: dict, *, any_source: bool = False) -> Customer:
+    """A new customer; its acquisition `source` is `direct` unless given. A source given by hand must be
+    on the pick list or already in use; `any_source` keeps whatever source a system act found (a
+    converted lead's channel), as a slug like every source."""
+    data = _slug_source(data)
     if uow.actor is not None and uow.actor.role == Role.SALES_REP:
         data.setdefault("owner_id", uow.actor.id)
+    if data.get("source") is None and (any_source or "source" not in data):
+        data["source"] = DIRECT_SOURCE
     _authorize_customer_change(uow, data, None)
-    _check_customer(uow, data, None)
+    _check_customer(uow, data, None, any_source=any_source)
     return _insert(uow, Customer(**data))
 
 
 def update_customer(uow: UnitOfWork, customer_id: int, data: dict) -> Customer:
     customer = get_record(uow, Customer, customer_id, "customer")
+    data = _slug_source(data)
     _authorize_customer_change(uow, data, customer)
     _check_customer(uow, data, customer)
     return _change(uow, customer, data)
@@ -125,7 +184,48 @@ def update_supplier(uow: UnitOfWork, supplier_id: int, data: dict) -> Supplier:
     return _change(uow, supplier, data)
 
 
+# --------------------------------------------------------------------------- product lines
+
+
+def _product_line_by_code(uow: UnitOfWork, code: str) -> ProductLine | None:
+    """The product line of a code, whatever its letter case ("pumps" finds PUMPS)."""
+    return uow.session.scalar(select(ProductLine).where(func.upper(ProductLine.code) == code.upper()))
+
+
+def create_product_line(uow: UnitOfWork, data: dict) -> ProductLine:
+    """A new product line; codes are unique whatever their letter case."""
+    uow.authorize("create", "product_line")
+    if data.get("code") and _product_line_by_code(uow, data["code"]) is not None:
+        raise InvalidInput({"code": ["A product line with this code already exists."]})
+    return _insert(uow, ProductLine(**data))
+
+
+def update_product_line(uow: UnitOfWork, line_id: int, data: dict) -> ProductLine:
+    """A product line's names, or whether new products may still be put in it. Its code stays: the sales
+    report keeps the code of every line it booked."""
+    line = get_record(uow, ProductLine, line_id, "product_line")
+    uow.authorize("update", "product_line")
+    if "code" in data and data["code"] != line.code:
+        raise InvalidInput({"code": ["A product line keeps its code."]})
+    return _change(uow, line, data)
+
+
 # --------------------------------------------------------------------------- products
+
+
+def _check_product_line(uow: UnitOfWork, data: dict, current: Product | None) -> dict:
+    """An unknown product line is refused; a known one is written with its own code's letter case. A
+    retired line keeps its products but takes no new ones."""
+    code = data.get("product_line")
+    if code is None:
+        return {}
+    line = _product_line_by_code(uow, code)
+    if line is None:
+        return {"product_line": [f"No product line with code {code!r}."]}
+    data["product_line"] = line.code
+    if not line.active and (current is None or current.product_line != line.code):
+        return {"product_line": [f"Product line {line.code} is retired; choose another."]}
+    return {}
 
 
 def _check_product(uow: UnitOfWork, data: dict, current: Product | None) -> None:
@@ -133,6 +233,7 @@ def _check_product(uow: UnitOfWork, data: dict, current: Product | None) -> None
     errors |= _exists(uow, Supplier, data.get("default_supplier_id"), "default_supplier_id", "supplier")
     if data.get("uom") is not None and uow.session.scalar(select(UoM.id).where(UoM.code == data["uom"])) is None:
         errors["uom"] = [f"Unknown unit of measure {data['uom']!r}."]
+    errors |= _check_product_line(uow, data, current)
     if errors:
         raise InvalidInput(errors)
 
@@ -150,6 +251,7 @@ def create_product(uow: UnitOfWork, data: dict) -> Product:
 def update_product(uow: UnitOfWork, product_id: int, data: dict) -> Product:
     product = get_record(uow, Product, product_id, "product")
     uow.authorize("update", "product")
+    data = dict(data)
     _check_product(uow, data, product)
     return _change(uow, product, data)
 
