@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from core import formatting, queries, services
 from core.auth import LoginThrottled, authenticate
 from core.errors import DomainError, Forbidden, NotFound
-from core.forms import load_input
+from core.forms import load_form, load_input
 from core.imports import IMPORTERS, ImportError_, read_table, run_import
 from core.models import (
     Customer,
@@ -40,14 +40,16 @@ from core.models import (
     Notification,
     Product,
     ProductKind,
+    ProductLine,
     Role,
     Supplier,
     Tier,
     UoM,
 )
 from core.registry import current_registry
-from core.schemas import CustomerFormSchema, ProductFormSchema, SupplierFormSchema
+from core.schemas import CustomerFormSchema, ProductFormSchema, ProductLineFormSchema, SupplierFormSchema
 from core.security import safe_next
+from core.sources import source_choices, source_label
 from core.web import can, current_locale, get_session, get_uow
 
 bp = Blueprint("core_web", __name__, template_folder="templates")
@@ -75,12 +77,15 @@ class Field:
     required: bool = False
     permission: tuple[str, str] | None = None  # (action, resource) needed to edit this field
     default: Any = None  # preselected on a new record
+    display: Callable[[Any], Any] | None = None  # the label of a stored value, where the choices cannot say
 
     def options(self):
         return self.choices() if callable(self.choices) else (self.choices or [])
 
     def label_for(self, value):
-        """The human label of a stored choice (static choice lists only)."""
+        """The human label of a stored choice (static choice lists, or the field's `display`)."""
+        if self.display is not None:
+            return self.display(value)
         if self.kind == "select" and not callable(self.choices):
             return dict(self.choices or []).get(value, value)
         return value
@@ -198,6 +203,28 @@ def _supplier_choices():
     return [("", "—")] + [(str(s.id), f"{s.code} — {s.name}") for s in rows]
 
 
+def _source_choices():
+    return source_choices(services.sources_in_use(get_uow()))
+
+
+def _product_lines() -> dict[str, ProductLine]:
+    """Every product line by code, read once per request (a list page labels each row with it)."""
+    if "product_lines" not in g:
+        g.product_lines = {line.code: line for line in get_session().scalars(select(ProductLine).order_by(ProductLine.code))}
+    return g.product_lines
+
+
+def _product_line_label(code: str | None) -> str:
+    line = _product_lines().get(code) if code else None
+    return f"{line.code} — {line.label(current_locale())}" if line else (code or "")
+
+
+def _product_line_choices():
+    lines = _product_lines().values()
+    return [("", "—")] + [(line.code, _product_line_label(line.code) + ("" if line.active else f" ({_('retired')})"))
+                          for line in lines]
+
+
 def _owner_choices():
     if current_user.role == Role.SALES_REP:  # a rep's new customers are the rep's own
         return [(str(current_user.id), current_user.display_name)]
@@ -213,6 +240,8 @@ CUSTOMERS = MasterData(
         Field("tax_id", _l("Tax ID")),
         Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier], default=Tier.B.value),
         Field("region", _l("Region")), Field("tags", _l("Tags"), "tags"),
+        Field("source", _l("Source"), "select", _source_choices, default="direct", display=source_label),
+        Field("industry", _l("Industry")),
         Field("owner_id", _l("Owner"), "select", _owner_choices),
         Field("lifecycle_stage", _l("Lifecycle stage"), "select",
               [(s.value, STAGE_LABELS[s]) for s in LifecycleStage], default=LifecycleStage.TARGET.value),
@@ -223,10 +252,12 @@ CUSTOMERS = MasterData(
         Field("active", _l("Active"), "checkbox"),
     ],
     columns=[("code", _l("Code")), ("name", _l("Name")), ("tier", _l("Tier")), ("region", _l("Region")),
-             ("owner_name", _l("Owner")), ("credit_limit", _l("Credit limit")), ("credit_hold", _l("On credit hold"))],
+             ("source", _l("Source")), ("owner_name", _l("Owner")), ("credit_limit", _l("Credit limit")),
+             ("credit_hold", _l("On credit hold"))],
     filters=[Field("tier", _l("Tier"), "select", [(t.value, t.value) for t in Tier]),
              Field("lifecycle_stage", _l("Lifecycle stage"), "select",
                    [(s.value, STAGE_LABELS[s]) for s in LifecycleStage]),
+             Field("source", _l("Source"), "select", _source_choices),
              Field("region", _l("Region"))],
     query=queries.customers, create=services.create_customer, update=services.update_customer,
     also_edited_by=("customer_credit",),
@@ -238,6 +269,7 @@ PRODUCTS = MasterData(
     fields=[
         Field("sku", _l("SKU"), required=True), Field("name", _l("Name"), required=True),
         Field("kind", _l("Kind"), "select", [(k.value, KIND_LABELS[k]) for k in ProductKind], required=True),
+        Field("product_line", _l("Product line"), "select", _product_line_choices, display=_product_line_label),
         Field("uom", _l("Unit"), "select", _uom_choices, default="pcs"),
         Field("list_price", _l("List price"), "number"), Field("standard_cost", _l("Standard cost"), "number"),
         Field("tax_rate", _l("Tax rate"), "number", default="0.13"), Field("lead_time_days", _l("Lead time (days)"), "number"),
@@ -245,9 +277,10 @@ PRODUCTS = MasterData(
         Field("min_order_qty", _l("Minimum order quantity"), "number"),
         Field("description", _l("Description"), "textarea"), Field("active", _l("Active"), "checkbox"),
     ],
-    columns=[("sku", _l("SKU")), ("name", _l("Name")), ("kind", _l("Kind")), ("uom", _l("Unit")),
-             ("list_price", _l("List price")), ("lead_time_days", _l("Lead time (days)"))],
-    filters=[Field("kind", _l("Kind"), "select", [(k.value, KIND_LABELS[k]) for k in ProductKind])],
+    columns=[("sku", _l("SKU")), ("name", _l("Name")), ("kind", _l("Kind")), ("product_line", _l("Product line")),
+             ("uom", _l("Unit")), ("list_price", _l("List price")), ("lead_time_days", _l("Lead time (days)"))],
+    filters=[Field("kind", _l("Kind"), "select", [(k.value, KIND_LABELS[k]) for k in ProductKind]),
+             Field("product_line", _l("Product line"), "select", lambda: _product_line_choices()[1:])],
     query=queries.products, create=services.create_product, update=services.update_product,
 )
 
@@ -425,6 +458,48 @@ for _m in MASTER.values():
     _register_master(_m)
 
 
+# --------------------------------------------------------------------------- product lines
+
+
+def _product_lines_page(errors: dict | None = None, typed=None, status: int = 200):
+    page = queries.product_lines(get_session(), current_user, page=1, per_page=200)
+    counts = dict(get_session().execute(select(Product.product_line, func.count()).where(
+        Product.product_line.is_not(None)).group_by(Product.product_line)).all())
+    return render_template("core/product_lines.html", lines=page.items, counts=counts, errors=errors or {},
+                           typed=typed or {}, locale=current_locale()), status
+
+
+@bp.route("/product-lines", methods=["GET", "POST"])
+@login_required
+def product_lines():
+    """The product lines that group products in the sales reports: listed, added, retired."""
+    if request.method == "GET":
+        guard("read", "product_line")
+        return _product_lines_page()
+    guard("create", "product_line")
+    try:
+        data = load_form(ProductLineFormSchema, request.form)
+        with get_uow() as uow:
+            line = services.create_product_line(uow, data)
+    except DomainError as exc:
+        flash(refusal(exc), "error")
+        return _product_lines_page(exc.fields, request.form, 422)
+    flash(_("Product line %(code)s added.", code=line.code), "success")
+    return redirect(url_for("core_web.product_lines"), 303)
+
+
+@bp.route("/product-lines/<int:line_id>/active", methods=["POST"])
+@login_required
+def product_line_active(line_id: int):
+    """Retire a product line (its products keep it; no new product takes it) or bring it back."""
+    guard("update", "product_line")
+    active = request.form.get("active") == "1"
+    return act(lambda: services.update_product_line(get_uow(), line_id, {"active": active}),
+               lambda line: (_("Product line %(code)s is in use again.", code=line.code) if line.active
+                             else _("Product line %(code)s retired.", code=line.code)),
+               url_for("core_web.product_lines"))
+
+
 # --------------------------------------------------------------------------- import and audit
 
 
@@ -487,6 +562,7 @@ def not_found(_exc):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     formatting.init_app(app)
+    app.extensions["registry"].add_nav("core_web.product_lines", _l("Product lines"), ("create", "product_line"))
 
     @app.context_processor
     def _globals():
