@@ -1,5 +1,9 @@
 """CSV and Excel import of customers and products.
 
+Customers may carry `source` (an acquisition source: its code, or its label in English or Chinese)
+and `industry`; products `product_line` (a product line's code). The services check them as for a
+record typed by hand, and a refused row names the column and why.
+
 A dry run checks every row through the same services that the API and the
 web forms use, inside savepoints, reports each row's errors and rolls
 everything back. A commit does the same and keeps the valid rows, in one
@@ -21,6 +25,7 @@ from core import services
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.models import Customer, Product, Supplier, User
 from core.schemas import CustomerFormSchema, Int, ProductFormSchema
+from core.sources import source_of_label
 from core.uow import UnitOfWork
 
 MAX_ROWS = 20000
@@ -92,6 +97,8 @@ def _reference(uow: UnitOfWork, row: dict[str, Any], field: str, column, target:
 def _resolve_customer(uow: UnitOfWork, row: dict[str, Any]) -> dict[str, list[str]]:
     if isinstance(row.get("tags"), str):
         row["tags"] = [t.strip() for t in re.split(r"[,;，；]", row["tags"]) if t.strip()]
+    if isinstance(row.get("source"), str):
+        row["source"] = source_of_label(row["source"])
     return _reference(uow, row, "owner", User.username, "owner_id", "user named")
 
 
