@@ -7,13 +7,14 @@ Loading twice changes nothing: records are found by their code before creating."
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
 from sqlalchemy import select
 
 from core import services
-from core.models import Customer, Product, Role, Supplier, User
+from core.models import Customer, Product, ProductLine, Role, Supplier, User
 from core.uow import UnitOfWork
 
 # The demo company's one published password (README, `make run`). It is shorter than the password policy
@@ -37,6 +38,15 @@ CITIES = ["Suzhou", "Ningbo", "Dongguan", "Tianjin", "Wuhan", "Chengdu", "Shenya
 TRADES = ["Water Works", "Chemical", "HVAC Engineering", "Mining", "Food Machinery", "Paper Mill",
           "Irrigation", "Petrochemical", "Shipyard", "Fire Protection"]
 CN_NAMES = ["恒力机械有限公司", "华东水务集团", "金桥化工股份有限公司", "远大暖通工程有限公司", "新兴矿业有限公司"]
+# each trade's industry, as the customers are reported by it
+INDUSTRIES = {"Water Works": "water utilities", "Chemical": "chemical", "HVAC Engineering": "hvac",
+              "Mining": "mining", "Food Machinery": "food and beverage", "Paper Mill": "pulp and paper",
+              "Irrigation": "agriculture", "Petrochemical": "petrochemical", "Shipyard": "shipbuilding",
+              "Fire Protection": "building services"}
+# where the demo customers came from, with how many of every hundred (drawn with the loader's seed)
+SOURCE_WEIGHTS = {"website": 30, "trade_show": 20, "referral": 15, "b2b_marketplace": 15, "cold_call": 10, "direct": 10}
+PRODUCT_LINES = [("PUMPS", "Pumps", "泵"), ("VALVES", "Valves", "阀门"), ("MOTORS", "Motors", "电机"),
+                 ("SPARES", "Spare parts and components", "备件"), ("SERVICE", "Service", "服务")]
 
 SUPPLIERS = [
     ("S-MOTOR", "Jiangsu Motor Works"), ("S-CAST", "Hebei Precision Castings"),
@@ -76,8 +86,10 @@ def _customers(uow: UnitOfWork, users: dict[str, User], rng: random.Random) -> i
         name = f"{city} {CN_NAMES[n % 5]}" if n % 4 == 0 else f"{city} {TRADES[n % len(TRADES)]} Co., Ltd."
         tier = "A" if n % 7 == 0 else ("B" if n % 3 == 0 else "C")
         owner = owners[n % len(owners)]
+        source = rng.choices(list(SOURCE_WEIGHTS), weights=list(SOURCE_WEIGHTS.values()))[0]
         services.create_customer(uow, {
             "code": code, "name": name, "tier": tier, "region": REGIONS[n % len(REGIONS)],
+            "source": source, "industry": INDUSTRIES[TRADES[n % len(TRADES)]],
             "owner_id": owner.id if owner else None,
             "credit_limit": Decimal({"A": 2_000_000, "B": 500_000, "C": 100_000}[tier]),
             "payment_terms_days": {"A": 60, "B": 45, "C": 30}[tier],
@@ -89,6 +101,28 @@ def _customers(uow: UnitOfWork, users: dict[str, User], rng: random.Random) -> i
     return created
 
 
+def _product_lines(uow: UnitOfWork) -> None:
+    existing = set(uow.session.scalars(select(ProductLine.code)))
+    for code, name, name_zh in PRODUCT_LINES:
+        if code not in existing:
+            services.create_product_line(uow, {"code": code, "name": name, "name_zh": name_zh})
+
+
+def product_line_of(sku: str, name: str, kind: str) -> str:
+    """The demo product's line: finished and traded pumps, valves, motors, services, and the rest (sub-
+    assemblies, parts, raw material, accessories) spares."""
+    lowered = name.lower()
+    if kind == "service":
+        return "SERVICE"
+    if sku.startswith("MOT-"):
+        return "MOTORS"
+    if "valve" in lowered:
+        return "VALVES"
+    if sku.split("-")[0] in ("CP", "MP", "SP", "DP") or re.search(r"\w pump\b", lowered):
+        return "PUMPS"
+    return "SPARES"
+
+
 def _product(uow, existing, sku, name, kind, *, price="0", cost="0", lead=0, supplier=None, uom="pcs", moq="0"):
     if sku in existing:
         return 0
@@ -96,6 +130,7 @@ def _product(uow, existing, sku, name, kind, *, price="0", cost="0", lead=0, sup
         "sku": sku, "name": name, "kind": kind, "uom": uom, "list_price": Decimal(price),
         "standard_cost": Decimal(cost), "lead_time_days": lead,
         "default_supplier_id": supplier.id if supplier else None, "min_order_qty": Decimal(moq),
+        "product_line": product_line_of(sku, name, kind),
     })
     return 1
 
@@ -166,6 +201,7 @@ def load_demo(uow: UnitOfWork, loaders: list[Callable[[UnitOfWork], str]]) -> st
         users = _users(uow)
         suppliers = _suppliers(uow)
         customers = _customers(uow, users, rng)
+        _product_lines(uow)
         products = _products(uow, suppliers)
         extra = [loader(uow) for loader in loaders]
     uow.commit()

@@ -72,7 +72,7 @@ def _capture(uow: UnitOfWork, rng: random.Random, n: int, now: datetime) -> Lead
         "contact_name": f"{FIRST[n % len(FIRST)]} {rng.choice('ABCDEFGH')}.", "title": TITLES[n % len(TITLES)],
         "email": f"lead{n}@{LEAD_DOMAIN}", "phone": f"+86 139 {5000_0000 + n * 7919:08d}",
         "industry": industry, "region": LEAD_REGIONS[n % len(LEAD_REGIONS)],
-        "company_size": rng.choice([20, 50, 120, 300, 800]), "channel": rng.choice(["web", "fair", "referral"]),
+        "company_size": rng.choice([20, 50, 120, 300, 800]), "channel": rng.choice(["website", "trade_show", "referral"]),
     }, source="import", now=now - timedelta(minutes=30 * (30 - n)))
 
 
