@@ -49,6 +49,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
             "invoice-dated-installments": {"task": "finance.invoice_dated_installments", "schedule": 86400.0},
             "remind-installments": {"task": "finance.remind_installments", "schedule": 86400.0},
             "refresh-segments": {"task": "crm.refresh_segments", "schedule": 86400.0},
+            "snapshot-forecast": {"task": "reports.snapshot_forecast", "schedule": 86400.0},
         },
     )
     celery.set_default()

@@ -17,7 +17,7 @@ READERS = COMPANY_READERS | {Role.SALES_MANAGER, Role.SALES_REP}
 
 def init_app(app: Flask, events: EventRegistry) -> None:
     """Register the reports' permissions, pages and the handlers that keep the sales entries."""
-    from reports import handlers
+    from reports import handlers, tasks  # noqa: F401  (tasks: registers reports.snapshot_forecast)
 
     registry: Registry = app.extensions["registry"]
     registry.permissions.register("sales_report", {"read": READERS,

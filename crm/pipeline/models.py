@@ -162,6 +162,20 @@ class Opportunity(Audited, Base):
         self.stage_id, self.stage = target.id, target
 
 
+class OpportunityStageChange(Base):
+    """One move of an opportunity into a stage (its opening included: no `from_stage_id`), appended by the
+    pipeline services and never changed: the stage history the reports measure the time in each stage by."""
+
+    __tablename__ = "crm_opportunity_stage_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(ForeignKey("crm_opportunity.id"), index=True)
+    from_stage_id: Mapped[int | None] = mapped_column(ForeignKey("crm_stage.id"))
+    to_stage_id: Mapped[int] = mapped_column(ForeignKey("crm_stage.id"))
+    changed_at: Mapped[datetime]
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))  # None: the system
+
+
 class Activity(Audited, Base):
     """A call, visit, meeting or e-mail with a note and the next step; on a lead it is the follow-up."""
 

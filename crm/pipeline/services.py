@@ -2,7 +2,9 @@
 
 The default pipeline is created on first use: qualification → needs analysis → quote →
 negotiation → won / lost, with win probabilities, and the exit rule that budget and decision
-maker are known before an opportunity leaves needs analysis for the quote stage."""
+maker are known before an opportunity leaves needs analysis for the quote stage. Every move into a stage
+(the opening included) is appended to the opportunity's stage history (`OpportunityStageChange`), which
+the reports read for the time spent in each stage."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from core.models import Contact, Customer
 from core.numbering import next_number
 from core.queries import Page, paginate
 from core.uow import UnitOfWork
-from crm.pipeline.models import Activity, Opportunity, Pipeline, Stage
+from crm.pipeline.models import Activity, Opportunity, OpportunityStageChange, Pipeline, Stage
 from crm.pipeline.schemas import LogActivitySchema
 from crm.tasks.services import follow_up_activity
 
@@ -111,6 +113,8 @@ def create_opportunity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime |
         owner_id=data.get("owner_id") or customer.owner_id or uow.actor_id,
         lead_id=data.get("lead_id"), **{k: data[k] for k in EDITABLE if data.get(k) is not None})
     uow.session.add(opportunity)
+    uow.session.flush()
+    _note_stage_change(uow, opportunity, None, at=now)
     uow.commit()
     return opportunity
 
@@ -140,9 +144,19 @@ def move_opportunity(uow: UnitOfWork, opportunity_id: int, *, stage_id: int | No
     target = next((s for s in stages if s.id == stage_id or (stage_id is None and s.code == stage_code)), None)
     if target is None:
         raise InvalidInput({"stage_id": ["No such stage in this opportunity's pipeline."]})
-    opportunity.move_to(target, stages, at=now or utcnow(), lost_reason=lost_reason, lost_note=lost_note)
+    now, before = now or utcnow(), opportunity.stage_id
+    opportunity.move_to(target, stages, at=now, lost_reason=lost_reason, lost_note=lost_note)
+    if opportunity.stage_id != before:
+        _note_stage_change(uow, opportunity, before, at=now)
     uow.commit()
     return opportunity
+
+
+def _note_stage_change(uow: UnitOfWork, opportunity: Opportunity, from_stage_id: int | None, *,
+                       at: datetime) -> None:
+    """Append the move into the opportunity's current stage to its stage history (in the act's transaction)."""
+    uow.session.add(OpportunityStageChange(opportunity_id=opportunity.id, from_stage_id=from_stage_id,
+                                           to_stage_id=opportunity.stage_id, changed_at=at, by_id=uow.actor_id))
 
 
 def log_activity(uow: UnitOfWork, data: dict[str, Any], *, now: datetime | None = None) -> Activity:

@@ -1,0 +1,17 @@
+"""Celery tasks of the reports: no ids in, call a service, idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from core import clock
+from core.web import task_uow
+from reports import forecast
+
+
+@shared_task(name="reports.snapshot_forecast", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def snapshot_forecast() -> int:
+    """Beat, daily: on the first run of a month, freeze each rep's weighted pipeline for the month
+    (later runs of the month change nothing)."""
+    with task_uow() as uow:
+        return len(forecast.snapshot_current_month(uow, today=clock.today()))
