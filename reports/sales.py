@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,19 +22,24 @@ FILTERS = ("source", "tier", "region", "rep", "team", "product_line", "month")
 
 
 def report_session(uow: UnitOfWork) -> Session:
-    """Where reports read: the replica when one is configured, else the unit of work's own session."""
-    if not has_app_context():
+    """Where reports read: the replica when one is configured (one session per app context, closed with
+    it: `close_report_session`), else the unit of work's own session."""
+    settings = current_app.config["SETTINGS"] if has_app_context() else None
+    if settings is None or not settings.reports_database_url:
         return uow.session
-    settings = current_app.config["SETTINGS"]
-    if not settings.reports_database_url:
-        return uow.session
-    factory = current_app.extensions.get("reports_db")
-    if factory is None:
-        factory = current_app.extensions["reports_db"] = sessionmaker(
-            bind=make_engine(settings.reports_database_url), expire_on_commit=False)
-    session = factory()
-    uow.after_commit(session.close)
-    return session
+    if "reports_session" not in g:
+        factory = current_app.extensions.get("reports_db")
+        if factory is None:
+            factory = current_app.extensions["reports_db"] = sessionmaker(
+                bind=make_engine(settings.reports_database_url), expire_on_commit=False)
+        g.reports_session = factory()
+    return g.reports_session
+
+
+def close_report_session(_error: BaseException | None = None) -> None:
+    session = g.pop("reports_session", None)
+    if session is not None:
+        session.close()
 
 
 def as_of(session: Session) -> datetime:
@@ -75,9 +80,9 @@ def sales_report(uow: UnitOfWork, args: dict) -> dict:
 def sales_lines(uow: UnitOfWork, args: dict) -> dict:
     """`GET /reports/sales/lines`: the entries behind one cell of one measure, a page at a time."""
     query = build_query(uow, args)
+    page, per_page = args.get("page", 1), args.get("per_page", 25)
     session = report_session(uow)
     stmt = cube.lines(session, query, args["measure"])
-    page, per_page = args.get("page", 1), args.get("per_page", 25)
     total = session.scalar(stmt.with_only_columns(func.count()).order_by(None))
     items = [dict(row) for row in session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).mappings()]
     return {"items": items, "total": total or 0, "page": page, "per_page": per_page}
