@@ -245,6 +245,7 @@ def init_app(app: Flask, csrf) -> Api:
         production,
         purchasing,
         quotes,
+        report_funnel,
         reports,
         sales,
         segments,
@@ -259,6 +260,9 @@ def init_app(app: Flask, csrf) -> Api:
     app.register_error_handler(DBAPIError, handle_database_unavailable)
     for module in (auth, master, audit, sales, inventory, production, purchasing, finance, bank, leads, opportunities,
                    quotes, tickets, customers_admin, contacts, segments, credit_notes, reports):
+        csrf.exempt(module.blp)
+        rest.register_blueprint(module.blp, url_prefix=PREFIX)
+    for module in (report_funnel,):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (tasks, timeline):
