@@ -249,6 +249,7 @@ def init_app(app: Flask, csrf) -> Api:
         reports,
         sales,
         segments,
+        targets,
         tasks,
         tickets,
         timeline,
@@ -263,6 +264,9 @@ def init_app(app: Flask, csrf) -> Api:
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (report_funnel,):
+        csrf.exempt(module.blp)
+        rest.register_blueprint(module.blp, url_prefix=PREFIX)
+    for module in (targets,):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (tasks, timeline):

@@ -50,6 +50,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
             "remind-installments": {"task": "finance.remind_installments", "schedule": 86400.0},
             "refresh-segments": {"task": "crm.refresh_segments", "schedule": 86400.0},
             "snapshot-forecast": {"task": "reports.snapshot_forecast", "schedule": 86400.0},
+            "alert-behind-pace": {"task": "reports.alert_behind_pace", "schedule": 86400.0},
         },
     )
     celery.set_default()

@@ -42,8 +42,10 @@ class AwareDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
+        """Naive values are UTC; aware ones are converted to UTC (SQLite keeps the wall time only, so a
+        China-time value stored as it is would read back eight hours off)."""
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):

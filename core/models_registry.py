@@ -6,7 +6,7 @@ import importlib
 MODEL_MODULES = ("core.models", "crm.orders.models", "crm.policy", "crm.leads.models", "crm.pipeline.models", "crm.quotes.models",
                  "crm.tickets.models", "crm.tasks.models", "crm.segments.models",
                  "inventory.models", "production.models", "purchasing.models", "finance.models", "finance.plans.models",
-                 "reports.models", "reports.forecast")
+                 "reports.models", "reports.forecast", "reports.targets")
 
 
 def load_all_models() -> None:

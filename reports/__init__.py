@@ -23,3 +23,20 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     registry.permissions.register("sales_report", {"read": READERS,
                                                     "update": frozenset({Role.MANAGEMENT, Role.ADMIN})})
     handlers.subscribe(events)
+    _init_targets(app, registry)
+
+
+def _init_targets(app: Flask, registry: Registry) -> None:
+    """Sales targets: who sets and reads them (`reports.targets`), the attainment board and the daily
+    behind-pace task."""
+    from flask_babel import lazy_gettext as _l
+
+    from reports import target_views, targets, tasks  # noqa: F401  (tasks: registers reports.alert_behind_pace)
+
+    registry.permissions.register(targets.RESOURCE, {
+        "read": READERS,
+        "create": frozenset({Role.SALES_MANAGER, Role.ADMIN}),
+        "update": frozenset({Role.SALES_MANAGER, Role.ADMIN}),
+    }, scope=targets.TARGET_SCOPE)
+    app.register_blueprint(target_views.bp)
+    registry.add_nav("reports_targets_web.board", _l("Targets"), ("read", targets.RESOURCE))

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from core import clock
 from core.web import task_uow
-from reports import forecast
+from reports import forecast, targets
 
 
 @shared_task(name="reports.snapshot_forecast", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -15,3 +15,11 @@ def snapshot_forecast() -> int:
     (later runs of the month change nothing)."""
     with task_uow() as uow:
         return len(forecast.snapshot_current_month(uow, today=clock.today()))
+
+
+@shared_task(name="reports.alert_behind_pace", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def alert_behind_pace() -> int:
+    """Beat, daily: from the 15th of the month, tell the sales managers of a rep whose actual is below the
+    month's pace on a target (expected-to-date = target x days elapsed / days in the month); once per target."""
+    with task_uow() as uow:
+        return len(targets.alert_behind_pace(uow, today=clock.today()))

@@ -104,7 +104,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reports_sales_entry_customer_id'), ['customer_id'], unique=False)
         batch_op.create_index('ix_reports_sales_entry_measure_day', ['measure', 'day'], unique=False)
         batch_op.create_index('ix_reports_sales_entry_order', ['order_id', 'measure'], unique=False)
-        batch_op.create_index('ix_reports_sales_entry_pending', ['cubed', 'id'], unique=False)
+        batch_op.create_index('ix_reports_sales_entry_pending', ['id'], unique=False,
+                              postgresql_where=sa.text("cubed = false"), sqlite_where=sa.text("cubed = 0"))
         batch_op.create_index(batch_op.f('ix_reports_sales_entry_rep_id'), ['rep_id'], unique=False)
 
     with op.batch_alter_table('core_customer', schema=None) as batch_op:
