@@ -9,11 +9,12 @@ from typing import Any
 from core import services as core_services
 from core.db import utcnow
 from core.errors import DomainError, InvalidInput
-from core.models import DIRECT_SOURCE, Contact, Customer
+from core.models import Contact, Customer
 from core.numbering import next_number
 from core.uow import UnitOfWork
 from crm.leads.models import Lead, LeadStatus
 from crm.leads.services import existing_customer_of, get_lead
+from crm.leads.sources import acquisition_source
 from crm.pipeline import services as pipeline
 from crm.pipeline.models import Opportunity
 
@@ -49,7 +50,7 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
             customer = core_services.create_customer(uow, {
                 "code": next_number(uow.session, "CUS", on=now.date()), "name": name, "region": lead.region,
                 "email": lead.email, "phone": lead.phone, "owner_id": owner_id,
-                "source": acquisition_source(lead), "industry": lead.industry,
+                "source": acquisition_source(lead.channel, lead.utm_source), "industry": lead.industry,
                 "tags": [t for t in (lead.industry,) if t]}, any_source=True)
         contact = Contact(customer_id=customer.id, name=lead.contact_name or name_of(customer),
                           title=lead.title, phone=lead.phone, email=lead.email,
@@ -64,14 +65,6 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: dict[str, Any] | None = No
         lead.convert(at=now, customer_id=customer.id, contact_id=contact.id, opportunity_id=opportunity.id)
     uow.commit()
     return lead, opportunity
-
-
-def acquisition_source(lead: Lead) -> str:
-    """The customer's acquisition source a lead brings: its channel, else its UTM source, as a slug
-    ("Trade Show" -> "trade_show"); `direct` when it has neither. How the lead was captured (`lead.source`:
-    api, web form, import, by hand) says nothing about where the customer came from."""
-    return (core_services.source_slug(lead.channel) or core_services.source_slug(lead.utm_source)
-            or DIRECT_SOURCE)
 
 
 def name_of(customer: Customer) -> str:
