@@ -174,8 +174,7 @@ def _load(session) -> dict:
         product = products[n * 7 % PRODUCTS]
         line_rows.append({"invoice_id": invoice_id, "position": 1, "product_id": product, "qty": Decimal(1),
                           "unit_price": invoice["untaxed"], "discount": ZERO, "tax_rate": Decimal("0.13"),
-                          "untaxed": invoice["untaxed"], "tax": invoice["tax"], "total": invoice["total"],
-                          "created_at": now})
+                          "untaxed": invoice["untaxed"], "tax": invoice["tax"], "total": invoice["total"]})
         who = customer_of[invoice["customer_id"]]
         common = {"customer_id": invoice["customer_id"], "source": who["source"], "tier": who["tier"],
                   "region": who["region"], "rep_id": who["owner_id"], "team": team_of[who["owner_id"]],
