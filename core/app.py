@@ -23,6 +23,7 @@ from core import (
     cli,
     clock,
     input_bounds,
+    mail,
     security,
     views,
 )
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, engine=None) -> Flask:
     app.extensions["events"] = EventRegistry(registry)
     consumers = ConsumerRegistry()
     consumers.subscribe("notify.user", "core.notify_user", notify_user)
+    consumers.subscribe(mail.TOPIC, "core.send_mail", mail.MailSender(settings))
     app.extensions["outbox_consumers"] = consumers
     init_celery(app, settings)
 

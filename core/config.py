@@ -28,6 +28,11 @@ else looks at `os.environ`.
 | `STALLED_DEAL_HOURS` | hours without activity after which an open opportunity is stalled (managers are alerted once) | `48` |
 | `CLOCK_START` | run the suite's clock from this moment (ISO, with its zone), e.g. to rehearse a month end | the real time |
 | `DORMANT_AFTER_DAYS` | days without an order after which a customer is dormant (RFM refresh) | `180` |
+| `SMTP_HOST` | mail server the suite sends e-mail through (the weekly digest); without it mail is kept in the database and read on the "Sent mail" page | absent: mail is stored, not sent |
+| `SMTP_PORT` | its port: `465` is TLS from the start, any other port upgrades with STARTTLS when the server offers it | `25` |
+| `SMTP_USER` | user name to log in to the mail server | absent: no login |
+| `SMTP_PASSWORD` | password of `SMTP_USER` | absent |
+| `SMTP_FROM` | the sender address of the suite's e-mail | `noreply@localhost` |
 """
 
 from __future__ import annotations
@@ -96,6 +101,11 @@ class Settings:
     installment_remind_after_days: tuple[int, ...] = (1, 7, 14)
     stalled_deal_hours: int = 48
     dormant_after_days: int = 180
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "noreply@localhost"
     clock_start: datetime | None = None
 
     @property
@@ -129,6 +139,11 @@ class Settings:
             installment_remind_after_days=_days(env.get("INSTALLMENT_REMIND_AFTER_DAYS"), (1, 7, 14)),
             stalled_deal_hours=_int(env, "STALLED_DEAL_HOURS", 48),
             dormant_after_days=_int(env, "DORMANT_AFTER_DAYS", 180),
+            smtp_host=env.get("SMTP_HOST") or None,
+            smtp_port=_int(env, "SMTP_PORT", 25),
+            smtp_user=env.get("SMTP_USER") or None,
+            smtp_password=env.get("SMTP_PASSWORD") or None,
+            smtp_from=env.get("SMTP_FROM") or "noreply@localhost",
             clock_start=datetime.fromisoformat(env["CLOCK_START"]) if env.get("CLOCK_START") else None,
         )
         values.update(overrides)

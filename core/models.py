@@ -1,5 +1,5 @@
 """Shared models: people and permissions, master data every department uses,
-and the platform's own records (audit log, outbox, numbering, idempotency)."""
+and the platform's own records (audit log, outbox, mail, numbering, idempotency)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, Code, Money, Name, Quantity, Rate, Timestamp, UnitPrice, utcnow
@@ -330,6 +330,27 @@ class Notification(Base):
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[Timestamp]
     read_at: Mapped[datetime | None]
+
+
+class MailMessage(Base):
+    """An e-mail the suite sent (or keeps, when no mail server is configured): written in the act that
+    composes it, delivered by the outbox consumer of `mail.send` (`core.mail`). `key` makes a message
+    that must go out once (the digest of one ISO week) unique."""
+
+    __tablename__ = "core_mail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text, default="")
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment_type: Mapped[str | None] = mapped_column(String(100))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[Timestamp] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None]
+    transport: Mapped[str | None] = mapped_column(String(10))  # "smtp" or "stored"
 
 
 class NumberSequence(Base):
