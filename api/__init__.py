@@ -246,6 +246,7 @@ def init_app(app: Flask, csrf) -> Api:
         purchasing,
         quotes,
         report_funnel,
+        report_operations,
         reports,
         sales,
         segments,
@@ -267,6 +268,9 @@ def init_app(app: Flask, csrf) -> Api:
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (targets,):
+        csrf.exempt(module.blp)
+        rest.register_blueprint(module.blp, url_prefix=PREFIX)
+    for module in (report_operations,):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (tasks, timeline):

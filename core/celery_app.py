@@ -13,6 +13,7 @@ A worker still reconnects to a broker that went away, retrying as before."""
 from __future__ import annotations
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask
 
 from core import tasks  # noqa: F401  (registers the platform's tasks on every Celery app)
@@ -49,6 +50,9 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
             "invoice-dated-installments": {"task": "finance.invoice_dated_installments", "schedule": 86400.0},
             "remind-installments": {"task": "finance.remind_installments", "schedule": 86400.0},
             "refresh-segments": {"task": "crm.refresh_segments", "schedule": 86400.0},
+            # Monday 08:00 China time (UTC+8, no daylight saving) is Monday 00:00 in the schedule's UTC
+            "send-weekly-digest": {"task": "reports.send_weekly_digest",
+                                   "schedule": crontab(minute=0, hour=0, day_of_week="mon")},
             "snapshot-forecast": {"task": "reports.snapshot_forecast", "schedule": 86400.0},
             "alert-behind-pace": {"task": "reports.alert_behind_pace", "schedule": 86400.0},
         },

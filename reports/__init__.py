@@ -23,6 +23,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     registry.permissions.register("sales_report", {"read": READERS,
                                                     "update": frozenset({Role.MANAGEMENT, Role.ADMIN})})
     handlers.subscribe(events)
+    _init_operations(app, registry)
     _init_targets(app, registry)
 
 
@@ -40,3 +41,20 @@ def _init_targets(app: Flask, registry: Registry) -> None:
     }, scope=targets.TARGET_SCOPE)
     app.register_blueprint(target_views.bp)
     registry.add_nav("reports_targets_web.board", _l("Targets"), ("read", targets.RESOURCE))
+
+
+def _init_operations(app: Flask, registry: Registry) -> None:
+    """Operations and cash (`reports.operations`): sales users read their orders' figures, warehouse,
+    purchasing and production the parts their role reads; the weekly digest to management and the page of
+    the e-mail the suite sent (admin and management read it, admin sends the digest at once)."""
+    from flask_babel import lazy_gettext as _l
+
+    from reports import digest, digest_views, operations, tasks  # noqa: F401  (registers reports.send_weekly_digest)
+
+    registry.permissions.register(operations.RESOURCE, {
+        "read": READERS | {Role.WAREHOUSE, Role.PURCHASING, Role.PRODUCTION}})
+    registry.permissions.register(operations.CASH_RESOURCE, {"read": READERS})
+    registry.permissions.register(digest.MAIL_RESOURCE, {"read": frozenset({Role.ADMIN, Role.MANAGEMENT}),
+                                                         "create": frozenset({Role.ADMIN})})
+    app.register_blueprint(digest_views.bp)
+    registry.add_nav("reports_mail_web.sent_mail", _l("Sent mail"), ("read", digest.MAIL_RESOURCE))

@@ -23,3 +23,13 @@ def alert_behind_pace() -> int:
     month's pace on a target (expected-to-date = target x days elapsed / days in the month); once per target."""
     with task_uow() as uow:
         return len(targets.alert_behind_pace(uow, today=clock.today()))
+
+
+@shared_task(name="reports.send_weekly_digest", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def send_weekly_digest() -> int:
+    """Beat, Monday 08:00 China time: e-mail management this ISO week's digest (a PDF of the month's figures);
+    once per week, however often it runs."""
+    from reports import digest
+
+    with task_uow() as uow:
+        return 1 if digest.send_weekly_digest(uow, now=clock.now()) is not None else 0
