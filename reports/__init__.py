@@ -23,6 +23,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     registry.permissions.register("sales_report", {"read": READERS,
                                                     "update": frozenset({Role.MANAGEMENT, Role.ADMIN})})
     handlers.subscribe(events)
+    _init_dashboard(app, registry)
     _init_operations(app, registry)
     _init_targets(app, registry)
 
@@ -58,3 +59,14 @@ def _init_operations(app: Flask, registry: Registry) -> None:
                                                          "create": frozenset({Role.ADMIN})})
     app.register_blueprint(digest_views.bp)
     registry.add_nav("reports_mail_web.sent_mail", _l("Sent mail"), ("read", digest.MAIL_RESOURCE))
+
+
+def _init_dashboard(app: Flask, registry: Registry) -> None:
+    """The dashboard and the pivot of the sales figures, and the rows behind their numbers (`reports.views`)."""
+    from flask_babel import lazy_gettext as _l
+
+    from reports import views
+
+    app.register_blueprint(views.bp)
+    registry.add_nav("reports_web.dashboard_page", _l("Dashboard"), ("read", "sales_report"))
+    registry.add_nav("reports_web.pivot_page", _l("Pivot"), ("read", "sales_report"))
