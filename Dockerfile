@@ -13,6 +13,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 RUN mkdir -p vendor/swagger-ui \
  && cp node_modules/htmx.org/dist/htmx.min.js vendor/ \
  && cp node_modules/@picocss/pico/css/pico.min.css vendor/ \
+ && cp node_modules/echarts/dist/echarts.min.js vendor/ \
  && cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js \
        node_modules/swagger-ui-dist/swagger-ui.css vendor/swagger-ui/
 
@@ -31,6 +32,7 @@ COPY inventory inventory
 COPY production production
 COPY purchasing purchasing
 COPY finance finance
+COPY reports reports
 COPY api api
 COPY --from=assets /src/vendor core/static/vendor
 # Babel (a dependency of Flask-Babel) provides pybabel; the .mo files are build output, not in git.
