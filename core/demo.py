@@ -62,7 +62,8 @@ def _users(uow: UnitOfWork) -> dict[str, User]:
         if username not in existing:
             existing[username] = services.create_user(
                 uow, {"username": username, "role": role.value, "password": DEMO_PASSWORD,
-                      "full_name": name, "team": team}, password_policy=False)
+                      "full_name": name, "team": team, "email": f"{username}@demo.example.cn"},
+                password_policy=False)
     return existing
 
 
