@@ -162,7 +162,7 @@ class Payment(Audited, Base):
     amount: Mapped[Money]
     allocated_amount: Mapped[Money] = mapped_column(default=ZERO)
     refunded_amount: Mapped[Money] = mapped_column(default=ZERO)  # paid back (finance.payments.refunds)
-    payment_date: Mapped[date] = mapped_column(Date)
+    payment_date: Mapped[date] = mapped_column(Date, index=True)
     method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.BANK_TRANSFER.value)
     reference: Mapped[str | None] = mapped_column(String(200))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"))

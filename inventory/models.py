@@ -37,6 +37,7 @@ class StockMove(AppendOnly, Base):
     __tablename__ = "inventory_stock_move"
     __table_args__ = (
         Index("ix_inventory_stock_move_product_warehouse", "product_id", "warehouse_id"),
+        Index("ix_inventory_stock_move_kind_created", "kind", "created_at"),  # slow movers: last issue
         CheckConstraint("qty <> 0", name="qty_not_zero"),
     )
 
