@@ -20,7 +20,7 @@ from core.models import ProductLine
 from core.queries import Page
 from core.sources import source_label
 from core.views import guard, refusal
-from core.web import can, current_locale, get_session, get_uow
+from core.web import can, current_locale, get_session, get_uow, in_scope
 from crm.leads.sources import acquisition_source
 from finance.receivables.responses import BUCKET_LABELS
 from reports import dashboard as service
@@ -66,6 +66,13 @@ def link(endpoint: str, resource: str, **params) -> str | None:
     if endpoint not in current_app.view_functions or not can(current_user, "read", resource):
         return None
     return url_for(endpoint, **params)
+
+
+def customer_link(customer) -> str | None:
+    """The customer's page, when the reader may open that customer (a rep: their own customers)."""
+    if customer is None or not in_scope(current_user, "read", "customer", customer):
+        return None
+    return link("core_web.customers_detail", "customer", ident=customer.id)
 
 
 class Labels:
@@ -282,7 +289,7 @@ def lines_page():
         rows.append({**item, "kind": kind, "url": document_link(item["document"], item["document_id"]),
                      "order_url": document_link("sales_order", item["order_id"]) if item["order_id"] else None,
                      "customer_text": f"{customer.code} — {customer.name}" if customer else "",
-                     "customer_url": link("core_web.customers_detail", "customer", ident=item["customer_id"]),
+                     "customer_url": customer_link(customer),
                      "product_text": f"{product.sku} — {product.name}" if product else "",
                      "measure_title": labels.titles.get(item["measure"], item["measure"])})
     return render_template("reports/lines.html", answer=answer, rows=rows, page=_page(answer),
@@ -302,7 +309,7 @@ def aging_rows_page():
         return render_template("core/error.html", code=422, message=refusal(exc)), 422
     labels = Labels()
     rows = [{**item, "url": document_link("invoice", item["invoice"].id),
-             "customer_url": link("core_web.customers_detail", "customer", ident=item["invoice"].customer_id)}
+             "customer_url": customer_link(item["customer"])}
             for item in answer["items"]]
     return render_template("reports/aging_rows.html", answer=answer, rows=rows, page=_page(answer),
                            summary=labels.filters(answer["filters"]),
