@@ -115,7 +115,7 @@ class SalesOrder(RecordsEvents, DocumentTotals, Audited, Base):
             raise DomainError(f"Order {self.number} has no lines and cannot be confirmed.", code="empty_order")
         check_transition("sales order", self.state, OrderState.CONFIRMED, self.TRANSITIONS)
         self.state, self.confirmed_on = OrderState.CONFIRMED.value, on
-        if self.owner_id is None:
+        if self.owner_id is None and self.customer is not None:
             self.owner_id = self.customer.owner_id
         self.record(SalesOrderConfirmed(
             order_id=self.id, customer_id=self.customer_id, warehouse_id=self.warehouse_id,
