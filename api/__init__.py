@@ -264,10 +264,10 @@ def init_app(app: Flask, csrf) -> Api:
                    quotes, tickets, customers_admin, contacts, segments, credit_notes, reports):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
-    for module in (report_funnel,):
+    for module in (targets,):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
-    for module in (targets,):
+    for module in (report_funnel,):
         csrf.exempt(module.blp)
         rest.register_blueprint(module.blp, url_prefix=PREFIX)
     for module in (report_operations,):

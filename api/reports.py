@@ -51,7 +51,7 @@ class SalesWorkbook(MethodView):
         titles = sales_titles()
         columns = {("rep_name" if name == "rep" else name): titles[name] for name in by}
         columns.update({name: titles[name] for name in MEASURES})
-        rows = [*answer["rows"], {**answer["totals"], **({next(iter(columns)): _("Total")} if by else {})}]
+        rows = [*answer["rows"], {**answer["totals"], **({next(iter(columns)): _("Totals")} if by else {})}]
         data = table_workbook(_("Sales"), columns, rows, as_of=answer["as_of"], sheet=_("Sales"))
         return workbook_response(data, "sales.xlsx")
 

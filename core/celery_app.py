@@ -55,6 +55,7 @@ def init_celery(app: Flask, settings: Settings) -> Celery:
                                    "schedule": crontab(minute=0, hour=0, day_of_week="mon")},
             "snapshot-forecast": {"task": "reports.snapshot_forecast", "schedule": 86400.0},
             "alert-behind-pace": {"task": "reports.alert_behind_pace", "schedule": 86400.0},
+            "roll-up-sales": {"task": "reports.roll_up_sales", "schedule": 30.0},
         },
     )
     celery.set_default()

@@ -6,15 +6,7 @@ from celery import shared_task
 
 from core import clock
 from core.web import task_uow
-from reports import forecast, targets
-
-
-@shared_task(name="reports.snapshot_forecast", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
-def snapshot_forecast() -> int:
-    """Beat, daily: on the first run of a month, freeze each rep's weighted pipeline for the month
-    (later runs of the month change nothing)."""
-    with task_uow() as uow:
-        return len(forecast.snapshot_current_month(uow, today=clock.today()))
+from reports import cube, forecast, targets
 
 
 @shared_task(name="reports.alert_behind_pace", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
@@ -23,6 +15,21 @@ def alert_behind_pace() -> int:
     month's pace on a target (expected-to-date = target x days elapsed / days in the month); once per target."""
     with task_uow() as uow:
         return len(targets.alert_behind_pace(uow, today=clock.today()))
+
+
+@shared_task(name="reports.roll_up_sales", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def roll_up_sales() -> int:
+    """Beat, every half minute: roll the sales entries written since into the day and month cubes."""
+    with task_uow(relay=False) as uow:
+        return cube.roll_up(uow.session)
+
+
+@shared_task(name="reports.snapshot_forecast", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+def snapshot_forecast() -> int:
+    """Beat, daily: on the first run of a month, freeze each rep's weighted pipeline for the month
+    (later runs of the month change nothing)."""
+    with task_uow() as uow:
+        return len(forecast.snapshot_current_month(uow, today=clock.today()))
 
 
 @shared_task(name="reports.send_weekly_digest", autoretry_for=(Exception,), retry_backoff=True, max_retries=3)

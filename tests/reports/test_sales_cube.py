@@ -218,9 +218,9 @@ def test_the_workbook_holds_the_rows_and_the_totals(client, db, company):
     assert answer.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(answer.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
-    assert values[0][:3] == ["Month", "Orders", "Booked"]
+    assert values[0][:3] == ["Month", "Orders", "Booked sales"]
     assert values[1][:3] == ["2026-03", 1, 350]
-    assert values[3][:3] == ["Total", 2, 450]
+    assert values[3][:3] == ["Totals", 2, 450]
 
 
 def test_the_beat_rolls_the_entries_up(app, db, company, client):
