@@ -54,7 +54,8 @@ OPEN_STATUSES = (LeadStatus.NEW, LeadStatus.ASSIGNED, LeadStatus.POOL, LeadStatu
 class Lead(Audited, Base):
     __tablename__ = "crm_lead"
     __table_args__ = (Index("ix_crm_lead_owner_status", "owner_id", "status"),
-                      Index("ix_crm_lead_address_created", "source_address", "created_at"))
+                      Index("ix_crm_lead_address_created", "source_address", "created_at"),
+                      Index("ix_crm_lead_created", "created_at"))  # the funnel's cohort of leads
 
     TRANSITIONS: ClassVar[dict[LeadStatus, set[LeadStatus]]] = {
         LeadStatus.NEW: {LeadStatus.ASSIGNED, LeadStatus.POOL, LeadStatus.NURTURING, LeadStatus.DISQUALIFIED},

@@ -89,7 +89,7 @@ class Opportunity(Audited, Base):
     name: Mapped[str] = mapped_column(String(200))
     customer_id: Mapped[int] = mapped_column(ForeignKey("core_customer.id"), index=True)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("core_contact.id"))
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("crm_lead.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("core_user.id"), index=True)
     pipeline_id: Mapped[int] = mapped_column(ForeignKey("crm_pipeline.id"))
     stage_id: Mapped[int] = mapped_column(ForeignKey("crm_stage.id"))
