@@ -372,6 +372,16 @@ def release_lead(uow: UnitOfWork, lead_id: int) -> Lead:
     return lead
 
 
+def disqualify_lead(uow: UnitOfWork, lead_id: int) -> Lead:
+    """The owner (or the team's manager) closes a lead that will not buy: it stays theirs, with no
+    deadline, and counts in their funnel as a lead that went no further."""
+    lead = get_lead(uow, lead_id, for_update=True)
+    _authorize(uow, "update", lead)
+    lead.disqualify()
+    uow.commit()
+    return lead
+
+
 def recycle_overdue_leads(uow: UnitOfWork, *, now: datetime | None = None) -> list[int]:
     """Leads assigned but not followed up by their deadline go back to the public pool; the rep and
     the rep's managers are told through the outbox. Idempotent: a recycled lead is no longer overdue."""
