@@ -11,6 +11,8 @@ from core.uow import UnitOfWork
 from inventory.models import StockMove
 from inventory.services import adjust_stock, default_warehouse_id
 
+OPENING = "Opening stock (demo)"
+
 
 def _opening_qty(product: Product) -> Decimal:
     sku = product.sku
@@ -33,7 +35,9 @@ def _opening_qty(product: Product) -> Decimal:
 
 def load_opening_stock(uow: UnitOfWork) -> str:
     warehouse_id = default_warehouse_id(uow.session)
-    stocked = set(uow.session.scalars(select(StockMove.product_id).where(StockMove.warehouse_id == warehouse_id)))
+    # the products that got their opening stock already (others may have moved: the demo's history)
+    stocked = set(uow.session.scalars(select(StockMove.product_id).where(StockMove.warehouse_id == warehouse_id,
+                                                                        StockMove.reason == OPENING)))
     count = 0
     for product in uow.session.scalars(select(Product).where(Product.kind != ProductKind.SERVICE)
                                        .order_by(Product.id)):
@@ -41,6 +45,6 @@ def load_opening_stock(uow: UnitOfWork) -> str:
         if product.id in stocked or qty <= 0:
             continue
         adjust_stock(uow, {"product_id": product.id, "warehouse_id": warehouse_id, "qty": qty,
-                           "reason": "Opening stock (demo)"})
+                           "reason": OPENING})
         count += 1
     return f"Opening stock for {count} products." if count else ""
