@@ -48,10 +48,14 @@ def test_the_demo_gives_every_role_work_keeps_the_books_right_and_loads_idempote
     assert len(my_tasks_today(db, rep)) >= 3
     stages = set(db.scalars(select(Stage.code).join(Opportunity, Opportunity.stage_id == Stage.id)))
     assert {"qualification", "needs_analysis", "quote", "negotiation", "won"} <= stages
-    assert db.scalar(select(func.count()).select_from(Quote).where(Quote.state == "accepted")) == 1
+    # the front office's accepted quote waits as a draft order (the history's accepted quotes are confirmed)
+    assert db.scalar(select(func.count()).select_from(Quote).join(SalesOrder, SalesOrder.id == Quote.sales_order_id)
+                     .where(Quote.state == "accepted", SalesOrder.state == "draft")) == 1
     assert db.scalar(select(func.count()).select_from(Ticket)) == 2
 
-    assert db.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.state != "draft")) == 12
+    assert db.scalar(select(func.count()).select_from(SalesOrder).where(
+        SalesOrder.state != "draft", SalesOrder.customer_reference.like("DEMO-PO-%"))) == 12
+    assert db.scalar(select(func.count()).select_from(SalesOrder).where(SalesOrder.state == "draft")) == 1
     states = set(db.scalars(select(Invoice.state)))
     assert {"paid", "partially_paid", "posted"} <= states
     assert any(p.unapplied > 0 for p in db.scalars(select(Payment)))  # the overpayment stays as credit
