@@ -23,8 +23,14 @@ def init_app(app: Flask, events: EventRegistry) -> None:
     registry.permissions.register("sales_report", {"read": READERS,
                                                     "update": frozenset({Role.MANAGEMENT, Role.ADMIN})})
     handlers.subscribe(events)
+    from reports.sales import close_report_session
+
+    app.teardown_appcontext(close_report_session)
     _init_dashboard(app, registry)
     _init_operations(app, registry)
+    from reports.cli import reports_cli
+
+    app.cli.add_command(reports_cli)
     _init_targets(app, registry)
     from reports import demo
 
