@@ -167,11 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{started:%Y-%m-%d %H:%M} UTC, {info['machine']}\n{info['software']}\n")
     print(table(figures))
     print(details(figures))
+    failed = [f for f in figures if f.error]
+    if failed:
+        print(f"\n{len(failed)} figure(s) failed their own correctness check: nothing is written", file=sys.stderr)
+        return 1
     if not args.no_write and (args.write or not args.names):
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         OUTPUT.write_text(document(figures, modules, info, started, elapsed, postgres))
         print(f"\nWritten to {OUTPUT.relative_to(Path.cwd()) if OUTPUT.is_relative_to(Path.cwd()) else OUTPUT}")
-    return 1 if any(f.error for f in figures) else 0
+    return 0
 
 
 if __name__ == "__main__":
