@@ -70,7 +70,7 @@ VAT = Decimal("1.13")  # for the credit margin only: the order's own total decid
 SEASON = {1: Decimal("0.8"), 2: Decimal("0.6"), 3: Decimal("1.1"), 4: Decimal("1.25"), 5: Decimal("1.2"),
           6: Decimal("1.0"), 7: Decimal("0.9"), 8: Decimal("0.85"), 9: Decimal("1.15"), 10: Decimal("1.1"),
           11: Decimal("1.25"), 12: Decimal("1.0")}
-GROWTH = 0.15  # a year
+GROWTH = Decimal("1.15")  # a year
 ORDERS_A_MONTH = 8  # besides the first orders of the customers won from leads
 LEADS_A_MONTH = 22
 CHANNELS = {"website": 30, "trade_show": 14, "referral": 14, "b2b_marketplace": 16, "cold_call": 8,
@@ -270,7 +270,7 @@ class _History:
         while month < horizon:
             end = _add_months(month, 1) - timedelta(days=1)
             years = Decimal((month - self.first).days) / 365
-            busy = SEASON[month.month] * Decimal(str(round((1 + GROWTH) ** float(years), 4)))
+            busy = SEASON[month.month] * (GROWTH ** years).quantize(Decimal("0.0001"))
             self.schedule(datetime.combine(month, time(0, 10), CHINA), self.snapshot, month)
             for _ in range(_around(self.rng, ORDERS_A_MONTH * busy, 1)):
                 day = self.workday(self.day_in(month, end))
