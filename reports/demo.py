@@ -219,6 +219,8 @@ STAGES = ("qualification", "needs_analysis", "quote", "negotiation")
 
 
 class _History:
+    """The plan of the history (acts by their moment) and the acts themselves."""
+
     def __init__(self, uow: UnitOfWork, users: dict[str, User], *, today: date, rng: random.Random) -> None:
         self.uow, self.session, self.users, self.today, self.rng = uow, uow.session, users, today, rng
         # a month more than the history shows: its first month collects what the month before invoiced
@@ -233,8 +235,8 @@ class _History:
         self.buyers = {c.id: _Buyer(c.id, c.owner_id, c.tier, c.credit_limit or ZERO)
                        for c in self.session.scalars(select(Customer).where(
                            Customer.active.is_(True), Customer.lifecycle_stage != "target").order_by(Customer.id))}
-        self.names = iter(self.rng.sample([(a + b, i) for a in SYLLABLES[0] for b in SYLLABLES[1]
-                                           for i in INDUSTRIES], len(SYLLABLES[0]) * len(SYLLABLES[1]) * 6))
+        names = [(a + b, industry) for a in SYLLABLES[0] for b in SYLLABLES[1] for industry in INDUSTRIES]
+        self.names = iter(self.rng.sample(names, len(names)))  # each lead's company a name of its own
         self.numbers = itertools.count(1)
         self.counts: dict[str, int] = defaultdict(int)
 
@@ -244,9 +246,9 @@ class _History:
         if at < self.until:
             heapq.heappush(self.acts, _Act(at, next(self.seq), run, args))
 
-    def moment(self, day: date, *, early: bool = False) -> datetime:
+    def moment(self, day: date) -> datetime:
         """A moment of the working day `day` (China time)."""
-        minutes = self.rng.randint(8 * 60 + 30, 11 * 60) if early else self.rng.randint(9 * 60, 17 * 60 + 30)
+        minutes = self.rng.randint(9 * 60, 17 * 60 + 30)
         return datetime.combine(day, time(minutes // 60, minutes % 60), CHINA)
 
     def workday(self, day: date) -> date:
