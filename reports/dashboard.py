@@ -601,6 +601,7 @@ class FunnelArgs(InputSchema):
     date_to = Date()
     team = Text(validate=validate.Length(max=80))
     source = Text(validate=validate.Length(max=80))
+    rep = Id(metadata={"description": "the leads' owner (a row of the funnel by rep)"})
     step = Text(load_default="leads", validate=validate.OneOf(FUNNEL_STEPS, error=str(
         _l("Choose one of the funnel's steps."))))
     page = Int(load_default=1, minimum=1)
@@ -623,6 +624,8 @@ def funnel_rows(uow: UnitOfWork, args: Mapping[str, Any], *, per_page: int = 25)
     stmt = scope.scoped(uow, select(Lead).where(Lead.created_at >= start, Lead.created_at < end), Lead.owner_id)
     if values.get("team"):
         stmt = stmt.where(Lead.owner_id.in_(select(User.id).where(User.team == values["team"])))
+    if values.get("rep"):
+        stmt = stmt.where(Lead.owner_id == values["rep"])
     cohort = list(session.scalars(stmt.order_by(Lead.created_at.desc(), Lead.id.desc())))
     if values.get("source"):
         cohort = [lead for lead in cohort if acquisition_source(lead.channel, lead.utm_source) == values["source"]]
@@ -649,4 +652,6 @@ def funnel_rows(uow: UnitOfWork, args: Mapping[str, Any], *, per_page: int = 25)
     return {"kind": "leads" if step in LEAD_STEPS else "opportunities", "step": step,
             "items": rows[(page - 1) * per_page:page * per_page], "total": len(rows), "page": page,
             "per_page": per_page, "date_from": date_from, "date_to": date_to,
-            "filters": {k: values[k] for k in ("team", "source") if values.get(k)}}
+            "filters": {k: values[k] for k in ("team", "source", "rep") if values.get(k)},
+            "rep_names": {user.id: user.display_name for user in session.scalars(
+                select(User).where(User.id == values["rep"]))} if values.get("rep") else {}}

@@ -326,7 +326,7 @@ def funnel_rows_page():
             answer = service.funnel_rows(uow, request.args)
     except DomainError as exc:
         return render_template("core/error.html", code=422, message=refusal(exc)), 422
-    labels = Labels()
+    labels = Labels(answer["rep_names"])
     rows = []
     for item in answer["items"]:
         if answer["kind"] == "leads":
