@@ -32,6 +32,7 @@ def init_app(app: Flask, events: EventRegistry) -> None:
 
     app.cli.add_command(reports_cli)
     _init_targets(app, registry)
+    _init_report_pages(app, registry)
     from reports import demo
 
     # first of the modules' loaders (reports' init_app runs last): right after the core demo, while no
@@ -53,6 +54,19 @@ def _init_targets(app: Flask, registry: Registry) -> None:
     }, scope=targets.TARGET_SCOPE)
     app.register_blueprint(target_views.bp)
     registry.add_nav("reports_targets_web.board", _l("Targets"), ("read", targets.RESOURCE))
+
+
+def _init_report_pages(app: Flask, registry: Registry) -> None:
+    """The pages of operations and cash, forecast against actual and the funnel with time in each stage
+    (`reports.report_views`), each in the menu of whoever reads its report."""
+    from flask_babel import lazy_gettext as _l
+
+    from reports import operations, report_views
+
+    app.register_blueprint(report_views.bp)
+    registry.add_nav("reports_pages.operations_page", _l("Operations"), ("read", operations.RESOURCE))
+    registry.add_nav("reports_pages.forecast_page", _l("Forecast vs actual"), ("read", "sales_report"))
+    registry.add_nav("reports_pages.funnel_page", _l("Funnel"), ("read", "sales_report"))
 
 
 def _init_operations(app: Flask, registry: Registry) -> None:

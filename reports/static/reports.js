@@ -1,8 +1,10 @@
 // The charts of the sales dashboard, drawn with Apache ECharts (served from the site's own vendor folder).
 // Each chart's data is in its element's data-chart attribute (the Content-Security-Policy allows no inline
-// script): {kind: "bar", horizontal, stack, percent, mark, locale, title, categories: [...],
-// series: [{name, data: [{value, text, url} or null]}]}. The words come translated from the server; a
-// click on a bar opens the rows behind it (the point's url).
+// script): {kind: "bar" or "line", horizontal, stack, percent, mark, locale, title, categories: [...],
+// right: {percent, max} (a second value axis on the right), series: [{name, type: "bar" or "line" (the
+// chart's kind by default), axis: 1 (drawn against the right axis), data: [{value, text, url} or null]}]}.
+// The words come translated from the server; a click on a bar or a point opens the rows behind it (the
+// point's url).
 (function () {
   "use strict";
 
@@ -36,9 +38,16 @@
                                   rotate: !spec.horizontal && narrow && spec.categories.length > 6 ? 45 : 0,
                                   width: spec.horizontal ? (narrow ? 80 : 120) : undefined, overflow: "truncate"}};
     var values = {type: "value", axisLabel: {formatter: spec.percent ? "{value}%" : compact}};
+    if (spec.right && !spec.horizontal) {
+      values = [values, {type: "value", max: spec.right.max, splitLine: {show: false},
+                         axisLabel: {formatter: spec.right.percent ? "{value}%" : compact}}];
+    }
     var series = spec.series.map(function (line, index) {
+      var type = line.type || (spec.kind === "line" ? "line" : "bar");
       var drawn = {
-        name: line.name, type: "bar", cursor: "pointer", barMaxWidth: 48, stack: spec.stack ? "total" : undefined,
+        name: line.name, type: type, cursor: "pointer", barMaxWidth: 48, stack: spec.stack ? "total" : undefined,
+        yAxisIndex: spec.right && !spec.horizontal ? (line.axis || 0) : undefined,
+        symbolSize: type === "line" ? 8 : undefined, connectNulls: false,
         emphasis: {focus: spec.stack ? "series" : "none"},
         data: line.data.map(function (point) {
           return point ? {value: Number(point.value), text: point.text, url: point.url} : null;
