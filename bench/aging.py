@@ -63,8 +63,10 @@ def run(target: Target) -> list[Figure]:
     session = make_sessionmaker(engine)()
     try:
         _load(session)
-        with app.app_context():  # the aging query reads the permissions of the app it runs in
-            return _measure(session, target.label)
+        # the aging query reads the permissions of the app it runs in, from the session (measure runs the
+        # call in a thread of its own, outside the app context)
+        session.info["registry"] = app.extensions["registry"]
+        return _measure(session, target.label)
     finally:
         session.close()
         engine.dispose()
