@@ -9,6 +9,7 @@ or opportunities of a funnel step, the open invoices of the aging; the documents
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Blueprint, flash, render_template, request, url_for
@@ -26,6 +27,7 @@ from core.permissions import SALES
 from core.schemas import Date, InputSchema, Int, Text
 from core.views import guard, refusal
 from core.web import can, current_registry, get_session, get_uow
+from crm.pipeline.labels import stage_label
 from reports import forecast as forecasts
 from reports import funnel as funnels
 from reports import operations
@@ -185,12 +187,11 @@ def operations_page():
     cash = _cash(args) if can(current_user, "read", operations.CASH_RESOURCE) else None
     labels = Labels()
     lines = list(get_session().scalars(select(ProductLine).order_by(ProductLine.code)))
-    export = {key: args[key] for key in ("product_line", "team") if args.get(key)}
     return render_template(
         "reports/operations.html", answer=answer, cash=cash, rows=_operations_rows(answer, labels),
         charts=_operations_charts(answer, cash), labels=labels, titles=labels.titles, errors=errors, args=args,
         teams=_teams(), product_lines=lines, as_of=china_time(answer["as_of"]),
-        cash_links=_cash_links(cash, args) if cash else {}, export=export, limit=operations.LIST_LIMIT,
+        cash_links=_cash_links(cash, args) if cash else {}, limit=operations.LIST_LIMIT,
         slow_days=operations.SLOW_DAYS)
 
 
@@ -290,6 +291,8 @@ def funnel_page():
              "series": [{"name": _("Count"), "data": [
                  _point(getattr(answer.totals, step), str(getattr(answer.totals, step)), totals["links"][step])
                  for step in funnels.STEPS]}]}
-    return render_template("reports/funnel.html", answer=answer, times=times, rows=rows, totals=totals, chart=chart,
-                           steps=STEP_LABELS, by_titles={"source": labels.titles["source"], "rep": labels.titles["rep"]},
-                           args=args, errors=errors, as_of=china_time(answer.as_of), rate_steps=funnels.STEPS[1:])
+    stages = {row.stage_id: stage_label(SimpleNamespace(code=row.stage_code, name=row.stage_name))
+              for row in times.rows}
+    return render_template("reports/funnel.html", answer=answer, times=times, stages=stages, rows=rows, totals=totals,
+                           chart=chart, steps=STEP_LABELS, args=args, errors=errors, as_of=china_time(answer.as_of),
+                           by_titles={"source": labels.titles["source"], "rep": labels.titles["rep"]})

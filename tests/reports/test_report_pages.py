@@ -162,7 +162,7 @@ def page_of(client, path: str, status: int = 200) -> str:
 
 
 def text(fragment: str) -> str:
-    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", fragment))).strip()
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment))).strip()
 
 
 def kpi(html: str, name: str) -> str | None:
@@ -262,7 +262,7 @@ def test_a_product_line_and_a_team_narrow_the_page(client, db, company):
     assert (kpi(team, "backlog"), kpi(team, "late_orders"), kpi(team, "receivable")) == ("50.00", "0.00", "113.00")
     assert query(kpi_link(team, "receivable")) == {"as_of": "2026-06-15", "team": "T2"}
     assert kpi_link(team, "overdue") is None  # finance's overdue list knows no team
-    assert 'href="/reports/operations.xlsx?team=T2"' in team
+    assert 'formaction="/reports/operations.xlsx"' in team and '<option value="T2" selected>' in team
 
 
 def test_an_unknown_product_line_is_named_and_the_whole_report_shown(client, db, company):
@@ -294,6 +294,7 @@ def test_warehouse_gets_the_operations_page_without_cash(client, db, company):
 
     assert rows(html, "stock-value-table", "line")["VALVES"] == ["Valves", "3,100.00"]
     assert kpi(html, "receivable") is None and 'id="cash"' not in html and "/reports/cash.xlsx" not in html
+    assert 'formaction="/reports/operations.xlsx"' in html
     assert web.get("/reports/cash.xlsx").status_code == 403
     for path in ("/reports/forecast", "/reports/funnel"):
         assert web.get(path).status_code == 403, path
@@ -422,11 +423,12 @@ def test_the_funnel_by_source_with_rates_and_each_count_opening_its_rows(client,
     html = page_of(web, f"/reports/funnel?{JUNE}&by=source")
 
     funnel = rows(html, "funnel-table", "row")
-    # leads qualified converted opportunities quoted won lost, won amount, days to win, then the five rates
-    assert funnel["trade_show"] == ["Trade show", "2", "2", "1", "1", "0", "1", "0", "0.00", "6.0",
-                                    "100%", "50%", "100%", "0%", "—"]
-    assert funnel["baidu"][:8] == ["baidu", "1", "1", "0", "0", "0", "0", "0"]
-    assert funnel["totals"][:7] == ["Totals", "3", "3", "1", "1", "0", "1"]
+    # leads, then qualified, converted, opportunities, quoted and won each over its rate against the step
+    # before; lost, won amount, days to win
+    assert funnel["trade_show"] == ["Trade show", "2", "2 100%", "1 50%", "1 100%", "0 0%", "1 —", "0", "0.00",
+                                    "6.0"]
+    assert funnel["baidu"] == ["baidu", "1", "1 100%", "0 0%", "0 —", "0 —", "0 —", "0", "0.00", "—"]
+    assert funnel["totals"] == ["Totals", "3", "3 100%", "1 33.33%", "1 100%", "0 0%", "1 —", "0", "0.00", "6.0"]
     converted = links(html, "funnel-table", "row")["trade_show"][2]
     assert query(converted) == {"date_from": "2026-06-01", "date_to": "2026-06-15", "source": "trade_show",
                                 "step": "converted"}
@@ -444,7 +446,7 @@ def test_the_funnel_by_rep_opens_each_reps_leads(app, client, db, company):
     company_view = page_of(management, f"/reports/funnel?{JUNE}&by=rep")
 
     assert list(rows(html, "funnel-table", "row")) == [str(rep1.id), "totals"]
-    assert rows(html, "funnel-table", "row")[str(rep1.id)][:7] == ["Wang Fang", "2", "2", "1", "1", "0", "1"]
+    assert rows(html, "funnel-table", "row")[str(rep1.id)][:7] == ["Wang Fang", "2", "2 100%", "1 50%", "1 100%", "0 0%", "1 —"]
     leads_link = links(company_view, "funnel-table", "row")[str(rep2.id)][0]
     assert query(leads_link)["rep"] == str(rep2.id)
     opened = page_of(management, leads_link)
