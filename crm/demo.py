@@ -53,7 +53,8 @@ def _users(uow: UnitOfWork) -> dict[str, User]:
     return {u.username: u for u in uow.session.scalars(select(User))}
 
 
-def _rules(uow: UnitOfWork, users: dict[str, User]) -> None:
+def lead_rules(uow: UnitOfWork, users: dict[str, User]) -> None:
+    """The demo's lead scoring and assignment rules (once); the demo history grades its leads by them too."""
     if uow.session.scalar(select(ScoringRule.id).limit(1)) is not None:
         return
     for field, operator, value, points in [("industry", "equals", "chemical", 30), ("industry", "equals", "water", 20),
@@ -147,7 +148,7 @@ def load_front_office(uow: UnitOfWork) -> str:
     if "sales_rep" not in users:
         return ""
     rng = random.Random(2027)
-    _rules(uow, users)
+    lead_rules(uow, users)
     made = _front_office(uow, users, rng)
     return f"{made} leads with opportunities, quotes, tasks and tickets." if made else ""
 

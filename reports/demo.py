@@ -41,8 +41,7 @@ from core.formatting import CHINA
 from core.models import Customer, Product, ProductKind, Role, User
 from core.money import ZERO, round_money
 from core.uow import UnitOfWork
-from crm.demo import _rules as lead_rules
-from crm.demo import acting
+from crm.demo import acting, lead_rules
 from crm.leads import conversion
 from crm.leads import services as leads
 from crm.leads.models import Lead, LeadSource, LeadStatus

@@ -55,7 +55,7 @@ from core.money import ZERO, round_money, split_money
 from core.permissions import SALES
 from core.schemas import DecimalText, Id, InputSchema, Int, StrictInputSchema, Text, money
 from core.uow import UnitOfWork
-from reports.models import SalesEntry
+from reports import cube
 from reports.sales import as_of as moment_of
 from reports.sales import report_session
 from reports.schemas import check_month
@@ -406,17 +406,17 @@ def target_query(uow: UnitOfWork, filters: Mapping[str, Any]) -> Select:
 
 def _actuals(session: Session, targets: list[SalesTarget], kind: TargetSubject, start: date,
              end: date) -> dict[tuple[str, str], Decimal]:
-    """The sum of the sales entries per (subject key, measure) from `start` to `end` for these targets."""
+    """Each subject's booked, invoiced and collected amounts from `start` to `end`, per (subject key,
+    measure), read from the sales cube (whole months from the month cube, the edges from the day cube,
+    the entries not rolled up yet on top)."""
     if not targets:
         return {}
-    column = getattr(SalesEntry, SUBJECT_FIELDS[kind])
-    keys = {getattr(t, SUBJECT_FIELDS[kind]) for t in targets}
-    rows = session.execute(
-        select(column, SalesEntry.measure, func.sum(SalesEntry.amount))
-        .where(SalesEntry.day >= start, SalesEntry.day <= end, column.in_(keys),
-               SalesEntry.measure.in_({t.basis for t in targets}))
-        .group_by(column, SalesEntry.measure))
-    return {(str(key), measure): round_money(Decimal(total or 0)) for key, measure, total in rows}
+    dimension = {TargetSubject.REP: "rep", TargetSubject.TEAM: "team",
+                 TargetSubject.PRODUCT_LINE: "product_line"}[kind]
+    answer = cube.sales(session, cube.Query(date_from=start, date_to=end, by=(dimension,)))
+    key_of = "rep_id" if dimension == "rep" else dimension
+    return {(str(row[key_of]), measure): row[measure] for row in answer["rows"] if row[key_of] is not None
+            for measure in {t.basis for t in targets}}
 
 
 def attainment_row(target: SalesTarget, actual: Decimal) -> dict[str, Any]:

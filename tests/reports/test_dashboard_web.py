@@ -28,16 +28,14 @@ import pytest
 
 from core import services as core_services
 from core.formatting import CHINA
-from core.models import ProductLine
 from crm.leads import services as leads
 from crm.leads.conversion import convert_lead
-from crm.orders import services as orders
 from finance.invoicing import services as invoicing
 from finance.payments import services as payments
-from inventory import services as inventory
-from inventory import shipping
 from reports import targets
 from tests.conftest import make_user, uow_for
+from tests.reports import builders
+from tests.reports.builders import product_lines, stocked_product
 from tests.web.test_forms import csrf_token, sign_in
 
 D = Decimal
@@ -55,16 +53,9 @@ def company(db, clock):
     rep2 = make_user(db, "sales_rep", team="T2")
     manager = make_user(db, "sales_manager", team="T1")
     rep1.full_name, rep2.full_name = "Wang Fang", "Zhao Lei"
-    db.add_all([ProductLine(code="PUMPS", name="Pumps", name_zh="泵"),
-                ProductLine(code="VALVES", name="Valves", name_zh="阀门")])
-    db.flush()
-    products = {}
-    for sku, line, price, cost in (("PUMP", "PUMPS", "100", "60"), ("VALVE", "VALVES", "50", "30")):
-        product = core_services.create_product(uow, {"sku": f"DW-{sku}", "name": sku.title(), "kind": "buy",
-                                                     "list_price": D(price), "standard_cost": D(cost)})
-        product.product_line = line
-        inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(100), "reason": "opening stock"})
-        products[sku] = product.id
+    product_lines(db)
+    products = {sku: stocked_product(uow, f"DW-{sku}", line, price, cost)
+                for sku, line, price, cost in (("PUMP", "PUMPS", "100", "60"), ("VALVE", "VALVES", "50", "30"))}
     customers = {}
     for code, owner, region, source in (("EAST", rep1, "East", "trade_show"), ("NORTH", rep2, None, "website")):
         customer = core_services.create_customer(uow, {"code": f"DW-{code}", "name": code.title(),
@@ -74,14 +65,10 @@ def company(db, clock):
     db.flush()
 
     def order(customer, on, lines):
-        made = orders.create_order(uow, {"customer_id": customers[customer], "lines": [
-            {"product_id": products[sku], "qty": D(qty)} for sku, qty in lines]}, on=on)
-        return orders.confirm_order(uow, made.id, on=on)
+        return builders.order(uow, customers[customer], on, {products[sku]: qty for sku, qty in lines})
 
     def ship(sales_order, on):
-        shipment = shipping.create_shipment(uow, {"sales_order_id": sales_order.id}, on=on)
-        shipping.ship_shipment(uow, shipment.id, on=on)
-        return shipment
+        return builders.ship(uow, sales_order, on)
 
     o1 = order("EAST", date(2026, 3, 10), [("PUMP", 2), ("VALVE", 3)])
     shipment = ship(o1, date(2026, 3, 15))

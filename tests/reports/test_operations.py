@@ -44,6 +44,8 @@ from purchasing import services as purchasing
 from reports import operations
 from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
 from tests.flows.worked_example import build_worked_example, pump_order
+from tests.reports import builders
+from tests.reports.builders import product_lines, stocked_product
 
 D = Decimal
 TODAY = date(2026, 6, 15)
@@ -69,18 +71,11 @@ def plant(db, clock):
     uow = uow_for(db)
     rep1 = make_user(db, "sales_rep", team="T1")
     rep2 = make_user(db, "sales_rep", team="T2")
-    db.add_all([ProductLine(code="PUMPS", name="Pumps", name_zh="泵"),
-                ProductLine(code="VALVES", name="Valves", name_zh="阀门")])
-    db.flush()
-    products = {}
+    product_lines(db)
     with clock.frozen_at(at(day("2026-01-05"))):
-        for sku, line, price, cost, stock in (("PUMP", "PUMPS", "100", "60", 100), ("VALVE", "VALVES", "50", "30", 100),
-                                              ("OLDPART", "VALVES", "40", "20", 5), ("GEAR", None, "10", "7.5", 10)):
-            product = core_services.create_product(uow, {"sku": f"OP-{sku}", "name": sku.title(), "kind": "buy",
-                                                         "list_price": D(price), "standard_cost": D(cost)})
-            product.product_line = line
-            inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(stock), "reason": "opening stock"})
-            products[sku] = product.id
+        products = {sku: stocked_product(uow, f"OP-{sku}", line, price, cost, stock) for sku, line, price, cost, stock in (
+            ("PUMP", "PUMPS", "100", "60", 100), ("VALVE", "VALVES", "50", "30", 100),
+            ("OLDPART", "VALVES", "40", "20", 5), ("GEAR", None, "10", "7.5", 10))}
     customers = {}
     for code, owner in (("EAST", rep1), ("NORTH", rep2)):
         customers[code] = core_services.create_customer(uow, {"code": f"OP-{code}", "name": code.title(),
@@ -88,18 +83,12 @@ def plant(db, clock):
 
     def order(customer, on, wants, lines, *, confirm=True):
         with clock.frozen_at(at(day(on))):
-            made = orders.create_order(uow, {"customer_id": customers[customer], "requested_date": day(wants),
-                                             "lines": [{"product_id": products[sku], "qty": D(qty)}
-                                                       for sku, qty in lines]}, on=day(on))
-            return orders.confirm_order(uow, made.id, on=day(on)) if confirm else made
+            return builders.order(uow, customers[customer], day(on), {products[sku]: qty for sku, qty in lines},
+                                  requested=day(wants), confirm=confirm)
 
     def ship(sales_order, on, lines=None, hour=10):
         with clock.frozen_at(at(day(on), hour)):
-            data = {"sales_order_id": sales_order.id}
-            if lines:
-                data["lines"] = [{"product_id": products[sku], "qty": D(qty)} for sku, qty in lines]
-            shipment = shipping.create_shipment(uow, data, on=day(on))
-            shipping.ship_shipment(uow, shipment.id, on=day(on))
+            builders.ship(uow, sales_order, day(on), {products[sku]: qty for sku, qty in lines or ()})
 
     g = order("EAST", "2026-01-20", "2026-02-01", [("OLDPART", 1)])
     ship(g, "2026-02-01")

@@ -20,16 +20,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import services as core_services
-from core.models import ProductLine
 from crm.orders import services as orders
 from finance.invoicing import services as invoicing
 from finance.models import PaymentAllocation
 from finance.payments import services as payments
-from inventory import services as inventory
-from inventory import shipping
 from reports import cube
 from reports.models import SalesCubeMonth, SalesEntry
 from tests.conftest import ApiClient, api_as, make_user, ok, uow_for
+from tests.reports import builders
+from tests.reports.builders import product_lines, stocked_product
 
 D = Decimal
 PERIOD = {"date_from": "2026-03-01", "date_to": "2026-04-30"}
@@ -40,16 +39,9 @@ def company(db):
     uow = uow_for(db)
     rep1 = make_user(db, "sales_rep", team="T1")
     rep2 = make_user(db, "sales_rep", team="T2")
-    db.add_all([ProductLine(code="PUMPS", name="Pumps", name_zh="泵"),
-                ProductLine(code="VALVES", name="Valves", name_zh="阀门")])
-    db.flush()
-    products = {}
-    for sku, line, price, cost in (("PUMP", "PUMPS", "100", "60"), ("VALVE", "VALVES", "50", "30")):
-        product = core_services.create_product(uow, {"sku": f"RC-{sku}", "name": sku.title(), "kind": "buy",
-                                                     "list_price": D(price), "standard_cost": D(cost)})
-        product.product_line = line
-        inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(100), "reason": "opening stock"})
-        products[sku] = product.id
+    product_lines(db)
+    products = {sku: stocked_product(uow, f"RC-{sku}", line, price, cost)
+                for sku, line, price, cost in (("PUMP", "PUMPS", "100", "60"), ("VALVE", "VALVES", "50", "30"))}
     customers = {}
     for code, owner, tier, region, source in (("EAST", rep1, "A", "East", "trade_show"),
                                               ("NORTH", rep2, "B", "North", "website")):
@@ -60,13 +52,10 @@ def company(db):
     db.flush()
 
     def order(customer, on, lines):
-        made = orders.create_order(uow, {"customer_id": customers[customer], "lines": [
-            {"product_id": products[sku], "qty": D(qty)} for sku, qty in lines]}, on=on)
-        return orders.confirm_order(uow, made.id, on=on)
+        return builders.order(uow, customers[customer], on, {products[sku]: qty for sku, qty in lines})
 
     def ship(sales_order, on):
-        shipment = shipping.create_shipment(uow, {"sales_order_id": sales_order.id}, on=on)
-        shipping.ship_shipment(uow, shipment.id, on=on)
+        builders.ship(uow, sales_order, on)
 
     o1 = order("EAST", date(2026, 3, 10), [("PUMP", 2), ("VALVE", 3)])
     ship(o1, date(2026, 3, 15))

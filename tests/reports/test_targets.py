@@ -18,11 +18,12 @@ from sqlalchemy import func, select
 from core import services as core_services
 from core.errors import DomainError, Forbidden, InvalidInput
 from core.formatting import CHINA
-from core.models import OutboxMessage, ProductLine
+from core.models import OutboxMessage
 from reports import targets
 from reports.models import SalesEntry
 from reports.targets import SalesTarget, TargetAlert
 from tests.conftest import ApiClient, make_user, ok, uow_for
+from tests.reports.builders import product_lines
 from tests.web.test_forms import csrf_token, field_error, sign_in
 
 D = Decimal
@@ -42,8 +43,7 @@ def company(db):
     }
     for name, user in users.items():
         user.full_name = name.replace("_", " ").title()  # "East Mgr", "Alice", ...
-    db.add_all([ProductLine(code="PUMPS", name="Pumps", name_zh="泵"),
-                ProductLine(code="VALVES", name="Valves", name_zh="阀门")])
+    product_lines(db)
     customer = core_services.create_customer(uow_for(db), {"code": "TG-CUST", "name": "Target Works"})
     db.flush()
     return {**users, "customer": customer}
