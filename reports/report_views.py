@@ -16,7 +16,7 @@ from flask import Blueprint, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from marshmallow import validate
+from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
 from core.errors import DomainError
@@ -57,10 +57,15 @@ class ForecastArgs(InputSchema):
     until = Text(validate=check_month)
 
 
+def _check_by(value: str) -> None:
+    if value not in funnels.BY:
+        raise ValidationError(_("Use source or rep."))  # in the reader's language: checked in the request
+
+
 class FunnelArgs(InputSchema):
     date_from = Date()
     date_to = Date()
-    by = Text(load_default="source", validate=validate.OneOf(funnels.BY, error=str(_l("Use source or rep."))))
+    by = Text(load_default="source", validate=_check_by)
 
 
 def _args(schema) -> dict[str, Any]:
@@ -199,18 +204,14 @@ def operations_page():
 @login_required
 def operations_xlsx():
     guard("read", operations.RESOURCE)
-    with get_uow():
-        answer = _operations(_args(OperationsArgs))
-    return workbook_response(operations_workbook(answer), "operations.xlsx")
+    return workbook_response(operations_workbook(_operations(_args(OperationsArgs))), "operations.xlsx")
 
 
 @bp.route("/cash.xlsx")
 @login_required
 def cash_xlsx():
     guard("read", operations.CASH_RESOURCE)
-    with get_uow():
-        answer = _cash(_args(OperationsArgs))
-    return workbook_response(cash_workbook(answer), "cash.xlsx")
+    return workbook_response(cash_workbook(_cash(_args(OperationsArgs))), "cash.xlsx")
 
 
 # --------------------------------------------------------------------------- forecast against actual
