@@ -33,19 +33,19 @@ import pytest
 
 from core import services as core_services
 from core.formatting import CHINA
-from core.models import Product, ProductLine
+from core.models import Product
 from crm.leads import services as leads
 from crm.leads.conversion import convert_lead
 from crm.orders import services as orders
 from crm.pipeline import services as pipeline
 from finance.invoicing import services as invoicing
 from finance.payments import services as payments
-from inventory import services as inventory
-from inventory import shipping
 from purchasing import services as purchasing
 from reports.forecast import ForecastSnapshot
 from tests.conftest import make_user, uow_for
 from tests.flows.worked_example import build_worked_example, pump_order
+from tests.reports import builders
+from tests.reports.builders import product_lines, stocked_product
 from tests.web.test_forms import csrf_token, sign_in
 
 D = Decimal
@@ -72,38 +72,23 @@ def company(db, clock):
     rep1 = make_user(db, "sales_rep", team="T1")
     rep2 = make_user(db, "sales_rep", team="T2")
     rep1.full_name, rep2.full_name = "Wang Fang", "Zhao Lei"
-    db.add_all([ProductLine(code="PUMPS", name="Pumps", name_zh="泵"),
-                ProductLine(code="VALVES", name="Valves", name_zh="阀门")])
-    db.flush()
-    products = {}
+    product_lines(db)
     with clock.frozen_at(at(day("2026-01-05"))):
-        for sku, line, price, cost in (("PUMP", "PUMPS", "100", "60"), ("VALVE", "VALVES", "50", "30"),
-                                       ("OLDPART", "VALVES", "40", "20")):
-            product = core_services.create_product(uow, {"sku": f"RP-{sku}", "name": sku.title(), "kind": "buy",
-                                                         "list_price": D(price), "standard_cost": D(cost),
-                                                         "tax_rate": D("0.13")})
-            product.product_line = line
-            stock = 5 if sku == "OLDPART" else 100
-            inventory.adjust_stock(uow, {"product_id": product.id, "qty": D(stock), "reason": "opening stock"})
-            products[sku] = product.id
+        products = {sku: stocked_product(uow, f"RP-{sku}", line, price, cost, stock) for sku, line, price, cost, stock in (
+            ("PUMP", "PUMPS", "100", "60", 100), ("VALVE", "VALVES", "50", "30", 100),
+            ("OLDPART", "VALVES", "40", "20", 5))}
     customers = {code: core_services.create_customer(uow, {
         "code": f"RP-{code}", "name": code.title(), "credit_limit": D("100000"), "payment_terms_days": 30,
         "owner_id": owner.id}).id for code, owner in (("EAST", rep1), ("NORTH", rep2))}
 
     def order(customer, on, wants, lines):
         with clock.frozen_at(at(day(on))):
-            made = orders.create_order(uow, {"customer_id": customers[customer], "requested_date": day(wants),
-                                             "lines": [{"product_id": products[sku], "qty": D(qty)}
-                                                       for sku, qty in lines]}, on=day(on))
-            return orders.confirm_order(uow, made.id, on=day(on))
+            return builders.order(uow, customers[customer], day(on), {products[sku]: qty for sku, qty in lines},
+                                  requested=day(wants))
 
     def ship(sales_order, on, lines=None):
         with clock.frozen_at(at(day(on))):
-            data = {"sales_order_id": sales_order.id}
-            if lines:
-                data["lines"] = [{"product_id": products[sku], "qty": D(qty)} for sku, qty in lines]
-            shipment = shipping.create_shipment(uow, data, on=day(on))
-            shipping.ship_shipment(uow, shipment.id, on=day(on))
+            builders.ship(uow, sales_order, day(on), {products[sku]: qty for sku, qty in lines or ()})
 
     def invoice(sales_order, on):
         with clock.frozen_at(at(day(on))):
