@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 
 from core import clock
 from core.db import utcnow
-from core.errors import DomainError, InvalidInput, check_transition
+from core.errors import DomainError, InvalidInput, InvalidTransition, check_transition
 from core.models import Customer, Product
 from core.money import ZERO
 from core.numbering import next_number
@@ -266,7 +266,12 @@ def create_invoice(uow: UnitOfWork, data: dict, *, on: date | None = None) -> In
 
 
 def _post(uow: UnitOfWork, invoice: Invoice) -> None:
-    """The one posting path: the invoice becomes receivable, the order learns it, `InvoicePosted` is announced."""
+    """The one posting path: the invoice becomes receivable, the order learns it, `InvoicePosted` is announced.
+    Only a draft is posted: a paid invoice may fall back to posted when an allocation is undone, but posting
+    it again would make it receivable twice (409)."""
+    if invoice.state != InvoiceState.DRAFT:
+        raise InvalidTransition(f"Invoice {invoice.number} is {invoice.state}; only a draft can be posted.",
+                                details={"from": str(invoice.state), "to": InvoiceState.POSTED.value})
     check_transition("invoice", invoice.state, InvoiceState.POSTED, Invoice.TRANSITIONS)
     invoice.move_to(InvoiceState.POSTED)
     invoice.posted_at = utcnow()

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from core import services as core_services
 from core.audit import LedgerViolation
 from core.db import utcnow
+from core.errors import InvalidTransition
 from crm import customers as crm_customers
 from crm.orders import services as crm
 from finance.credit.exposure import receivable
@@ -34,7 +35,7 @@ from inventory import services as inventory
 from inventory.models import StockMove
 from production import execution
 from purchasing import services as purchasing
-from tests.conftest import make_user, uow_for
+from tests.conftest import api_as, make_user, uow_for
 from tests.finance.builders import ON, build_books, confirmed_order, invoiced_order, ship
 from tests.flows.test_fulfilment import work_orders_of
 from tests.flows.worked_example import fulfilment_cycle
@@ -479,3 +480,29 @@ def test_the_chart_reads_in_chinese(client, db, uow, books):
     page = client.get("/finance/accounts", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "应收账款" in page and "应交税费—应交增值税(销项税额)" in page and "试算平衡" in page
 
+
+
+@pytest.mark.parametrize("paid", ["all", "part", "none"])
+def test_posting_an_invoice_that_is_posted_already_is_refused_and_books_nothing(client, db, paid):
+    """Posting is for drafts: a posted invoice (paid, partly paid or not) posted again would be receivable
+    twice, booked twice in 1122 and billed twice to the order."""
+    uow = uow_for(db)
+    books = build_books(uow, prefix="RP")
+    order, invoice = invoiced_order(uow, books.customer_id, [(books.a, 10)])
+    amount = {"all": invoice.total, "part": D("50.00"), "none": None}[paid]
+    if amount is not None:
+        payment = payments.record_payment(uow, {"customer_id": books.customer_id, "amount": amount})
+        payments.allocate(uow, payment.id, auto=True)
+    state, entries = invoice.state, len(booked(db, "invoice", invoice.id))
+    invoiced = order.invoiced_amount
+    with pytest.raises(InvalidTransition):
+        invoicing.post_invoice(uow_for(db), invoice.id)
+    db.expire_all()
+    assert db.get(Invoice, invoice.id).state == state
+    assert len(booked(db, "invoice", invoice.id)) == entries
+    assert db.get(type(order), order.id).invoiced_amount == invoiced
+    assert check(db) == []
+    admin = api_as(client, db, "admin")
+    answer = admin.post(f"/invoices/{invoice.id}/post")
+    assert answer.status_code == 409
+    assert check(db) == []
