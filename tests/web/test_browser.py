@@ -92,7 +92,7 @@ def test_a_sales_rep_creates_a_customer_and_reads_the_list_in_chinese(live_suite
     expect(page).to_have_url(re.compile(r"/customers$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("#results thead th")).to_have_text(
-        ["编码", "名称", "客户等级", "地区", "负责人", "信用额度", "信用冻结"])
+        ["编码", "名称", "客户等级", "地区", "来源", "负责人", "信用额度", "信用冻结"])
     row = page.locator("#results tbody tr", has_text=code)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(name)

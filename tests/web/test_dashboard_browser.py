@@ -109,6 +109,7 @@ def test_management_filters_by_product_line_and_clicks_a_bar_through_to_the_orde
     refused = refusals(page)
     sign_in(page, "zhou.min")
     if zh:
+        page.wait_for_load_state("load")  # app.js has bound the auto-submit, even on a busy machine
         page.locator("select[name=locale]").select_option("zh_CN")
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     page.locator("header.topbar").get_by_role("link", name=words["dashboard"], exact=True).click()

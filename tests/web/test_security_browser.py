@@ -42,6 +42,7 @@ def test_the_pages_work_under_the_policy_and_nothing_is_refused(tmp_path: Path):
         sign_in(page, "li.admin")
         expect(page.locator("header.topbar")).to_contain_text("Li Admin")
 
+        page.wait_for_load_state("load")  # app.js has bound the auto-submit, even on a busy machine
         page.locator("select[name=locale]").select_option("zh_CN")  # data-autosubmit: no button pressed
         expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
         page.locator("select[name=locale]").select_option("en")
